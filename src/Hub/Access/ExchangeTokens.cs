@@ -1,0 +1,208 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Dapper;
+using LiveExchange.Hub.Storage;
+using LiveExchange.Shared;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace LiveExchange.Hub.Access;
+
+/// <summary>
+/// There are no accounts yet: a bearer token says who the caller is. The organiser key makes an
+/// organiser, a session's host token its host, a participant token (from a join) a viewer of that
+/// session. Tokens are looked up in the database on every request, so any hub instance accepts them.
+/// </summary>
+internal sealed class ExchangeTokenHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    Database database,
+    OrganiserKey organiserKey,
+    IProblemDetailsService problems)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "ExchangeToken";
+
+    private const string FindHost = "select id from sessions where host_token = @token";
+
+    private const string FindViewer = """
+        select id, session_id as SessionId from participants where token = @token and role = 'viewer'
+        """;
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var token = ReadToken();
+        if (token is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (organiserKey.Matches(token))
+        {
+            return Success(new Claim(ClaimTypes.Role, ExchangeRoles.Organiser));
+        }
+
+        await using var connection = await database.OpenAsync(Context.RequestAborted);
+        var hostOf = await connection.QuerySingleOrDefaultAsync<long?>(FindHost, new { token });
+        if (hostOf is { } sessionId)
+        {
+            return Success(
+                new Claim(ClaimTypes.Role, ParticipantRoles.Host),
+                new Claim(ExchangeClaims.Session, sessionId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        var viewer = await connection.QuerySingleOrDefaultAsync<(long Id, long SessionId)?>(FindViewer, new { token });
+        if (viewer is { } v)
+        {
+            return Success(
+                new Claim(ClaimTypes.Role, ParticipantRoles.Viewer),
+                new Claim(ExchangeClaims.Session, v.SessionId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new Claim(ExchangeClaims.Participant, v.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        return AuthenticateResult.Fail("Unknown token.");
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
+        WriteProblem(StatusCodes.Status401Unauthorized, "unauthorised", "A valid token is required: open the link you were given again.");
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        WriteProblem(StatusCodes.Status403Forbidden, "forbidden", "Your link does not allow this.");
+
+    private string? ReadToken()
+    {
+        string? header = Request.Headers.Authorization;
+        if (header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return NonEmpty(header["Bearer ".Length..].Trim());
+        }
+
+        // Browsers cannot set headers on WebSockets, so the SignalR client sends the token in the query.
+        if (Request.Path.StartsWithSegments(ExchangeHubRoute.Path))
+        {
+            return NonEmpty(Request.Query["access_token"].ToString());
+        }
+
+        return null;
+    }
+
+    private static string? NonEmpty(string s) => s.Length is > 0 and <= 200 ? s : null;
+
+    private AuthenticateResult Success(params Claim[] claims) =>
+        AuthenticateResult.Success(new AuthenticationTicket(
+            new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
+
+    private async Task WriteProblem(int status, string code, string title)
+    {
+        Response.StatusCode = status;
+        await problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = Context,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Extensions = { ["code"] = code } },
+        });
+    }
+}
+
+public static class ExchangeRoles
+{
+    public const string Organiser = "organiser";
+}
+
+public static class ExchangeClaims
+{
+    public const string Session = "lx:session";
+    public const string Participant = "lx:participant";
+}
+
+public static class ExchangePolicies
+{
+    public const string Organiser = "organiser";
+    public const string Host = "host";
+
+    /// <summary>The host or a viewer of a session.</summary>
+    public const string Participant = "participant";
+}
+
+public static class Tokens
+{
+    /// <summary>192 random bits, URL-safe: unguessable, and fits in a link.</summary>
+    public static string New() => Base64UrlEncode(RandomNumberGenerator.GetBytes(24));
+
+    private static string Base64UrlEncode(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>The organiser key in force: from configuration, else the one made on first start.</summary>
+public sealed class OrganiserKey
+{
+    private byte[] _key = [];
+
+    public string Value { get; private set; } = "";
+
+    internal void Set(string value) => (Value, _key) = (value, Encoding.UTF8.GetBytes(value));
+
+    public bool Matches(string token) =>
+        _key.Length > 0 && CryptographicOperations.FixedTimeEquals(_key, Encoding.UTF8.GetBytes(token));
+}
+
+public sealed class OrganiserOptions
+{
+    /// <summary>Organiser:Key. Empty: one is made on first start, kept in the database, and printed.</summary>
+    public string Key { get; set; } = "";
+}
+
+public static class AccessExtensions
+{
+    private const string SelectKey = "select value from settings where key = 'organiser_key'";
+
+    // Two instances starting together on an empty database: the first insert wins, both read it back.
+    private const string InsertKey = """
+        insert into settings (key, value) values ('organiser_key', @value) on conflict (key) do nothing
+        """;
+
+    public static WebApplicationBuilder AddExchangeAccess(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<OrganiserOptions>()
+            .BindConfiguration("Organiser")
+            .Validate(o => o.Key.Length == 0 || o.Key.Length >= 16, "Organiser:Key must be at least 16 characters (or empty to generate one).")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<OrganiserKey>();
+        builder.Services.AddAuthentication(ExchangeTokenHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ExchangeTokenHandler>(ExchangeTokenHandler.SchemeName, null);
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(ExchangePolicies.Organiser, p => p.RequireRole(ExchangeRoles.Organiser))
+            .AddPolicy(ExchangePolicies.Host, p => p.RequireRole(ParticipantRoles.Host))
+            .AddPolicy(ExchangePolicies.Participant, p => p.RequireRole(ParticipantRoles.Host, ParticipantRoles.Viewer));
+        return builder;
+    }
+
+    public static async Task EnsureOrganiserKeyAsync(this WebApplication app)
+    {
+        var configured = app.Services.GetRequiredService<IOptions<OrganiserOptions>>().Value.Key;
+        var key = app.Services.GetRequiredService<OrganiserKey>();
+        if (configured.Length > 0)
+        {
+            key.Set(configured);
+            return;
+        }
+
+        await using var connection = await app.Services.GetRequiredService<Database>().OpenAsync();
+        await connection.ExecuteAsync(InsertKey, new { value = Tokens.New() });
+        key.Set(await connection.QuerySingleAsync<string>(SelectKey));
+    }
+
+    public static long SessionId(this ClaimsPrincipal user) =>
+        long.Parse(user.FindFirstValue(ExchangeClaims.Session) ?? throw new InvalidOperationException("No session claim."),
+            System.Globalization.CultureInfo.InvariantCulture);
+
+    public static long? ParticipantId(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ExchangeClaims.Participant) is { } id
+            ? long.Parse(id, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
+    public static bool IsHost(this ClaimsPrincipal user) => user.IsInRole(ParticipantRoles.Host);
+}

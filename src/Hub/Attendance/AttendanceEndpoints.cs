@@ -1,0 +1,46 @@
+using Dapper;
+using LiveExchange.Hub.Access;
+using LiveExchange.Hub.Problems;
+using LiveExchange.Hub.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace LiveExchange.Hub.Attendance;
+
+public static class AttendanceEndpoints
+{
+    private const string SelectSession = "select code, time_zone as TimeZone from sessions where id = @id";
+
+    public static IEndpointRouteBuilder MapAttendance(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/sessions/{id:long}").RequireAuthorization(ExchangePolicies.Organiser);
+        group.MapGet("/attendance", ListAsync);
+        group.MapGet("/attendance.csv", CsvAsync);
+        return app;
+    }
+
+    private static async Task<Ok<ParticipantAttendance[]>> ListAsync(long id, Database database, TimeProvider clock, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await FindAsync(connection, id);
+        return TypedResults.Ok(await AttendanceReport.LoadAsync(connection, id, clock.GetUtcNow()));
+    }
+
+    private static async Task<FileContentHttpResult> CsvAsync(long id, string? lang, Database database, TimeProvider clock, CancellationToken ct)
+    {
+        lang ??= "zh";
+        if (!AttendanceCsv.IsLanguage(lang))
+        {
+            throw ExchangeProblem.BadRequest("validation", "lang must be zh or en.");
+        }
+
+        await using var connection = await database.OpenAsync(ct);
+        var session = await FindAsync(connection, id);
+        var rows = await AttendanceReport.LoadAsync(connection, id, clock.GetUtcNow());
+        var csv = AttendanceCsv.Write(rows, lang, TimeZoneInfo.FindSystemTimeZoneById(session.TimeZone));
+        return TypedResults.File(csv, "text/csv; charset=utf-8", $"attendance-{session.Code}-{lang}.csv");
+    }
+
+    private static async Task<(string Code, string TimeZone)> FindAsync(System.Data.Common.DbConnection connection, long id) =>
+        await connection.QuerySingleOrDefaultAsync<(string Code, string TimeZone)?>(SelectSession, new { id })
+            ?? throw ExchangeProblem.NotFound("session_not_found", "No such session.");
+}

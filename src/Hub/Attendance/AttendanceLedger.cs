@@ -1,0 +1,77 @@
+using System.Security.Claims;
+using Dapper;
+using LiveExchange.Hub.Access;
+using LiveExchange.Hub.Live;
+using LiveExchange.Hub.Storage;
+using LiveExchange.Shared;
+
+namespace LiveExchange.Hub.Attendance;
+
+/// <summary>
+/// Every hub connection is an attendance interval: opened on connect, closed on leave or drop.
+/// A participant who drops and comes back (same browser, same token) gets a second interval, not a
+/// second identity; the export merges them.
+/// </summary>
+public sealed class AttendanceLedger(Database database, HubInstance instance, TimeProvider clock)
+{
+    // The host's own participant row is made the first time the host connects: the host token is its token.
+    private const string EnsureHost = """
+        insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms)
+        select s.id, s.host_token, 'host', s.host_agency_id, a.name, 1, @now
+        from sessions s join agencies a on a.id = s.host_agency_id
+        where s.id = @sessionId
+        on conflict (token) do nothing
+        """;
+
+    private const string SelectHost = "select id, headcount from participants where session_id = @sessionId and role = 'host'";
+
+    private const string SelectViewer = "select id, headcount from participants where id = @participantId";
+
+    private const string Open = """
+        insert into attendance_intervals (participant_id, session_id, connection_id, instance_id, headcount, joined_at_ms)
+        values (@participantId, @sessionId, @connectionId, @instanceId, @headcount, @now)
+        """;
+
+    private const string Close = """
+        update attendance_intervals set left_at_ms = @now where connection_id = @connectionId and left_at_ms is null
+        """;
+
+    public async Task<ExchangeCaller> OpenAsync(ClaimsPrincipal user, string connectionId, CancellationToken ct)
+    {
+        var sessionId = user.SessionId();
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        (long Id, long Headcount) participant;
+        string role;
+        if (user.IsHost())
+        {
+            await connection.ExecuteAsync(EnsureHost, new { sessionId, now }, tx);
+            participant = await connection.QuerySingleAsync<(long, long)>(SelectHost, new { sessionId }, tx);
+            role = ParticipantRoles.Host;
+        }
+        else
+        {
+            participant = await connection.QuerySingleAsync<(long, long)>(SelectViewer, new { participantId = user.ParticipantId() }, tx);
+            role = ParticipantRoles.Viewer;
+        }
+
+        await connection.ExecuteAsync(Open, new
+        {
+            participantId = participant.Id,
+            sessionId,
+            connectionId,
+            instanceId = instance.Id,
+            headcount = participant.Headcount,
+            now,
+        }, tx);
+        await tx.CommitAsync(ct);
+        return new ExchangeCaller(sessionId, participant.Id, role);
+    }
+
+    public async Task CloseAsync(string connectionId)
+    {
+        await using var connection = await database.OpenAsync();
+        await connection.ExecuteAsync(Close, new { connectionId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() });
+    }
+}

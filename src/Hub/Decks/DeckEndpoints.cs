@@ -1,0 +1,177 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text;
+using Dapper;
+using LiveExchange.Hub.Access;
+using LiveExchange.Hub.Live;
+using LiveExchange.Hub.Problems;
+using LiveExchange.Hub.Storage;
+using LiveExchange.Shared;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using UglyToad.PdfPig;
+
+namespace LiveExchange.Hub.Decks;
+
+public sealed class DeckOptions
+{
+    /// <summary>Decks:MaxBytes. Decks live in the database, so every instance serves them; keep them modest.</summary>
+    [Range(1024, 200 * 1024 * 1024)]
+    public long MaxBytes { get; set; } = 25 * 1024 * 1024;
+}
+
+/// <summary>
+/// The host uploads a PDF; it is checked (a real PDF with pages, under the size limit) before a
+/// byte is stored, kept in the database, and everyone connected is told to load it.
+/// </summary>
+public static class DeckEndpoints
+{
+    public const int FileNameMax = 200;
+
+    // Multipart framing around the file: boundaries and part headers.
+    private const long FormOverhead = 64 * 1024;
+
+    private const string InsertDeck = """
+        insert into decks (session_id, file_name, page_count, size_bytes, content, uploaded_at_ms)
+        values (@sessionId, @fileName, @pageCount, @sizeBytes, @content, @now)
+        returning id
+        """;
+
+    private const string ShowDeck = """
+        update sessions set deck_id = @deckId, current_page = 1, version = version + 1 where id = @sessionId returning version
+        """;
+
+    private const string SelectDeck = "select session_id as SessionId, file_name as FileName, content from decks where id = @deckId";
+
+    public static WebApplicationBuilder AddDecks(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DeckOptions>().BindConfiguration("Decks").ValidateDataAnnotations().ValidateOnStart();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapDecks(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/sessions/{id:long}/deck", UploadAsync)
+            .RequireAuthorization(ExchangePolicies.Host)
+            .DisableAntiforgery(); // Bearer tokens, not cookies: there is nothing for a forged form to ride on.
+        app.MapGet("/api/decks/{deckId:long}", DownloadAsync).RequireAuthorization(ExchangePolicies.Participant);
+        return app;
+    }
+
+    private static async Task<Created<DeckView>> UploadAsync(
+        long id, HttpContext http, Database database, IOptions<DeckOptions> options,
+        IHubContext<ExchangeHub, IExchangeClient> hub, TimeProvider clock, CancellationToken ct)
+    {
+        if (http.User.SessionId() != id)
+        {
+            throw ExchangeProblem.Forbidden("forbidden", "Your link is for another session.");
+        }
+
+        var max = options.Value.MaxBytes;
+        var tooLarge = ExchangeProblem.TooLarge("deck_too_large", $"The deck is larger than {max / (1024 * 1024.0):0.#} MB.");
+        if (http.Request.ContentLength > max + FormOverhead)
+        {
+            throw tooLarge; // Refused before reading a byte of it.
+        }
+
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = max + FormOverhead;
+        }
+
+        if (!http.Request.HasFormContentType)
+        {
+            throw ExchangeProblem.BadRequest("deck_missing", "Send the deck as a file in a form (field 'file').");
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = max + FormOverhead }, ct);
+        }
+        catch (InvalidDataException)
+        {
+            throw tooLarge;
+        }
+
+        var file = form.Files["file"] ?? throw ExchangeProblem.BadRequest("deck_missing", "Choose a PDF file to upload.");
+        if (file.Length > max)
+        {
+            throw tooLarge;
+        }
+
+        var content = new byte[file.Length];
+        await using (var stream = file.OpenReadStream())
+        {
+            await stream.ReadExactlyAsync(content, ct);
+        }
+
+        var pageCount = CountPdfPages(content);
+        var fileName = Path.GetFileName(file.FileName ?? "").Trim();
+        fileName = fileName.Length == 0 ? "deck.pdf" : fileName[..Math.Min(fileName.Length, FileNameMax)];
+
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        var deckId = await connection.QuerySingleAsync<long>(InsertDeck, new
+        {
+            sessionId = id,
+            fileName,
+            pageCount,
+            sizeBytes = content.LongLength,
+            content,
+            now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+        }, tx);
+        var version = await connection.QuerySingleAsync<long>(ShowDeck, new { deckId, sessionId = id }, tx);
+        await tx.CommitAsync(ct);
+
+        var deck = new DeckView(deckId, fileName, pageCount);
+        await hub.Clients.Group(SessionGroups.Of(id)).DeckChanged(new DeckChanged(version, deck, 1));
+        return TypedResults.Created($"/api/decks/{deckId}", deck);
+    }
+
+    private static async Task<IResult> DownloadAsync(long deckId, HttpContext http, Database database, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var deck = await connection.QuerySingleOrDefaultAsync<DeckRow>(SelectDeck, new { deckId });
+        if (deck is null || deck.SessionId != http.User.SessionId())
+        {
+            throw ExchangeProblem.NotFound("deck_not_found", "No such deck.");
+        }
+
+        // A deck never changes under its id (a new upload makes a new id), so browsers may keep it.
+        http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
+        return TypedResults.File(deck.Content, "application/pdf", enableRangeProcessing: true);
+    }
+
+    /// <summary>The page count of a real PDF; anything else is refused with deck_not_pdf.</summary>
+    internal static int CountPdfPages(byte[] content)
+    {
+        var head = Encoding.ASCII.GetString(content, 0, Math.Min(content.Length, 1024));
+        if (!head.Contains("%PDF-", StringComparison.Ordinal))
+        {
+            throw NotPdf();
+        }
+
+        try
+        {
+            using var pdf = PdfDocument.Open(content);
+            if (pdf.NumberOfPages < 1)
+            {
+                throw NotPdf();
+            }
+
+            _ = pdf.GetPage(1); // Proves the page tree resolves, not just that a header is there.
+            return pdf.NumberOfPages;
+        }
+        catch (Exception e) when (e is not ExchangeProblem)
+        {
+            throw NotPdf();
+        }
+    }
+
+    private static ExchangeProblem NotPdf() =>
+        ExchangeProblem.BadRequest("deck_not_pdf", "This file is not a PDF we can show. Export the slides as PDF and try again.");
+
+    private sealed record DeckRow(long SessionId, string FileName, byte[] Content);
+}

@@ -1,0 +1,101 @@
+using Dapper;
+using LiveExchange.Hub.Agencies;
+using LiveExchange.Hub.Sessions;
+using LiveExchange.Hub.Storage;
+using UglyToad.PdfPig.Content;
+using UglyToad.PdfPig.Core;
+using UglyToad.PdfPig.Fonts.Standard14Fonts;
+using UglyToad.PdfPig.Writer;
+
+namespace LiveExchange.Hub.Demo;
+
+/// <summary>
+/// `dotnet run --project src/Hub -- --demo` schedules the model session of SCENARIO.md (Zhenjiang
+/// hosts six Xingtai organisations) once, with a short sample deck, and prints its links.
+/// </summary>
+internal static class DemoSession
+{
+    public const string Code = "ZJXT23";
+
+    private static readonly (string Name, string City, string Province)[] Agencies =
+    [
+        ("益家乐社会工作服务中心", "镇江", "江苏"),
+        ("邢台市益襄社会工作服务中心", "邢台", "河北"),
+        ("邢台市桥东区阳光社区服务社", "邢台", "河北"),
+        ("邢台市信都区暖心家园社会工作站", "邢台", "河北"),
+        ("邢台市襄都区邻里互助协会", "邢台", "河北"),
+        ("邢台市青少年成长服务中心", "邢台", "河北"),
+        ("邢台市夕阳红为老服务社", "邢台", "河北"),
+    ];
+
+    private const string Exists = "select count(*) from sessions where code = @code";
+
+    private const string SetCode = "update sessions set code = @code where id = @id";
+
+    private const string InsertDeck = """
+        insert into decks (session_id, file_name, page_count, size_bytes, content, uploaded_at_ms)
+        values (@sessionId, 'yijiale-epidemic-prevention.pdf', @pageCount, @size, @content, @now) returning id
+        """;
+
+    private const string ShowDeck = "update sessions set deck_id = @deckId, version = version + 1 where id = @sessionId";
+
+    public static async Task<SessionScheduled?> SeedAsync(IServiceProvider services)
+    {
+        var database = services.GetRequiredService<Database>();
+        var clock = services.GetRequiredService<TimeProvider>();
+        await using var connection = await database.OpenAsync();
+        if (await connection.ExecuteScalarAsync<long>(Exists, new { code = Code }) == 0)
+        {
+            var ids = new List<long>();
+            foreach (var (name, city, province) in Agencies)
+            {
+                var created = await AgencyEndpoints.CreateAsync(new NewAgency(name, city, province), database, clock, default);
+                ids.Add(created.Value!.Id);
+            }
+
+            var scheduled = (await SessionEndpoints.ScheduleAsync(new NewSession(
+                "苏冀云牵手，社工e在线",
+                "镇江益家乐社会工作服务中心与邢台六家社区社会组织在线交流：社工如何参与社区疫情防控。",
+                ids[0], ids.Skip(1).ToArray(), "2020-03-16T14:00", "2020-03-16T16:00", "Asia/Shanghai"),
+                database, clock, default)).Value!;
+            await connection.ExecuteAsync(SetCode, new { code = Code, id = scheduled.Id });
+
+            var deck = SampleDeck();
+            var deckId = await connection.QuerySingleAsync<long>(InsertDeck, new
+            {
+                sessionId = scheduled.Id,
+                pageCount = 5,
+                size = deck.LongLength,
+                content = deck,
+                now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            });
+            await connection.ExecuteAsync(ShowDeck, new { deckId, sessionId = scheduled.Id });
+        }
+
+        var rows = await connection.QueryAsync<SessionRow>(SessionEndpoints.SelectSessions + " where code = @code", new { code = Code });
+        return (await SessionEndpoints.DescribeAsync(connection, rows)).SingleOrDefault();
+    }
+
+    /// <summary>Five landscape pages. The standard PDF fonts have no Chinese glyphs, so the sample is in English.</summary>
+    internal static byte[] SampleDeck(int pages = 5)
+    {
+        string[] titles =
+        [
+            "Social workers in community epidemic prevention",
+            "1. Mapping the neighbourhood: who needs help",
+            "2. Volunteers at the gate: shifts and safety",
+            "3. Elderly residents living alone: daily calls",
+            "4. What we learnt, and questions",
+        ];
+        var builder = new PdfDocumentBuilder();
+        var font = builder.AddStandard14Font(Standard14Font.Helvetica);
+        for (var i = 0; i < pages; i++)
+        {
+            var page = builder.AddPage(PageSize.A4, isPortrait: false);
+            page.AddText(titles[i % titles.Length], 26, new PdfPoint(50, 480), font);
+            page.AddText($"Yijiale Social Work Service Centre, Zhenjiang - page {i + 1} of {pages}", 14, new PdfPoint(50, 60), font);
+        }
+
+        return builder.Build();
+    }
+}

@@ -1,0 +1,146 @@
+using System.Threading.RateLimiting;
+using Dapper;
+using LiveExchange.Hub.Access;
+using LiveExchange.Hub.Agencies;
+using LiveExchange.Hub.Problems;
+using LiveExchange.Hub.Sessions;
+using LiveExchange.Hub.Storage;
+using LiveExchange.Shared;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+
+namespace LiveExchange.Hub.Joining;
+
+public sealed record JoinInfo(
+    long SessionId,
+    string Code,
+    string Title,
+    string Description,
+    Agency HostAgency,
+    Agency[] InvitedAgencies,
+    DateTimeOffset StartsAt,
+    DateTimeOffset EndsAt,
+    string TimeZone);
+
+public sealed record JoinRequest(string? Code, long AgencyId, string? DisplayName, int Headcount, string? ParticipantToken);
+
+public sealed record Joined(string ParticipantToken, long SessionId, string Code);
+
+/// <summary>
+/// The only endpoints open to anyone: look a code up, and join. A join makes a viewer participant
+/// and hands back its token; the browser keeps it, so a rejoin is the same participant.
+/// </summary>
+public static class JoinEndpoints
+{
+    public const int DisplayNameMax = 40;
+    public const int HeadcountMax = 500;
+    public const string RateLimitPolicy = "join";
+
+    /// <summary>Per client address: enough for a room of phones behind one NAT, not for guessing codes.</summary>
+    public const int JoinsPerMinute = 60;
+
+    private const string FindParticipant = """
+        select id from participants where token = @token and session_id = @sessionId and role = 'viewer'
+        """;
+
+    private const string UpdateParticipant = """
+        update participants set agency_id = @agencyId, display_name = @displayName, headcount = @headcount
+        where id = @id
+        """;
+
+    private const string InsertParticipant = """
+        insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms)
+        values (@sessionId, @token, 'viewer', @agencyId, @displayName, @headcount, @now)
+        returning id
+        """;
+
+    public static IEndpointRouteBuilder MapJoin(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/join").AllowAnonymous().RequireRateLimiting(RateLimitPolicy);
+        group.MapGet("/{code}", LookupAsync);
+        group.MapPost("/", JoinAsync);
+        return app;
+    }
+
+    public static WebApplicationBuilder AddJoinRateLimit(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(RateLimitPolicy, http => RateLimitPartition.GetFixedWindowLimiter(
+                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = JoinsPerMinute, Window = TimeSpan.FromMinutes(1) }));
+            options.OnRejected = async (context, ct) =>
+            {
+                context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                await context.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context.HttpContext,
+                    ProblemDetails = new ProblemDetails
+                    {
+                        Status = StatusCodes.Status429TooManyRequests,
+                        Title = "Too many attempts; wait a minute and try again.",
+                        Extensions = { ["code"] = "rate_limited" },
+                    },
+                });
+            };
+        });
+        return builder;
+    }
+
+    private static async Task<Ok<JoinInfo>> LookupAsync(string code, Database database, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var session = await FindAsync(connection, code);
+        return TypedResults.Ok(new JoinInfo(session.Id, session.Code, session.Title, session.Description,
+            session.HostAgency, session.InvitedAgencies, session.StartsAt, session.EndsAt, session.TimeZone));
+    }
+
+    private static async Task<Ok<Joined>> JoinAsync(JoinRequest body, Database database, TimeProvider clock, CancellationToken ct)
+    {
+        var displayName = Check.Text(body.DisplayName, "displayName", DisplayNameMax);
+        var headcount = Check.Range(body.Headcount, "headcount", 1, HeadcountMax);
+        await using var connection = await database.OpenAsync(ct);
+        var session = await FindAsync(connection, body.Code);
+        if (body.AgencyId != session.HostAgency.Id && session.InvitedAgencies.All(a => a.Id != body.AgencyId))
+        {
+            throw ExchangeProblem.BadRequest("agency_not_invited", "Choose one of the agencies invited to this session.");
+        }
+
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        var fields = new { agencyId = body.AgencyId, displayName, headcount, sessionId = session.Id };
+        if (body.ParticipantToken is { Length: > 0 } token
+            && await connection.QuerySingleOrDefaultAsync<long?>(FindParticipant, new { token, sessionId = session.Id }, tx) is { } id)
+        {
+            await connection.ExecuteAsync(UpdateParticipant, new { id, fields.agencyId, displayName, headcount }, tx);
+        }
+        else
+        {
+            token = Tokens.New();
+            await connection.ExecuteAsync(InsertParticipant, new
+            {
+                fields.sessionId,
+                token,
+                fields.agencyId,
+                displayName,
+                headcount,
+                now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            }, tx);
+        }
+
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(new Joined(token, session.Id, session.Code));
+    }
+
+    private static async Task<SessionScheduled> FindAsync(System.Data.Common.DbConnection connection, string? typed)
+    {
+        var code = JoinCode.Normalise(typed);
+        var rows = code is null
+            ? []
+            : await connection.QueryAsync<SessionRow>(SessionEndpoints.SelectSessions + " where code = @code", new { code });
+        var found = await SessionEndpoints.DescribeAsync(connection, rows);
+        return found.Length == 1
+            ? found[0]
+            : throw ExchangeProblem.NotFound("unknown_code", "No session has this code. Check the code and try again.");
+    }
+}

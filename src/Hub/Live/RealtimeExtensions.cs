@@ -1,0 +1,43 @@
+using LiveExchange.Hub.Problems;
+using Microsoft.AspNetCore.SignalR;
+using StackExchange.Redis;
+
+namespace LiveExchange.Hub.Live;
+
+/// <summary>Names this process in attendance rows, so an interval shows which instance served it.</summary>
+public sealed record HubInstance(string Id);
+
+public static class RealtimeExtensions
+{
+    /// <summary>Prefix of every Redis key and channel this app uses.</summary>
+    public const string RedisPrefix = "liveexchange";
+
+    public static WebApplicationBuilder AddRealtime(this WebApplicationBuilder builder)
+    {
+        var instanceId = builder.Configuration["Hub:InstanceId"];
+        builder.Services.AddSingleton(new HubInstance(
+            string.IsNullOrWhiteSpace(instanceId) ? $"{Environment.MachineName}:{Environment.ProcessId}" : instanceId));
+
+        var signalR = builder.Services.AddSignalR(o => o.AddFilter<ExchangeProblemHubFilter>());
+        var redis = builder.Configuration.GetConnectionString("Redis");
+        if (!string.IsNullOrWhiteSpace(redis))
+        {
+            // One multiplexer for the backplane and anything else that later needs Redis.
+            var multiplexer = ConnectionMultiplexer.Connect(redis);
+            builder.Services.AddSingleton<IConnectionMultiplexer>(multiplexer);
+            signalR.AddStackExchangeRedis(o =>
+            {
+                o.Configuration.ChannelPrefix = RedisChannel.Literal(RedisPrefix);
+                o.ConnectionFactory = _ => Task.FromResult<IConnectionMultiplexer>(multiplexer);
+            });
+        }
+
+        builder.Services.AddSingleton<ExchangeProblemHubFilter>();
+        // The features the hub hands its calls to.
+        builder.Services.AddSingleton<SessionSnapshots>();
+        builder.Services.AddSingleton<Attendance.AttendanceLedger>();
+        builder.Services.AddSingleton<Slides.SlideState>();
+        builder.Services.AddSingleton<Questions.QuestionBoard>();
+        return builder;
+    }
+}

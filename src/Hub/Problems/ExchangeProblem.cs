@@ -1,0 +1,82 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.SignalR;
+
+namespace LiveExchange.Hub.Problems;
+
+/// <summary>
+/// A refusal the user should see: a stable code the UI translates (error.&lt;code&gt;), an English
+/// text, and the HTTP status it maps to. Features throw it; HTTP turns it into ProblemDetails and
+/// the hub into a HubException "[code] text", so both paths report the same thing the same way.
+/// </summary>
+public sealed class ExchangeProblem(int status, string code, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+
+    public string Code { get; } = code;
+
+    public static ExchangeProblem BadRequest(string code, string message) => new(StatusCodes.Status400BadRequest, code, message);
+
+    public static ExchangeProblem NotFound(string code, string message) => new(StatusCodes.Status404NotFound, code, message);
+
+    public static ExchangeProblem Forbidden(string code, string message) => new(StatusCodes.Status403Forbidden, code, message);
+
+    public static ExchangeProblem Conflict(string code, string message) => new(StatusCodes.Status409Conflict, code, message);
+
+    public static ExchangeProblem TooLarge(string code, string message) => new(StatusCodes.Status413PayloadTooLarge, code, message);
+
+    public static ExchangeProblem TooMany(string code, string message) => new(StatusCodes.Status429TooManyRequests, code, message);
+}
+
+internal sealed class ExchangeProblemHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        var (status, code, title) = exception switch
+        {
+            ExchangeProblem p => (p.Status, p.Code, p.Message),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+                (StatusCodes.Status413PayloadTooLarge, "too_large", "The request body is too large."),
+            BadHttpRequestException b => (b.StatusCode, "validation", "The request could not be read."),
+            _ => (0, "", ""),
+        };
+        if (status == 0)
+        {
+            return false;
+        }
+
+        http.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            Exception = exception,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Extensions = { ["code"] = code } },
+        });
+    }
+}
+
+/// <summary>Turns refusals into HubExceptions, whose message SignalR passes to the caller.</summary>
+internal sealed class ExchangeProblemHubFilter : IHubFilter
+{
+    public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (ExchangeProblem p)
+        {
+            throw new HubException($"[{p.Code}] {p.Message}");
+        }
+    }
+}
+
+public static class ProblemExtensions
+{
+    public static WebApplicationBuilder AddExchangeProblems(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ExchangeProblemHandler>();
+        return builder;
+    }
+}

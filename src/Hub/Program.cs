@@ -1,0 +1,46 @@
+using LiveExchange.Hub.Access;
+using LiveExchange.Hub.Agencies;
+using LiveExchange.Hub.Attendance;
+using LiveExchange.Hub.Decks;
+using LiveExchange.Hub.Demo;
+using LiveExchange.Hub.Joining;
+using LiveExchange.Hub.Live;
+using LiveExchange.Hub.Problems;
+using LiveExchange.Hub.Sessions;
+using LiveExchange.Hub.Storage;
+using LiveExchange.Shared;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddStorage();
+builder.AddExchangeProblems();
+builder.AddExchangeAccess();
+builder.AddJoinRateLimit();
+builder.AddDecks();
+builder.AddRealtime();
+
+var app = builder.Build();
+
+await app.MigrateDatabaseAsync();
+await app.EnsureOrganiserKeyAsync();
+var demo = args.Contains("--demo") ? await DemoSession.SeedAsync(app.Services) : null;
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+
+app.MapAgencies();
+app.MapSessions();
+app.MapJoin();
+app.MapDecks();
+app.MapAttendance();
+app.MapHub<ExchangeHub>(ExchangeHubRoute.Path);
+
+app.PrintLinksOnStart(demo);
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,99 @@
+using Dapper;
+using LiveExchange.Hub.Live;
+using LiveExchange.Hub.Problems;
+using LiveExchange.Hub.Storage;
+using LiveExchange.Shared;
+using Microsoft.AspNetCore.SignalR;
+
+namespace LiveExchange.Hub.Questions;
+
+/// <summary>Viewers' questions and their upvotes: one vote per viewer per question, enforced by the key.</summary>
+public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IExchangeClient> hub, TimeProvider clock)
+{
+    public const int TextMax = 300;
+    public const int PerMinute = 5;
+
+    private const string CountRecent = """
+        select count(*) from questions where participant_id = @participantId and asked_at_ms > @sinceMs
+        """;
+
+    private const string Insert = """
+        insert into questions (session_id, participant_id, text, votes, asked_at_ms)
+        values (@sessionId, @participantId, @text, 0, @askedAtMs)
+        returning id
+        """;
+
+    private const string SelectTarget = "select participant_id, session_id from questions where id = @questionId";
+
+    private const string InsertVote = """
+        insert into question_votes (question_id, participant_id, voted_at_ms) values (@questionId, @participantId, @now)
+        on conflict (question_id, participant_id) do nothing
+        """;
+
+    private const string CountVote = "update questions set votes = votes + 1 where id = @questionId returning votes";
+
+    public async Task<QuestionView> AskAsync(ExchangeCaller viewer, string? text)
+    {
+        var trimmed = (text ?? "").Trim();
+        if (trimmed.Length == 0)
+        {
+            throw ExchangeProblem.BadRequest("question_empty", "Write a question first.");
+        }
+
+        if (trimmed.Length > TextMax)
+        {
+            throw ExchangeProblem.BadRequest("question_too_long", $"A question can be at most {TextMax} characters.");
+        }
+
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var connection = await database.OpenAsync();
+        await using var tx = await database.BeginWriteAsync(connection);
+        var recent = await connection.ExecuteScalarAsync<long>(CountRecent,
+            new { participantId = viewer.ParticipantId, sinceMs = now - 60_000 }, tx);
+        if (recent >= PerMinute)
+        {
+            throw ExchangeProblem.TooMany("question_rate_limited", $"At most {PerMinute} questions a minute; wait a moment.");
+        }
+
+        var id = await connection.QuerySingleAsync<long>(Insert,
+            new { sessionId = viewer.SessionId, participantId = viewer.ParticipantId, text = trimmed, askedAtMs = now }, tx);
+        var version = await SessionVersion.BumpAsync(connection, tx, viewer.SessionId);
+        var row = await connection.QuerySingleAsync<QuestionRow>(SessionSnapshots.SelectQuestions + " where q.id = @id", new { id }, tx);
+        await tx.CommitAsync();
+
+        var question = row.ToView();
+        await hub.Clients.Group(SessionGroups.Of(viewer.SessionId)).QuestionAsked(new QuestionAsked(version, question));
+        return question;
+    }
+
+    public async Task<VotesChanged> UpvoteAsync(ExchangeCaller viewer, long questionId)
+    {
+        await using var connection = await database.OpenAsync();
+        await using var tx = await database.BeginWriteAsync(connection);
+        var target = await connection.QuerySingleOrDefaultAsync<(long ParticipantId, long SessionId)?>(SelectTarget, new { questionId }, tx);
+        if (target is not { } t || t.SessionId != viewer.SessionId)
+        {
+            throw ExchangeProblem.NotFound("question_not_found", "That question no longer exists.");
+        }
+
+        if (t.ParticipantId == viewer.ParticipantId)
+        {
+            throw ExchangeProblem.BadRequest("own_question", "You cannot upvote your own question.");
+        }
+
+        var inserted = await connection.ExecuteAsync(InsertVote,
+            new { questionId, participantId = viewer.ParticipantId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx);
+        if (inserted == 0)
+        {
+            throw ExchangeProblem.Conflict("already_voted", "You have already upvoted this question.");
+        }
+
+        var votes = await connection.QuerySingleAsync<long>(CountVote, new { questionId }, tx);
+        var version = await SessionVersion.BumpAsync(connection, tx, viewer.SessionId);
+        await tx.CommitAsync();
+
+        var change = new VotesChanged(version, questionId, (int)votes);
+        await hub.Clients.Group(SessionGroups.Of(viewer.SessionId)).VotesChanged(change);
+        return change;
+    }
+}

@@ -1,0 +1,226 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using LiveExchange.Hub.Access;
+using LiveExchange.Hub.Agencies;
+using LiveExchange.Hub.Problems;
+using LiveExchange.Hub.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace LiveExchange.Hub.Sessions;
+
+public sealed record NewSession(
+    string? Title,
+    string? Description,
+    long HostAgencyId,
+    long[]? InvitedAgencyIds,
+    string? StartsAt,
+    string? EndsAt,
+    string? TimeZone);
+
+public sealed record SessionScheduled(
+    long Id,
+    string Code,
+    string Title,
+    string Description,
+    Agency HostAgency,
+    Agency[] InvitedAgencies,
+    DateTimeOffset StartsAt,
+    DateTimeOffset EndsAt,
+    string TimeZone,
+    string HostToken,
+    string HostLink,
+    string ViewerLink);
+
+/// <summary>What a caller's token belongs to: the page a host or viewer opens asks this first.</summary>
+public sealed record MySession(long SessionId, string Code, string Title, string Role);
+
+internal sealed record SessionRow(
+    long Id,
+    string Code,
+    string Title,
+    string Description,
+    long HostAgencyId,
+    long StartsAtMs,
+    long EndsAtMs,
+    string TimeZone,
+    string HostToken);
+
+public static class SessionEndpoints
+{
+    public const int TitleMax = 200;
+    public const int DescriptionMax = 2000;
+    public const int InvitedMax = 50;
+
+    private static readonly string[] LocalTimeFormats = ["yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd'T'HH:mm:ss"];
+
+    internal const string SelectSessions = """
+        select id, code, title, description, host_agency_id as HostAgencyId, starts_at_ms as StartsAtMs,
+               ends_at_ms as EndsAtMs, time_zone as TimeZone, host_token as HostToken
+        from sessions
+        """;
+
+    private const string SelectAgencies = "select id, name, city, province from agencies";
+
+    private const string SelectAgency = "select id, name, city, province from agencies where id = @id";
+
+    private const string SelectInvited = """
+        select a.id, a.name, a.city, a.province
+        from session_invitations i join agencies a on a.id = i.agency_id
+        where i.session_id = @id
+        order by a.id
+        """;
+
+    private const string CodeTaken = "select count(*) from sessions where code = @code";
+
+    private const string InsertSession = """
+        insert into sessions (code, title, description, host_agency_id, starts_at_ms, ends_at_ms, time_zone,
+                              host_token, created_at_ms)
+        values (@code, @title, @description, @hostAgencyId, @startsAtMs, @endsAtMs, @timeZone, @hostToken, @now)
+        returning id
+        """;
+
+    private const string InsertInvitation = """
+        insert into session_invitations (session_id, agency_id) values (@sessionId, @agencyId)
+        """;
+
+    private const string SelectMine = "select id as SessionId, code, title from sessions where id = @id";
+
+    public static IEndpointRouteBuilder MapSessions(this IEndpointRouteBuilder app)
+    {
+        var organiser = app.MapGroup("/api/sessions").RequireAuthorization(ExchangePolicies.Organiser);
+        organiser.MapGet("/", ListAsync);
+        organiser.MapPost("/", ScheduleAsync);
+
+        app.MapGet("/api/session", MineAsync).RequireAuthorization(ExchangePolicies.Participant);
+        return app;
+    }
+
+    private static async Task<Ok<SessionScheduled[]>> ListAsync(Database database, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var rows = await connection.QueryAsync<SessionRow>(SelectSessions + " order by starts_at_ms desc, id desc");
+        return TypedResults.Ok(await DescribeAsync(connection, rows));
+    }
+
+    internal static async Task<Created<SessionScheduled>> ScheduleAsync(
+        NewSession body, Database database, TimeProvider clock, CancellationToken ct)
+    {
+        var title = Check.Text(body.Title, "title", TitleMax);
+        var description = Check.Text(body.Description, "description", DescriptionMax, minLength: 0);
+        var zone = FindZone(body.TimeZone);
+        var startsAt = LocalTime(body.StartsAt, "startsAt", zone);
+        var endsAt = LocalTime(body.EndsAt, "endsAt", zone);
+        if (endsAt <= startsAt)
+        {
+            throw ExchangeProblem.BadRequest("validation", "endsAt must be after startsAt.");
+        }
+
+        var invited = (body.InvitedAgencyIds ?? []).Distinct().Where(id => id != body.HostAgencyId).ToArray();
+        if (invited.Length > InvitedMax)
+        {
+            throw ExchangeProblem.BadRequest("validation", $"At most {InvitedMax} agencies can be invited.");
+        }
+
+        await using var connection = await database.OpenAsync(ct);
+        var known = (await connection.QueryAsync<Agency>(SelectAgencies)).Select(a => a.Id).ToHashSet();
+        if (!known.Contains(body.HostAgencyId) || invited.Any(id => !known.Contains(id)))
+        {
+            throw ExchangeProblem.BadRequest("unknown_agency", "The host agency or an invited agency does not exist.");
+        }
+
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        var code = await FreeCodeAsync(connection, tx);
+        var id = await connection.QuerySingleAsync<long>(InsertSession, new
+        {
+            code,
+            title,
+            description,
+            hostAgencyId = body.HostAgencyId,
+            startsAtMs = startsAt.ToUnixTimeMilliseconds(),
+            endsAtMs = endsAt.ToUnixTimeMilliseconds(),
+            timeZone = zone.Id,
+            hostToken = Tokens.New(),
+            now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+        }, tx);
+        foreach (var agencyId in invited)
+        {
+            await connection.ExecuteAsync(InsertInvitation, new { sessionId = id, agencyId }, tx);
+        }
+
+        await tx.CommitAsync(ct);
+        var scheduled = (await DescribeAsync(connection,
+            await connection.QueryAsync<SessionRow>(SelectSessions + " where id = @id", new { id })))[0];
+        return TypedResults.Created($"/api/sessions/{id}", scheduled);
+    }
+
+    private static async Task<Ok<MySession>> MineAsync(HttpContext http, Database database, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var row = await connection.QuerySingleAsync<(long SessionId, string Code, string Title)>(
+            SelectMine, new { id = http.User.SessionId() });
+        var role = http.User.IsHost() ? Shared.ParticipantRoles.Host : Shared.ParticipantRoles.Viewer;
+        return TypedResults.Ok(new MySession(row.SessionId, row.Code, row.Title, role));
+    }
+
+    internal static async Task<SessionScheduled[]> DescribeAsync(DbConnection connection, IEnumerable<SessionRow> rows)
+    {
+        var described = new List<SessionScheduled>();
+        foreach (var r in rows)
+        {
+            var zone = TimeZoneInfo.FindSystemTimeZoneById(r.TimeZone);
+            var host = await connection.QuerySingleAsync<Agency>(SelectAgency, new { id = r.HostAgencyId });
+            var invited = (await connection.QueryAsync<Agency>(SelectInvited, new { id = r.Id })).ToArray();
+            described.Add(new SessionScheduled(
+                r.Id, r.Code, r.Title, r.Description, host, invited,
+                InZone(r.StartsAtMs, zone), InZone(r.EndsAtMs, zone), r.TimeZone, r.HostToken,
+                $"/host.html#token={r.HostToken}", $"/?code={r.Code}"));
+        }
+
+        return described.ToArray();
+    }
+
+    internal static DateTimeOffset InZone(long unixMs, TimeZoneInfo zone) =>
+        TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(unixMs), zone);
+
+    private static async Task<string> FreeCodeAsync(DbConnection connection, DbTransaction tx)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var code = JoinCode.New();
+            if (await connection.ExecuteScalarAsync<long>(CodeTaken, new { code }, tx) == 0)
+            {
+                return code;
+            }
+        }
+
+        throw new InvalidOperationException("No free join code after 10 tries.");
+    }
+
+    private static TimeZoneInfo FindZone(string? id)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            throw ExchangeProblem.BadRequest("validation", "timeZone is required, for example Asia/Shanghai.");
+        }
+
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById(id.Trim());
+        }
+        catch (TimeZoneNotFoundException)
+        {
+            throw ExchangeProblem.BadRequest("validation", $"Unknown timeZone '{id}'.");
+        }
+    }
+
+    private static DateTimeOffset LocalTime(string? value, string field, TimeZoneInfo zone)
+    {
+        if (!DateTime.TryParseExact(value, LocalTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        {
+            throw ExchangeProblem.BadRequest("validation", $"{field} must be a local date and time like 2020-03-16T14:00.");
+        }
+
+        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+    }
+}
