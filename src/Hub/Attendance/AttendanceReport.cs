@@ -14,6 +14,7 @@ public sealed record ParticipantAttendance(
     DateTimeOffset FirstJoinedAt,
     DateTimeOffset? LastLeftAt,
     double MinutesPresent,
+    long SecondsPresent,
     int Joins,
     bool Connected);
 
@@ -37,12 +38,14 @@ internal static class AttendanceReport
         {
             var first = g.First();
             var stillOpen = g.Any(i => i.LeftAtMs is null);
+            var presentMs = UnionMs(g.Select(i => (i.JoinedAtMs, i.LeftAtMs ?? nowMs)));
             return new ParticipantAttendance(
                 g.Key, first.AgencyName, first.City, first.DisplayName, first.Role,
                 (int)g.Max(i => i.Headcount),
                 DateTimeOffset.FromUnixTimeMilliseconds(g.Min(i => i.JoinedAtMs)),
                 stillOpen ? null : DateTimeOffset.FromUnixTimeMilliseconds(g.Max(i => i.LeftAtMs!.Value)),
-                Math.Round(UnionMs(g.Select(i => (i.JoinedAtMs, i.LeftAtMs ?? nowMs))) / 60_000d, 1),
+                Math.Round(presentMs / 60_000d, 1),
+                presentMs / 1000,
                 g.Count(),
                 stillOpen);
         }).ToArray();

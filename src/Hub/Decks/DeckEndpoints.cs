@@ -88,11 +88,15 @@ public static class DeckEndpoints
         IFormCollection form;
         try
         {
-            form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = max + FormOverhead }, ct);
+            form = await http.Request.ReadFormAsync(ct);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw tooLarge; // A body without a length that ran past the limit while being read.
         }
         catch (InvalidDataException)
         {
-            throw tooLarge;
+            throw ExchangeProblem.BadRequest("deck_missing", "The upload could not be read; choose the PDF file again.");
         }
 
         var file = form.Files["file"] ?? throw ExchangeProblem.BadRequest("deck_missing", "Choose a PDF file to upload.");

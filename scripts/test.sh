@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need, starts a throwaway PostgreSQL and Redis on free
+# loopback ports, runs every test in LiveExchange.sln against them, and stops them again.
+# Works on a fresh Debian machine as root; on a machine that has everything it installs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# 1. System packages: PostgreSQL, Redis, Chromium (the browser tests drive /usr/bin/chromium).
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# 2. Throwaway servers.
+source scripts/services.sh
+services_start
+trap services_stop EXIT
+
+export LIVEEXCHANGE_TEST_POSTGRES="Host=127.0.0.1;Port=${PG_PORT};Username=postgres;Database=postgres;Pooling=true"
+export LIVEEXCHANGE_TEST_REDIS="127.0.0.1:${REDIS_PORT}"
+export LIVEEXCHANGE_TEST_CHROMIUM=/usr/bin/chromium
+
+# 3. Everything. Building the Hub runs npm ci and the Vite build of src/Web when it is stale.
+dotnet test LiveExchange.sln -c Release --logger "console;verbosity=normal" "$@"

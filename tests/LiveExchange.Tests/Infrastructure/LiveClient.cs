@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using LiveExchange.Shared;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace LiveExchange.Tests.Infrastructure;
+
+/// <summary>A hub connection as a .NET client makes it, recording every event it receives.</summary>
+public sealed class LiveClient : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<object> _received = new();
+    private readonly SemaphoreSlim _arrived = new(0);
+
+    private LiveClient(HubConnection connection) => Connection = connection;
+
+    public HubConnection Connection { get; }
+
+    public IReadOnlyCollection<object> Received => _received;
+
+    public static async Task<LiveClient> ConnectAsync(Uri baseAddress, string token)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(baseAddress, ExchangeHubRoute.Path), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+            .Build();
+        var client = new LiveClient(connection);
+        client.Record<SessionSnapshot>(nameof(IExchangeClient.Snapshot));
+        client.Record<PageChanged>(nameof(IExchangeClient.PageChanged));
+        client.Record<DeckChanged>(nameof(IExchangeClient.DeckChanged));
+        client.Record<QuestionAsked>(nameof(IExchangeClient.QuestionAsked));
+        client.Record<VotesChanged>(nameof(IExchangeClient.VotesChanged));
+        await connection.StartAsync();
+        await client.WaitForAsync<SessionSnapshot>(_ => true);
+        return client;
+    }
+
+    public Task<T> InvokeAsync<T>(string method, params object?[] args) => Connection.InvokeCoreAsync<T>(method, args);
+
+    /// <summary>Waits for an event of type <typeparamref name="T"/> that matches, received at any time so far or within the timeout.</summary>
+    public async Task<T> WaitForAsync<T>(Func<T, bool> match, int timeoutMs = 10_000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (true)
+        {
+            var found = _received.OfType<T>().FirstOrDefault(match);
+            if (found is not null)
+            {
+                return found;
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"No {typeof(T).Name} matching within {timeoutMs} ms; received: {string.Join(", ", _received)}");
+            }
+
+            await _arrived.WaitAsync(left);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Connection.DisposeAsync();
+        _arrived.Dispose();
+    }
+
+    private void Record<T>(string name) => Connection.On<T>(name, message =>
+    {
+        _received.Enqueue(message!);
+        _arrived.Release();
+    });
+}

@@ -1,0 +1,54 @@
+using LiveExchange.Tests.Infrastructure;
+
+namespace LiveExchange.Tests.Scenarios;
+
+/// <summary>The Hub on PostgreSQL (a fresh database) with the Redis backplane, as deployed.</summary>
+public sealed class PostgresAppFixture : IAsyncLifetime
+{
+    public ExchangeApp App { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var database = await TestServers.CreatePostgresDatabaseAsync();
+        App = new ExchangeApp(new()
+        {
+            ["ConnectionStrings:Postgres"] = database,
+            ["ConnectionStrings:Redis"] = TestServers.Redis,
+            ["Decks:MaxBytes"] = ExchangeBehaviour.TestDeckLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+    }
+
+    public async Task DisposeAsync() => await App.DisposeAsync();
+}
+
+/// <summary>The Hub on a fresh SQLite file with in-process messaging: the embedded default.</summary>
+public sealed class SqliteAppFixture : IAsyncLifetime
+{
+    private readonly string _file = TestServers.NewSqliteFile();
+
+    public ExchangeApp App { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        App = new ExchangeApp(new()
+        {
+            ["ConnectionStrings:Sqlite"] = $"Data Source={_file}",
+            ["Decks:MaxBytes"] = ExchangeBehaviour.TestDeckLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(_file + suffix);
+        }
+    }
+}
+
+public sealed class OnPostgres(PostgresAppFixture fixture) : ExchangeBehaviour(fixture.App), IClassFixture<PostgresAppFixture>;
+
+public sealed class OnSqlite(SqliteAppFixture fixture) : ExchangeBehaviour(fixture.App), IClassFixture<SqliteAppFixture>;

@@ -1,0 +1,281 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using LiveExchange.Hub.Attendance;
+using LiveExchange.Hub.Demo;
+using LiveExchange.Hub.Sessions;
+using LiveExchange.Shared;
+using LiveExchange.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR;
+
+namespace LiveExchange.Tests.Scenarios;
+
+/// <summary>
+/// The model session's behaviour through HTTP and the hub. Every test here runs twice, once per
+/// database (OnPostgres, OnSqlite): the same behaviour on both is the data layer's contract.
+/// </summary>
+public abstract class ExchangeBehaviour(ExchangeApp app)
+{
+    public const long TestDeckLimit = 200 * 1024;
+
+    private readonly Api _api = new(app.BaseAddress);
+
+    [Fact]
+    public async Task Scheduling_returns_a_readable_code_and_links_and_only_organisers_may()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+
+        Assert.Equal(6, session.Code.Length);
+        Assert.All(session.Code, c => Assert.Contains(c, JoinCode.Alphabet));
+        Assert.DoesNotContain(session.Code, c => "0O1IL".Contains(c));
+        Assert.Equal($"/host.html#token={session.HostToken}", session.HostLink);
+        Assert.Equal($"/?code={session.Code}", session.ViewerLink);
+        Assert.Equal(TimeSpan.FromHours(8), session.StartsAt.Offset);
+        Assert.Equal(new DateTime(2020, 3, 16, 14, 0, 0), session.StartsAt.DateTime);
+        Assert.Equal(3, session.InvitedAgencies.Length);
+
+        // A code typed on a phone, in lower case with a space, finds the session.
+        using var anyone = _api.Client();
+        var typed = session.Code.ToLowerInvariant().Insert(3, " ");
+        var info = await anyone.GetFromJsonAsync<LiveExchange.Hub.Joining.JoinInfo>($"/api/join/{Uri.EscapeDataString(typed)}");
+        Assert.Equal(session.Id, info!.SessionId);
+        Assert.Equal(invited.Select(a => a.Id), info.InvitedAgencies.Select(a => a.Id));
+
+        await Api.AssertProblemAsync(await anyone.GetAsync("/api/sessions"), HttpStatusCode.Unauthorized, "unauthorised");
+        var viewer = await _api.JoinAsync(session.Code, invited[0].Id, "王芳");
+        using var asViewer = _api.Client(viewer.ParticipantToken);
+        await Api.AssertProblemAsync(await asViewer.GetAsync("/api/sessions"), HttpStatusCode.Forbidden, "forbidden");
+        await Api.AssertProblemAsync(
+            await asViewer.PostAsJsonAsync("/api/agencies", new { name = "x", city = "y", province = "z" }),
+            HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
+    public async Task Page_changes_reach_every_viewer_and_a_late_joiner_sees_the_current_page()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var deck = DemoSession.SampleDeck(5);
+        var upload = await _api.UploadDeckAsync(session, deck, "疫情防控经验.pdf");
+        Assert.Equal(HttpStatusCode.Created, upload.StatusCode);
+        var uploaded = (await upload.Content.ReadFromJsonAsync<DeckView>(Api.Json))!;
+        Assert.Equal(5, uploaded.PageCount);
+        Assert.Equal("疫情防控经验.pdf", uploaded.FileName);
+
+        await using var host = await LiveClient.ConnectAsync(_api.BaseAddress, session.HostToken);
+        var joined = await _api.JoinAsync(session.Code, invited[0].Id, "李华", headcount: 6);
+        await using var viewer = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
+        var first = await viewer.WaitForAsync<SessionSnapshot>(_ => true);
+        Assert.Equal(uploaded.DeckId, first.Deck?.DeckId);
+        Assert.Equal(1, first.CurrentPage);
+
+        var change = await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 3);
+        Assert.Equal(first.Version + 1, change.Version);
+        var seen = await viewer.WaitForAsync<PageChanged>(p => p.Page == 3);
+        Assert.Equal(change.Version, seen.Version);
+        await host.WaitForAsync<PageChanged>(p => p.Page == 3);
+
+        var late = await _api.JoinAsync(session.Code, invited[1].Id, "赵敏", headcount: 3);
+        await using var lateViewer = await LiveClient.ConnectAsync(_api.BaseAddress, late.ParticipantToken);
+        var snapshot = await lateViewer.WaitForAsync<SessionSnapshot>(_ => true);
+        Assert.Equal(3, snapshot.CurrentPage);
+        Assert.Equal(change.Version, snapshot.Version);
+
+        // The viewer downloads the deck it is told about, byte for byte.
+        using var asViewer = _api.Client(late.ParticipantToken);
+        Assert.Equal(deck, await asViewer.GetByteArrayAsync($"/api/decks/{uploaded.DeckId}"));
+        using var stranger = _api.Client();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await stranger.GetAsync($"/api/decks/{uploaded.DeckId}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Questions_and_votes_reach_everyone_sorted_and_a_vote_counts_once()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        await using var host = await LiveClient.ConnectAsync(_api.BaseAddress, session.HostToken);
+        var asker = await _api.JoinAsync(session.Code, invited[0].Id, "李华");
+        var voter = await _api.JoinAsync(session.Code, invited[1].Id, "赵敏");
+        await using var a = await LiveClient.ConnectAsync(_api.BaseAddress, asker.ParticipantToken);
+        await using var b = await LiveClient.ConnectAsync(_api.BaseAddress, voter.ParticipantToken);
+
+        var q1 = await a.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "  志愿者轮班是怎么安排的？ ");
+        var q2 = await a.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "独居老人每天怎么联系？");
+        Assert.Equal("志愿者轮班是怎么安排的？", q1.Text);
+        Assert.Equal("邢台市益襄社会工作服务中心", q2.AgencyName);
+        await host.WaitForAsync<QuestionAsked>(q => q.Question.Id == q2.Id);
+        await b.WaitForAsync<QuestionAsked>(q => q.Question.Id == q2.Id);
+
+        var vote = await b.InvokeAsync<VotesChanged>(nameof(IExchangeHub.Upvote), q2.Id);
+        Assert.Equal(1, vote.Votes);
+        await host.WaitForAsync<VotesChanged>(v => v.QuestionId == q2.Id && v.Votes == 1);
+        await a.WaitForAsync<VotesChanged>(v => v.QuestionId == q2.Id && v.Votes == 1);
+
+        var again = await Assert.ThrowsAsync<HubException>(() => b.InvokeAsync<VotesChanged>(nameof(IExchangeHub.Upvote), q2.Id));
+        Assert.Contains("[already_voted]", again.Message);
+        var own = await Assert.ThrowsAsync<HubException>(() => a.InvokeAsync<VotesChanged>(nameof(IExchangeHub.Upvote), q1.Id));
+        Assert.Contains("[own_question]", own.Message);
+        var missing = await Assert.ThrowsAsync<HubException>(() => b.InvokeAsync<VotesChanged>(nameof(IExchangeHub.Upvote), 999_999L));
+        Assert.Contains("[question_not_found]", missing.Message);
+
+        // Most votes first; the refused votes changed nothing; the voter's own vote is remembered.
+        var snapshot = await b.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot));
+        Assert.Equal([q2.Id, q1.Id], snapshot.Questions.Select(q => q.Id));
+        Assert.Equal([1, 0], snapshot.Questions.Select(q => q.Votes));
+        Assert.Equal([q2.Id], snapshot.MyVotes);
+    }
+
+    [Fact]
+    public async Task Host_only_and_viewer_only_calls_are_refused_with_a_clear_error()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        Assert.Equal(HttpStatusCode.Created, (await _api.UploadDeckAsync(session, DemoSession.SampleDeck(3))).StatusCode);
+        var joined = await _api.JoinAsync(session.Code, invited[0].Id, "李华");
+        await using var viewer = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
+        await using var host = await LiveClient.ConnectAsync(_api.BaseAddress, session.HostToken);
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 2));
+        Assert.Contains("[host_only] Only the host can do this.", refused.Message);
+        var hostAsks = await Assert.ThrowsAsync<HubException>(() => host.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "?"));
+        Assert.Contains("[viewer_only]", hostAsks.Message);
+        var outOfRange = await Assert.ThrowsAsync<HubException>(() => host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 4));
+        Assert.Contains("[page_out_of_range]", outOfRange.Message);
+
+        Assert.Equal(1, (await viewer.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot))).CurrentPage);
+
+        // A viewer's token cannot upload a deck either.
+        using var asViewer = _api.Client(joined.ParticipantToken);
+        using var form = new MultipartFormDataContent { { new ByteArrayContent(DemoSession.SampleDeck(1)), "file", "x.pdf" } };
+        await Api.AssertProblemAsync(await asViewer.PostAsync($"/api/sessions/{session.Id}/deck", form), HttpStatusCode.Forbidden, "forbidden");
+
+        // Nor can a host of one session upload to another.
+        var (other, _) = await _api.ScheduleAsync("另一场");
+        using var asHost = _api.Client(session.HostToken);
+        using var form2 = new MultipartFormDataContent { { new ByteArrayContent(DemoSession.SampleDeck(1)), "file", "x.pdf" } };
+        await Api.AssertProblemAsync(await asHost.PostAsync($"/api/sessions/{other.Id}/deck", form2), HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
+    public async Task Bad_input_gets_a_clear_error_and_stores_nothing()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var joined = await _api.JoinAsync(session.Code, invited[0].Id, "李华");
+        await using var viewer = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
+        var before = await viewer.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot));
+
+        // A Word file renamed to .pdf, a file that only starts like a PDF, and one over the limit.
+        await Api.AssertProblemAsync(await _api.UploadDeckAsync(session, Encoding.UTF8.GetBytes("PK\u0003\u0004 not a pdf"), "slides.pdf"),
+            HttpStatusCode.BadRequest, "deck_not_pdf");
+        await Api.AssertProblemAsync(await _api.UploadDeckAsync(session, Encoding.ASCII.GetBytes("%PDF-1.7\n garbage without objects\n%%EOF")),
+            HttpStatusCode.BadRequest, "deck_not_pdf");
+        var oversized = new byte[TestDeckLimit + 1];
+        Encoding.ASCII.GetBytes("%PDF-1.7\n").CopyTo(oversized, 0);
+        await Api.AssertProblemAsync(await _api.UploadDeckAsync(session, oversized), HttpStatusCode.RequestEntityTooLarge, "deck_too_large");
+        using var asHost = _api.Client(session.HostToken);
+        await Api.AssertProblemAsync(await asHost.PostAsync($"/api/sessions/{session.Id}/deck", new MultipartFormDataContent()),
+            HttpStatusCode.BadRequest, "deck_missing");
+
+        var empty = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "   "));
+        Assert.Contains("[question_empty]", empty.Message);
+        var tooLong = await Assert.ThrowsAsync<HubException>(
+            () => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), new string('问', 301)));
+        Assert.Contains("[question_too_long]", tooLong.Message);
+
+        using var anyone = _api.Client();
+        await Api.AssertProblemAsync(await anyone.GetAsync("/api/join/ZZZZ22"), HttpStatusCode.NotFound, "unknown_code");
+        await Api.AssertProblemAsync(await anyone.GetAsync("/api/join/O0I1L"), HttpStatusCode.NotFound, "unknown_code");
+        await Api.AssertProblemAsync(
+            await anyone.PostAsJsonAsync("/api/join", new { code = "ZZZZ22", agencyId = invited[0].Id, displayName = "李华", headcount = 1 }),
+            HttpStatusCode.NotFound, "unknown_code");
+        await Api.AssertProblemAsync(
+            await anyone.PostAsJsonAsync("/api/join", new { code = session.Code, agencyId = session.HostAgency.Id + 1000, displayName = "李华", headcount = 1 }),
+            HttpStatusCode.BadRequest, "agency_not_invited");
+        await Api.AssertProblemAsync(
+            await anyone.PostAsJsonAsync("/api/join", new { code = session.Code, agencyId = invited[0].Id, displayName = "李华", headcount = 0 }),
+            HttpStatusCode.BadRequest, "validation");
+        await Api.AssertProblemAsync(
+            await anyone.PostAsJsonAsync("/api/join", new { code = session.Code, agencyId = invited[0].Id, displayName = new string('名', 41), headcount = 2 }),
+            HttpStatusCode.BadRequest, "validation");
+        using var organiser = _api.Organiser();
+        await Api.AssertProblemAsync(
+            await organiser.PostAsJsonAsync("/api/sessions", new { title = "x", hostAgencyId = 1, startsAt = "2020-03-16T16:00", endsAt = "2020-03-16T14:00", timeZone = "Asia/Shanghai" }),
+            HttpStatusCode.BadRequest, "validation");
+        await Api.AssertProblemAsync(
+            await organiser.PostAsJsonAsync("/api/sessions", new { title = "x", hostAgencyId = 1, startsAt = "2020-03-16T14:00", endsAt = "2020-03-16T16:00", timeZone = "Mars/Olympus" }),
+            HttpStatusCode.BadRequest, "validation");
+
+        var after = await viewer.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot));
+        Assert.Null(after.Deck);
+        Assert.Empty(after.Questions);
+        Assert.Equal(before.Version, after.Version);
+        var attendance = await organiser.GetFromJsonAsync<ParticipantAttendance[]>($"/api/sessions/{session.Id}/attendance", Api.Json);
+        Assert.Single(attendance!); // Only the one viewer who joined; the failed joins made nobody.
+    }
+
+    [Fact]
+    public async Task Drop_and_rejoin_is_one_participant_with_several_intervals_and_minutes_are_their_union()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var joined = await _api.JoinAsync(session.Code, invited[1].Id, "赵敏", headcount: 4);
+
+        // Two tabs overlapping for a while, then a drop, then a rejoin from the same browser (same token).
+        var t0 = DateTimeOffset.UtcNow;
+        var tab1 = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
+        await Task.Delay(2000);
+        var tab2 = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
+        await Task.Delay(2000);
+        await tab1.DisposeAsync();
+        await Task.Delay(2000);
+        await tab2.DisposeAsync();
+        await Task.Delay(1500);
+        var rejoined = await _api.JoinAsync(session.Code, invited[1].Id, "赵敏", headcount: 5, token: joined.ParticipantToken);
+        Assert.Equal(joined.ParticipantToken, rejoined.ParticipantToken);
+        var tab3 = await LiveClient.ConnectAsync(_api.BaseAddress, rejoined.ParticipantToken);
+        await Task.Delay(2000);
+        await tab3.DisposeAsync();
+        var wall = (DateTimeOffset.UtcNow - t0).TotalSeconds;
+
+        using var organiser = _api.Organiser();
+        var row = await AttendanceOnceClosedAsync(organiser, session.Id);
+        Assert.Equal(3, row.Joins);
+        Assert.Equal(5, row.Headcount);
+        Assert.False(row.Connected);
+        // Present about 6 + 2 = 8 s of the ~9.5 s: less than the 10 s the intervals sum to, and less than the wall time.
+        var seconds = row.SecondsPresent;
+        Assert.InRange(seconds, 7, 9);
+        Assert.True(seconds < wall - 1, $"union {seconds:0.0}s should leave out the {wall:0.0}s wall time's gap");
+
+        var zh = await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/attendance.csv");
+        Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, zh[..3]);
+        var zhLines = Encoding.UTF8.GetString(zh[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", zhLines[0]);
+        var cells = Assert.Single(zhLines[1..]).Split(',');
+        Assert.Equal(["邢台市桥东区阳光社区服务社", "邢台", "赵敏", "观看方", "5"], cells[..5]);
+        var firstJoin = DateTime.Parse(cells[5], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange((firstJoin - t0.ToOffset(TimeSpan.FromHours(8)).DateTime).TotalSeconds, -1, 3); // Beijing time, the session's zone.
+        Assert.NotEqual("", cells[6]);
+        Assert.Equal(row.MinutesPresent.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture), cells[7]);
+        Assert.Equal("3", cells[8]);
+
+        var en = await organiser.GetAsync($"/api/sessions/{session.Id}/attendance.csv?lang=en");
+        Assert.Equal("text/csv", en.Content.Headers.ContentType?.MediaType);
+        var enText = Encoding.UTF8.GetString((await en.Content.ReadAsByteArrayAsync())[3..]);
+        Assert.StartsWith("Agency,City,Display name,Role,Headcount,First joined,Last left,Minutes present,Joins\r\n", enText);
+        Assert.Contains(",viewer,5,", enText);
+        await Api.AssertProblemAsync(await organiser.GetAsync($"/api/sessions/{session.Id}/attendance.csv?lang=fr"), HttpStatusCode.BadRequest, "validation");
+    }
+
+    /// <summary>A client's close returns before the server has recorded the leave; wait for it.</summary>
+    private static async Task<ParticipantAttendance> AttendanceOnceClosedAsync(HttpClient organiser, long sessionId)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var rows = await organiser.GetFromJsonAsync<ParticipantAttendance[]>($"/api/sessions/{sessionId}/attendance", Api.Json);
+            var row = Assert.Single(rows!);
+            if (!row.Connected || attempt == 50)
+            {
+                return row;
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}
