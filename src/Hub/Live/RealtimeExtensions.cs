@@ -23,11 +23,13 @@ public static class RealtimeExtensions
         if (!string.IsNullOrWhiteSpace(redis))
         {
             // One multiplexer for the backplane and anything else that later needs Redis.
+            // Deployments (or test runs) that share one Redis keep apart by prefix: group names repeat across databases.
+            var prefix = builder.Configuration["Realtime:ChannelPrefix"] is { Length: > 0 } p ? p : RedisPrefix;
             var multiplexer = ConnectionMultiplexer.Connect(redis);
             builder.Services.AddSingleton<IConnectionMultiplexer>(multiplexer);
             signalR.AddStackExchangeRedis(o =>
             {
-                o.Configuration.ChannelPrefix = RedisChannel.Literal(RedisPrefix);
+                o.Configuration.ChannelPrefix = RedisChannel.Literal(prefix);
                 o.ConnectionFactory = _ => Task.FromResult<IConnectionMultiplexer>(multiplexer);
             });
         }

@@ -14,6 +14,7 @@ public sealed class PostgresAppFixture : IAsyncLifetime
         {
             ["ConnectionStrings:Postgres"] = database,
             ["ConnectionStrings:Redis"] = TestServers.Redis,
+            ["Realtime:ChannelPrefix"] = "test-" + Guid.NewGuid().ToString("N"),
             ["Decks:MaxBytes"] = ExchangeBehaviour.TestDeckLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
     }

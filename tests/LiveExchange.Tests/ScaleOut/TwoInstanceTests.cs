@@ -1,0 +1,126 @@
+using System.Net;
+using System.Net.Http.Json;
+using LiveExchange.Hub.Demo;
+using LiveExchange.Shared;
+using LiveExchange.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR;
+using Npgsql;
+
+namespace LiveExchange.Tests.ScaleOut;
+
+/// <summary>Two hub processes on one PostgreSQL database and one Redis, as docker-compose runs them.</summary>
+public sealed class TwoInstances : IAsyncLifetime
+{
+    public HubProcess A { get; private set; } = null!;
+
+    public HubProcess B { get; private set; } = null!;
+
+    public string Database { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        Database = await TestServers.CreatePostgresDatabaseAsync();
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Postgres"] = Database,
+            ["ConnectionStrings:Redis"] = TestServers.Redis,
+            ["Realtime:ChannelPrefix"] = "test-" + Guid.NewGuid().ToString("N"),
+            ["Organiser:Key"] = ExchangeApp.OrganiserKey,
+        };
+        // Started together on an empty database: the migration lock lets exactly one migrate.
+        var a = HubProcess.StartAsync("A", settings);
+        var b = HubProcess.StartAsync("B", settings);
+        (A, B) = (await a, await b);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+    }
+}
+
+public sealed class TwoInstanceTests(TwoInstances hubs) : IClassFixture<TwoInstances>
+{
+    private readonly Api _onA = new(hubs.A.BaseAddress);
+    private readonly Api _onB = new(hubs.B.BaseAddress);
+
+    [Fact]
+    public async Task Host_on_A_and_viewers_on_B_see_the_same_session()
+    {
+        var (session, invited) = await _onA.ScheduleAsync();
+        Assert.Equal(HttpStatusCode.Created, (await _onA.UploadDeckAsync(session, DemoSession.SampleDeck(5))).StatusCode);
+        await using var host = await LiveClient.ConnectAsync(hubs.A.BaseAddress, session.HostToken);
+
+        // Joined through B's HTTP API, connected to B's hub.
+        var j1 = await _onB.JoinAsync(session.Code, invited[0].Id, "李华", 6);
+        var j2 = await _onB.JoinAsync(session.Code, invited[1].Id, "赵敏", 3);
+        await using var v1 = await LiveClient.ConnectAsync(hubs.B.BaseAddress, j1.ParticipantToken);
+        await using var v2 = await LiveClient.ConnectAsync(hubs.B.BaseAddress, j2.ParticipantToken);
+
+        // Page changes from A reach B.
+        await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 2);
+        var last = await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 4);
+        foreach (var v in new[] { v1, v2 })
+        {
+            await v.WaitForAsync<PageChanged>(p => p.Page == 2);
+            var seen = await v.WaitForAsync<PageChanged>(p => p.Page == 4);
+            Assert.Equal(last.Version, seen.Version);
+        }
+
+        // A question asked on B reaches the host on A and the other viewer; a vote on B likewise.
+        var asked = await v1.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "社区封闭管理期间，志愿者从哪里招募？");
+        await host.WaitForAsync<QuestionAsked>(q => q.Question.Id == asked.Id && q.Question.Text == asked.Text);
+        await v2.WaitForAsync<QuestionAsked>(q => q.Question.Id == asked.Id);
+        await v2.InvokeAsync<VotesChanged>(nameof(IExchangeHub.Upvote), asked.Id);
+        await host.WaitForAsync<VotesChanged>(v => v.QuestionId == asked.Id && v.Votes == 1);
+        await v1.WaitForAsync<VotesChanged>(v => v.QuestionId == asked.Id && v.Votes == 1);
+        var twice = await Assert.ThrowsAsync<HubException>(() => v2.InvokeAsync<VotesChanged>(nameof(IExchangeHub.Upvote), asked.Id));
+        Assert.Contains("[already_voted]", twice.Message);
+
+        // A late joiner on B, which never saw the changes happen, starts on the current page with the question.
+        var j3 = await _onB.JoinAsync(session.Code, invited[2].Id, "孙丽", 2);
+        await using var late = await LiveClient.ConnectAsync(hubs.B.BaseAddress, j3.ParticipantToken);
+        var snapshot = await late.WaitForAsync<SessionSnapshot>(_ => true);
+        Assert.Equal(4, snapshot.CurrentPage);
+        Assert.Equal(1, Assert.Single(snapshot.Questions).Votes);
+        Assert.True(snapshot.Version >= last.Version + 2);
+
+        // A viewer on B calling a host method is refused; the page stays.
+        var refused = await Assert.ThrowsAsync<HubException>(() => late.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 1));
+        Assert.Contains("[host_only]", refused.Message);
+        Assert.Equal(4, (await host.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot))).CurrentPage);
+
+        // Attendance knows which instance served each connection.
+        await using var db = new NpgsqlConnection(hubs.Database);
+        await db.OpenAsync();
+        await using var cmd = new NpgsqlCommand(
+            "select p.role, i.instance_id from attendance_intervals i join participants p on p.id = i.participant_id where i.session_id = @s order by i.id", db);
+        cmd.Parameters.AddWithValue("s", session.Id);
+        var rows = new List<(string, string)>();
+        await using (var reader = await cmd.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                rows.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        Assert.Equal([("host", "A"), ("viewer", "B"), ("viewer", "B"), ("viewer", "B")], rows);
+    }
+
+    [Fact]
+    public async Task The_organiser_key_and_tokens_work_on_either_instance()
+    {
+        var (session, invited) = await _onA.ScheduleAsync();
+        using var organiserOnB = _onB.Organiser();
+        var sessions = await organiserOnB.GetFromJsonAsync<LiveExchange.Hub.Sessions.SessionScheduled[]>("/api/sessions", Api.Json);
+        Assert.Contains(sessions!, s => s.Code == session.Code);
+
+        var joined = await _onA.JoinAsync(session.Code, invited[0].Id, "李华");
+        using var viewerOnB = _onB.Client(joined.ParticipantToken);
+        var mine = await viewerOnB.GetFromJsonAsync<LiveExchange.Hub.Sessions.MySession>("/api/session", Api.Json);
+        Assert.Equal(session.Id, mine!.SessionId);
+        Assert.Equal(ParticipantRoles.Viewer, mine.Role);
+    }
+}
