@@ -25,6 +25,7 @@ await app.MigrateDatabaseAsync();
 await app.EnsureOrganiserKeyAsync();
 var demo = args.Contains("--demo") ? await DemoSession.SeedAsync(app.Services) : null;
 
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseDefaultFiles();

@@ -6,6 +6,7 @@ using Dapper;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Shared;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -171,6 +172,19 @@ public static class AccessExtensions
             .Validate(o => o.Key.Length == 0 || o.Key.Length >= 16, "Organiser:Key must be at least 16 characters (or empty to generate one).")
             .ValidateOnStart();
         builder.Services.AddSingleton<OrganiserKey>();
+
+        // Behind the compose file's nginx every request comes from the proxy: without the forwarded
+        // address, the per-address join limit would be one limit for the whole city.
+        if (builder.Configuration.GetValue<bool>("Proxy:TrustForwardedHeaders"))
+        {
+            builder.Services.Configure<ForwardedHeadersOptions>(o =>
+            {
+                o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+                o.KnownIPNetworks.Clear();
+                o.KnownProxies.Clear();
+            });
+        }
+
         builder.Services.AddAuthentication(ExchangeTokenHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ExchangeTokenHandler>(ExchangeTokenHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()
