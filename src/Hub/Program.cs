@@ -28,8 +28,7 @@ var demo = args.Contains("--demo") ? await DemoSession.SeedAsync(app.Services) :
 app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
-app.UseDefaultFiles();
-app.UseStaticFiles();
+app.UseWebApp();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseRateLimiter();

@@ -1,0 +1,242 @@
+import { ApiError, NetworkError } from "./errors";
+
+// The HTTP API of docs/api.md. Every caller proves its role with a bearer token; errors come back as
+// ProblemDetails with a `code` extension and become ApiError.
+
+export interface Agency {
+  id: number;
+  name: string;
+  city: string;
+  province: string;
+}
+
+export interface NewAgency {
+  name: string;
+  city: string;
+  province: string;
+}
+
+export interface SessionScheduled {
+  id: number;
+  code: string;
+  title: string;
+  description: string | null;
+  hostAgency: Agency;
+  invitedAgencies: Agency[];
+  /** ISO 8601 with offset. */
+  startsAt: string;
+  endsAt: string;
+  timeZone: string;
+  hostToken: string;
+  /** Relative: `/host.html#token=<hostToken>`. */
+  hostLink: string;
+  /** Relative: `/?code=<code>`. */
+  viewerLink: string;
+}
+
+export interface NewSession {
+  title: string;
+  description: string;
+  hostAgencyId: number;
+  invitedAgencyIds: number[];
+  /** Local wall-clock time in `timeZone`, as a datetime-local input gives it: "2020-03-16T14:00". */
+  startsAt: string;
+  endsAt: string;
+  timeZone: string;
+}
+
+export interface AttendanceRow {
+  participantId: number;
+  agencyName: string;
+  city: string;
+  displayName: string;
+  role: string;
+  headcount: number;
+  firstJoinedAt: string | null;
+  lastLeftAt: string | null;
+  minutesPresent: number;
+  joins: number;
+  connected: boolean;
+}
+
+export interface JoinInfo {
+  sessionId: number;
+  code: string;
+  title: string;
+  description: string | null;
+  hostAgency: Agency;
+  invitedAgencies: Agency[];
+  startsAt: string;
+  endsAt: string;
+  timeZone: string;
+}
+
+export interface JoinRequest {
+  code: string;
+  agencyId: number;
+  displayName: string;
+  headcount: number;
+  participantToken?: string;
+}
+
+export interface JoinResult {
+  participantToken: string;
+  sessionId: number;
+  code: string;
+}
+
+export interface DeckUploaded {
+  deckId: number;
+  fileName: string;
+  pageCount: number;
+}
+
+export interface SessionInfo {
+  sessionId: number;
+  code: string;
+  title: string;
+}
+
+export interface RequestOptions {
+  token?: string | null;
+  method?: "GET" | "POST" | "PUT" | "DELETE";
+  /** Sent as JSON. */
+  json?: unknown;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+/** Reads a failed response as ProblemDetails; a body without `code` still gives the status. */
+async function problemFrom(status: number, contentType: string, readBody: () => Promise<string>): Promise<ApiError> {
+  let code: string | undefined;
+  let text = "";
+  if (contentType.includes("json")) {
+    try {
+      const problem = JSON.parse(await readBody()) as { code?: unknown; detail?: unknown; title?: unknown };
+      if (typeof problem.code === "string" && problem.code) code = problem.code;
+      if (typeof problem.detail === "string" && problem.detail) text = problem.detail;
+      else if (typeof problem.title === "string") text = problem.title;
+    } catch {
+      // Not ProblemDetails after all; the status is all we know.
+    }
+  }
+  code ??= status === 401 ? "unauthorised" : status === 403 ? "forbidden" : undefined;
+  return new ApiError(status, code, text);
+}
+
+/** fetch with the bearer token; resolves only for 2xx and throws ApiError or NetworkError otherwise. */
+export async function request(path: string, options: RequestOptions = {}): Promise<Response> {
+  const headers = new Headers({ Accept: options.accept ?? "application/json" });
+  if (options.token) headers.set("Authorization", `Bearer ${options.token}`);
+  let body: string | undefined;
+  if (options.json !== undefined) {
+    headers.set("Content-Type", "application/json");
+    body = JSON.stringify(options.json);
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: options.method ?? (body === undefined ? "GET" : "POST"),
+      headers,
+      body,
+      signal: options.signal,
+      credentials: "same-origin",
+      cache: "no-store",
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new NetworkError(error);
+  }
+  if (!response.ok) {
+    throw await problemFrom(response.status, response.headers.get("content-type") ?? "", () => response.text());
+  }
+  return response;
+}
+
+export async function requestJson<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await request(path, options);
+  return (await response.json()) as T;
+}
+
+const segment = encodeURIComponent;
+
+// Anyone with the code.
+export const lookupSession = (code: string) => requestJson<JoinInfo>(`/api/join/${segment(code)}`);
+export const joinSession = (join: JoinRequest) => requestJson<JoinResult>("/api/join", { json: join });
+
+// Host or viewer.
+export const getMySession = (token: string) => requestJson<SessionInfo>("/api/session", { token });
+
+export async function getDeckBytes(token: string, deckId: number, signal?: AbortSignal): Promise<ArrayBuffer> {
+  const response = await request(`/api/decks/${segment(String(deckId))}`, { token, accept: "application/pdf", signal });
+  return response.arrayBuffer();
+}
+
+// Organiser.
+export const listAgencies = (key: string) => requestJson<Agency[]>("/api/agencies", { token: key });
+export const createAgency = (key: string, agency: NewAgency) => requestJson<Agency>("/api/agencies", { token: key, json: agency });
+export const listSessions = (key: string) => requestJson<SessionScheduled[]>("/api/sessions", { token: key });
+export const scheduleSession = (key: string, session: NewSession) =>
+  requestJson<SessionScheduled>("/api/sessions", { token: key, json: session });
+export const getAttendance = (key: string, sessionId: number, signal?: AbortSignal) =>
+  requestJson<AttendanceRow[]>(`/api/sessions/${segment(String(sessionId))}/attendance`, { token: key, signal });
+
+export function attendanceCsvPath(sessionId: number, lang: "zh" | "en"): string {
+  return `/api/sessions/${segment(String(sessionId))}/attendance.csv?lang=${lang}`;
+}
+
+/** The file name from Content-Disposition (RFC 5987 `filename*` first), if the server sent one. */
+function fileNameFrom(disposition: string | null): string | undefined {
+  if (!disposition) return undefined;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition);
+  if (extended?.[1]) {
+    try {
+      return decodeURIComponent(extended[1].trim().replace(/^"|"$/g, ""));
+    } catch {
+      // Fall back to the plain form.
+    }
+  }
+  const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/.exec(disposition);
+  return (plain?.[2] ?? plain?.[1])?.trim() || undefined;
+}
+
+/** The attendance CSV; a plain link can't carry the bearer token, so it is fetched as a Blob. */
+export async function getAttendanceCsv(key: string, sessionId: number, lang: "zh" | "en"): Promise<{ blob: Blob; fileName: string | undefined }> {
+  const response = await request(attendanceCsvPath(sessionId, lang), { token: key, accept: "text/csv" });
+  return { blob: await response.blob(), fileName: fileNameFrom(response.headers.get("content-disposition")) };
+}
+
+/**
+ * Uploads a deck as multipart field `file`. XMLHttpRequest rather than fetch because only it reports
+ * upload progress, which matters for a 20 MB deck on a slow line. `onProgress` gets 0..1.
+ */
+export function uploadDeck(token: string, sessionId: number, file: File, onProgress: (fraction: number) => void): Promise<DeckUploaded> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", `/api/sessions/${segment(String(sessionId))}/deck`);
+    xhr.setRequestHeader("Authorization", `Bearer ${token}`);
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener("load", () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve(JSON.parse(xhr.responseText) as DeckUploaded);
+        } catch (error) {
+          reject(error);
+        }
+        return;
+      }
+      problemFrom(xhr.status, xhr.getResponseHeader("content-type") ?? "", async () => xhr.responseText).then((problem) =>
+        // Kestrel's own body-size limit answers 413 before the endpoint can write ProblemDetails.
+        reject(problem.code === undefined && xhr.status === 413 ? new ApiError(413, "deck_too_large", problem.englishText) : problem),
+      );
+    });
+    xhr.addEventListener("error", () => reject(new NetworkError()));
+    xhr.addEventListener("abort", () => reject(new NetworkError()));
+    const form = new FormData();
+    form.append("file", file, file.name);
+    xhr.send(form);
+  });
+}

@@ -1,0 +1,133 @@
+import { isMessageKey, onLangChange, t, type MessageKey, type MessageParams } from "./i18n";
+
+/** An HTTP error, parsed from the server's ProblemDetails when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    /** The server's English text (ProblemDetails `detail`, else `title`), or "" when there was none. */
+    readonly englishText: string,
+  ) {
+    super(code ? `[${code}] ${englishText}` : englishText || `HTTP ${status}`);
+    this.name = "ApiError";
+  }
+}
+
+/** A request that never reached the server (offline, DNS, connection refused). */
+export class NetworkError extends Error {
+  constructor(cause?: unknown) {
+    super("Network error", { cause });
+    this.name = "NetworkError";
+  }
+}
+
+// A HubException reaches the browser as "[code] English text", often wrapped by the SignalR client:
+// "An unexpected error occurred invoking 'AskQuestion' on the server. HubException: [code] text".
+const hubCodePattern = /\[([a-z][a-z0-9_]*)\]\s*/i;
+
+/** Splits a hub error message into its error code and English text. */
+export function parseCodedMessage(message: string): { code: string | undefined; text: string } {
+  const match = hubCodePattern.exec(message);
+  if (!match) return { code: undefined, text: message.trim() };
+  return { code: match[1]!.toLowerCase(), text: message.slice(match.index + match[0].length).trim() };
+}
+
+/** The stable error code of an HTTP or hub error, if it carries one. */
+export function errorCode(error: unknown): string | undefined {
+  if (error instanceof ApiError) return error.code;
+  if (error instanceof Error) {
+    const code = parseCodedMessage(error.message).code;
+    if (code) return code;
+    const status = httpStatusOf(error);
+    if (status === 401) return "unauthorised";
+    if (status === 403) return "forbidden";
+  }
+  return undefined;
+}
+
+/**
+ * The HTTP status behind a SignalR client error. Its HttpError has `statusCode`, but a failed negotiate
+ * wraps it into a plain message ending "…: Status code '401'".
+ */
+function httpStatusOf(error: Error): number | undefined {
+  const statusCode = (error as { statusCode?: unknown }).statusCode;
+  if (typeof statusCode === "number") return statusCode;
+  const match = /status code '(\d{3})'/i.exec(error.message);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Thrown when a hub method is called while the connection is down. */
+export class NotConnectedError extends Error {
+  constructor() {
+    super("Not connected");
+    this.name = "NotConnectedError";
+  }
+}
+
+function translatedCode(code: string | undefined): string | undefined {
+  if (!code) return undefined;
+  const key = `error.${code}`;
+  return isMessageKey(key) ? t(key) : undefined;
+}
+
+// Messages of the SignalR client when a call is made while the connection is down.
+const notConnectedPattern = /connection (is not in the 'Connected' State|being closed|was stopped|disconnected)|not in the 'Connected' state|Invocation canceled/i;
+
+/** What to show the user for `error`: the translation of `error.<code>`, else the server's English text. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) {
+    return translatedCode(error.code) ?? (error.englishText || t("error.http", { status: error.status }));
+  }
+  if (error instanceof NetworkError) return t("error.network");
+  if (error instanceof NotConnectedError) return t("error.notConnected");
+  if (error instanceof Error) {
+    const { code, text } = parseCodedMessage(error.message);
+    if (code) return translatedCode(code) ?? (text || t("error.unknown"));
+    const status = httpStatusOf(error);
+    if (status === 401) return t("error.unauthorised");
+    if (status === 403) return t("error.forbidden");
+    if (notConnectedPattern.test(error.message)) return t("error.notConnected");
+    if (error.name === "TypeError" && /fetch|network/i.test(error.message)) return t("error.network");
+  }
+  return t("error.unknown");
+}
+
+/**
+ * The page's `#error` box (role=alert). It remembers what it shows rather than the text, so a language
+ * switch re-translates the message on screen.
+ */
+export class ErrorBox {
+  private render: (() => string) | null = null;
+
+  constructor(private readonly element: HTMLElement) {
+    element.hidden = true;
+    onLangChange(() => this.refresh());
+  }
+
+  static forPage(): ErrorBox {
+    const element = document.getElementById("error");
+    if (!element) throw new Error("The page has no #error element.");
+    return new ErrorBox(element);
+  }
+
+  show(error: unknown): void {
+    if (error instanceof Error) console.warn(error);
+    this.render = () => describeError(error);
+    this.refresh();
+  }
+
+  showMessage(key: MessageKey, params?: MessageParams): void {
+    this.render = () => t(key, params);
+    this.refresh();
+  }
+
+  clear(): void {
+    this.render = null;
+    this.refresh();
+  }
+
+  private refresh(): void {
+    this.element.textContent = this.render ? this.render() : "";
+    this.element.hidden = this.render === null;
+  }
+}

@@ -1,0 +1,446 @@
+import "./style.css";
+import {
+  attendanceCsvPath,
+  createAgency,
+  getAttendance,
+  getAttendanceCsv,
+  listAgencies,
+  listSessions,
+  scheduleSession,
+  type Agency,
+  type AttendanceRow,
+  type SessionScheduled,
+} from "./api";
+import { ParticipantRoles } from "./contract";
+import { byId, copyButton, h, StatusLine, wireCopyButton } from "./dom";
+import { ErrorBox } from "./errors";
+import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
+import { StorageKeys, takeSecretFromFragment } from "./storage";
+
+initI18n();
+const errors = ErrorBox.forPage();
+
+const attendanceRefreshMs = 10_000;
+
+const key = takeSecretFromFragment("key", StorageKeys.organiserKey);
+if (!key) {
+  errors.showMessage("org.noKey");
+  for (const form of document.querySelectorAll("form")) form.inert = true;
+} else {
+  startOrganiser(key);
+}
+
+/** "2020-03-16T14:00" for a datetime-local input, in the browser's own time zone. */
+function localInputValue(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function isValidTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function absolute(relativeLink: string): string {
+  return new URL(relativeLink, window.location.origin).href;
+}
+
+function saveBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { attrs: { href: url, download: fileName } });
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 30_000);
+}
+
+function startOrganiser(key: string): void {
+  let agencies: Agency[] = [];
+  let sessions: SessionScheduled[] = [];
+  /** Sessions whose attendance is shown, with the rows last fetched (null while the first fetch runs). */
+  const openAttendance = new Map<number, { rows: AttendanceRow[] | null; updatedAt: Date | null }>();
+
+  // --- Agencies ---------------------------------------------------------------------------------
+  const agencyRows = byId("agency-rows");
+  const agencyForm = byId<HTMLFormElement>("agency-form");
+  const agencyName = byId<HTMLInputElement>("agency-name");
+  const agencyCity = byId<HTMLInputElement>("agency-city");
+  const agencyProvince = byId<HTMLInputElement>("agency-province");
+  const createAgencyButton = byId<HTMLButtonElement>("create-agency");
+  const agencyStatus = new StatusLine(byId("agency-status"));
+
+  function renderAgencies(): void {
+    agencyRows.replaceChildren(
+      ...agencies.map((agency) =>
+        h(
+          "tr",
+          { dataset: { agencyId: String(agency.id) } },
+          h("td", { text: agency.name }),
+          h("td", { text: agency.city }),
+          h("td", { text: agency.province }),
+        ),
+      ),
+    );
+    byId("no-agencies").hidden = agencies.length > 0;
+    renderHostAgencies();
+    renderInvitedAgencies();
+  }
+
+  agencyForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    errors.clear();
+    agencyStatus.set(null);
+    const agency = { name: agencyName.value.trim(), city: agencyCity.value.trim(), province: agencyProvince.value.trim() };
+    const within = (text: string, max: number) => text.length >= 1 && text.length <= max;
+    if (!within(agency.name, 100) || !within(agency.city, 50) || !within(agency.province, 50)) {
+      errors.showMessage("org.agency.invalid");
+      return;
+    }
+    createAgencyButton.disabled = true;
+    try {
+      const created = await createAgency(key, agency);
+      agencies = [...agencies, created];
+      renderAgencies();
+      agencyForm.reset();
+      agencyStatus.set(() => t("org.agency.created", { name: created.name }));
+      agencyName.focus();
+    } catch (error) {
+      errors.show(error);
+    } finally {
+      createAgencyButton.disabled = false;
+    }
+  });
+
+  // --- Scheduling -------------------------------------------------------------------------------
+  const scheduleForm = byId<HTMLFormElement>("schedule-form");
+  const titleInput = byId<HTMLInputElement>("session-title-input");
+  const descriptionInput = byId<HTMLTextAreaElement>("session-description");
+  const hostSelect = byId<HTMLSelectElement>("host-agency");
+  const invitedList = byId("invited-agency-list");
+  const startsAt = byId<HTMLInputElement>("starts-at");
+  const endsAt = byId<HTMLInputElement>("ends-at");
+  const timeZone = byId<HTMLInputElement>("time-zone");
+  const scheduleButton = byId<HTMLButtonElement>("schedule");
+
+  timeZone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Shanghai";
+  const nextHour = new Date();
+  nextHour.setHours(nextHour.getHours() + 1, 0, 0, 0);
+  startsAt.value = localInputValue(nextHour);
+  endsAt.value = localInputValue(new Date(nextHour.getTime() + 2 * 60 * 60 * 1000));
+  // Keep the end after the start when the start moves.
+  let lastStart = startsAt.value;
+  startsAt.addEventListener("change", () => {
+    const previousStart = Date.parse(lastStart);
+    const previousEnd = Date.parse(endsAt.value);
+    const start = Date.parse(startsAt.value);
+    if (!Number.isNaN(start) && !Number.isNaN(previousStart) && !Number.isNaN(previousEnd)) {
+      endsAt.value = localInputValue(new Date(start + Math.max(previousEnd - previousStart, 30 * 60 * 1000)));
+    }
+    lastStart = startsAt.value;
+  });
+
+  function renderHostAgencies(): void {
+    const chosen = hostSelect.value;
+    const placeholder = h("option", { attrs: { value: "" } });
+    setText(placeholder, "org.schedule.chooseHost");
+    placeholder.disabled = true;
+    const options = agencies.map((agency) => {
+      const option = h("option", { attrs: { value: String(agency.id) } });
+      setText(option, "agency.option", { name: agency.name, city: agency.city });
+      return option;
+    });
+    hostSelect.replaceChildren(placeholder, ...options);
+    hostSelect.value = agencies.some((agency) => String(agency.id) === chosen) ? chosen : "";
+    if (!hostSelect.value) placeholder.selected = true;
+  }
+
+  function renderInvitedAgencies(): void {
+    const checked = new Set(invitedBoxes().filter((box) => box.checked).map((box) => box.value));
+    invitedList.replaceChildren(
+      ...agencies.map((agency) => {
+        const box = h("input", { attrs: { type: "checkbox", name: "invited", value: String(agency.id), id: `invite-${agency.id}` } });
+        box.checked = checked.has(String(agency.id));
+        const label = h("label", { className: "check", attrs: { for: box.id } });
+        setText(label, "agency.option", { name: agency.name, city: agency.city });
+        return h("div", { className: "check-row" }, box, label);
+      }),
+    );
+    byId("no-invitable").hidden = agencies.length > 0;
+    syncHostWithInvited();
+  }
+
+  function invitedBoxes(): HTMLInputElement[] {
+    return [...invitedList.querySelectorAll<HTMLInputElement>("input[name=invited]")];
+  }
+
+  // The host agency presents through its host link; it is not also one of the invited audiences.
+  function syncHostWithInvited(): void {
+    for (const box of invitedBoxes()) {
+      const isHost = box.value === hostSelect.value;
+      box.disabled = isHost;
+      if (isHost) box.checked = false;
+    }
+  }
+  hostSelect.addEventListener("change", syncHostWithInvited);
+
+  const resultBox = byId("schedule-result");
+  const resultHostLink = byId<HTMLAnchorElement>("result-host-link");
+  const resultViewerLink = byId<HTMLAnchorElement>("result-viewer-link");
+  wireCopyButton(byId<HTMLButtonElement>("copy-host-link"), () => resultHostLink.href, resultHostLink);
+  wireCopyButton(byId<HTMLButtonElement>("copy-result-viewer-link"), () => resultViewerLink.href, resultViewerLink);
+
+  function showResult(session: SessionScheduled): void {
+    setText(byId("result-title"), "org.result.heading", { title: session.title });
+    byId("result-code").textContent = session.code;
+    for (const [link, relative] of [
+      [resultHostLink, session.hostLink],
+      [resultViewerLink, session.viewerLink],
+    ] as const) {
+      link.href = absolute(relative);
+      link.textContent = link.href;
+    }
+    resultBox.hidden = false;
+    resultBox.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  }
+
+  function failSchedule(input: HTMLElement, message: MessageKey): void {
+    errors.showMessage(message);
+    input.focus();
+  }
+
+  scheduleForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    errors.clear();
+    const title = titleInput.value.trim();
+    const description = descriptionInput.value.trim();
+    const zone = timeZone.value.trim();
+    if (title.length < 1 || title.length > 200 || description.length > 2000) return failSchedule(titleInput, "org.schedule.titleInvalid");
+    if (!hostSelect.value) return failSchedule(hostSelect, "org.schedule.hostRequired");
+    if (!startsAt.value || !endsAt.value) return failSchedule(startsAt.value ? endsAt : startsAt, "org.schedule.timesRequired");
+    // Same fixed format on both sides, so comparing the strings compares the times.
+    if (endsAt.value <= startsAt.value) return failSchedule(endsAt, "org.schedule.endBeforeStart");
+    if (!zone || !isValidTimeZone(zone)) return failSchedule(timeZone, "org.schedule.timeZoneInvalid");
+
+    scheduleButton.disabled = true;
+    try {
+      const session = await scheduleSession(key, {
+        title,
+        description,
+        hostAgencyId: Number(hostSelect.value),
+        invitedAgencyIds: invitedBoxes()
+          .filter((box) => box.checked && !box.disabled)
+          .map((box) => Number(box.value)),
+        startsAt: startsAt.value,
+        endsAt: endsAt.value,
+        timeZone: zone,
+      });
+      showResult(session);
+      sessions = [session, ...sessions.filter((s) => s.id !== session.id)];
+      renderSessions();
+    } catch (error) {
+      errors.show(error);
+    } finally {
+      scheduleButton.disabled = false;
+    }
+  });
+
+  // --- Sessions and attendance ------------------------------------------------------------------
+  const sessionList = byId("sessions");
+
+  function linkLine(labelKey: MessageKey, relative: string, className: string): HTMLElement {
+    const full = absolute(relative);
+    const link = h("a", { className: `link ${className}`, text: full, attrs: { href: full, target: "_blank", rel: "noopener" } });
+    const label = h("span");
+    setText(label, labelKey);
+    return h("p", { className: "link-line" }, label, " ", link, " ", copyButton(() => full, link));
+  }
+
+  function renderSession(session: SessionScheduled): HTMLElement {
+    const time = h("p", { className: "meta" });
+    setText(time, "org.session.time", {
+      start: formatDateTime(session.startsAt, session.timeZone),
+      end: formatDateTime(session.endsAt, session.timeZone),
+      timeZone: session.timeZone,
+    });
+    const code = h("span", { className: "session-code" });
+    setText(code, "org.session.code", { code: session.code });
+    const host = h("span");
+    setText(host, "org.session.host", { name: session.hostAgency?.name ?? "" });
+    const invited = h("p", { className: "meta" });
+    setText(invited, "org.session.invited", {
+      names: session.invitedAgencies.length
+        ? session.invitedAgencies.map((agency) => agency.name).join(t("org.session.listSeparator"))
+        : t("common.none"),
+    });
+
+    const open = openAttendance.has(session.id);
+    const toggle = h("button", { className: "attendance-toggle", attrs: { type: "button", "aria-expanded": String(open) } });
+    setText(toggle, open ? "org.attendance.hide" : "org.attendance.show");
+    const panel = h("div", { className: "attendance", attrs: { id: `attendance-${session.id}` } });
+    toggle.setAttribute("aria-controls", panel.id);
+    panel.hidden = !open;
+    toggle.addEventListener("click", () => {
+      if (openAttendance.has(session.id)) {
+        openAttendance.delete(session.id);
+        panel.hidden = true;
+        toggle.setAttribute("aria-expanded", "false");
+        setText(toggle, "org.attendance.show");
+      } else {
+        openAttendance.set(session.id, { rows: null, updatedAt: null });
+        panel.hidden = false;
+        toggle.setAttribute("aria-expanded", "true");
+        setText(toggle, "org.attendance.hide");
+        renderAttendance(session, panel);
+        void refreshAttendance(session.id);
+      }
+    });
+
+    const downloads = (["zh", "en"] as const).map((lang) => {
+      const link = h("a", {
+        className: "download-csv button-like",
+        dataset: { lang },
+        attrs: { href: attendanceCsvPath(session.id, lang) },
+      });
+      setText(link, lang === "zh" ? "org.attendance.csvZh" : "org.attendance.csvEn");
+      // A plain link can't send the organiser key, so fetch it and save the Blob.
+      link.addEventListener("click", async (event) => {
+        event.preventDefault();
+        errors.clear();
+        try {
+          const { blob, fileName } = await getAttendanceCsv(key, session.id, lang);
+          saveBlob(blob, fileName ?? `attendance-${session.code}-${lang}.csv`);
+        } catch (error) {
+          errors.show(error);
+        }
+      });
+      return link;
+    });
+
+    if (open) renderAttendance(session, panel);
+    return h(
+      "article",
+      { className: "session", dataset: { sessionId: String(session.id) } },
+      h("h3", { text: session.title }),
+      time,
+      h("p", { className: "meta" }, code, " · ", host),
+      invited,
+      linkLine("org.result.hostLink", session.hostLink, "host-link"),
+      linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
+      h("div", { className: "actions" }, toggle, ...downloads),
+      panel,
+    );
+  }
+
+  function renderSessions(): void {
+    const sorted = [...sessions].sort((a, b) => Date.parse(b.startsAt) - Date.parse(a.startsAt));
+    sessionList.replaceChildren(...sorted.map(renderSession));
+    byId("no-sessions").hidden = sessions.length > 0;
+  }
+
+  const attendanceColumns: { key: MessageKey; cell: (row: AttendanceRow, timeZone: string) => string }[] = [
+    { key: "org.attendance.col.agency", cell: (row) => row.agencyName },
+    { key: "org.attendance.col.city", cell: (row) => row.city },
+    { key: "org.attendance.col.displayName", cell: (row) => row.displayName },
+    { key: "org.attendance.col.role", cell: (row) => (row.role === ParticipantRoles.Host ? t("role.host") : row.role === ParticipantRoles.Viewer ? t("role.viewer") : row.role) },
+    { key: "org.attendance.col.headcount", cell: (row) => String(row.headcount) },
+    { key: "org.attendance.col.firstJoinedAt", cell: (row, zone) => formatDateTime(row.firstJoinedAt, zone) },
+    { key: "org.attendance.col.lastLeftAt", cell: (row, zone) => formatDateTime(row.lastLeftAt, zone) },
+    { key: "org.attendance.col.minutesPresent", cell: (row) => String(Math.round(row.minutesPresent)) },
+    { key: "org.attendance.col.joins", cell: (row) => String(row.joins) },
+    { key: "org.attendance.col.connected", cell: (row) => t(row.connected ? "org.attendance.connected" : "org.attendance.notConnected") },
+  ];
+
+  function renderAttendance(session: SessionScheduled, panel: HTMLElement): void {
+    const entry = openAttendance.get(session.id);
+    const caption = h("p", { className: "attendance-caption" });
+    setText(caption, "org.attendance.caption");
+    if (!entry?.rows) {
+      const loading = h("p", { className: "placeholder small" });
+      setText(loading, "common.loading");
+      panel.replaceChildren(caption, loading);
+      return;
+    }
+    const rows = entry.rows;
+    const connected = rows.filter((row) => row.connected);
+    const summary = h("p", { className: "attendance-summary" });
+    setText(summary, "org.attendance.summary", {
+      agencies: new Set(connected.map((row) => row.agencyName)).size,
+      people: connected.reduce((sum, row) => sum + row.headcount, 0),
+      total: rows.length,
+    });
+    const updated = h("p", { className: "hint attendance-updated" });
+    if (entry.updatedAt) setText(updated, "org.attendance.updated", { time: formatTime(entry.updatedAt.toISOString()) });
+
+    if (rows.length === 0) {
+      const empty = h("p", { className: "placeholder small" });
+      setText(empty, "org.attendance.empty");
+      panel.replaceChildren(caption, empty, updated);
+      return;
+    }
+    const head = h(
+      "tr",
+      {},
+      ...attendanceColumns.map((column) => {
+        const th = h("th", { attrs: { scope: "col" } });
+        setText(th, column.key);
+        return th;
+      }),
+    );
+    const body = rows.map((row) =>
+      h(
+        "tr",
+        { className: row.connected ? "connected" : "", dataset: { participantId: String(row.participantId) } },
+        ...attendanceColumns.map((column) => h("td", { text: column.cell(row, session.timeZone) })),
+      ),
+    );
+    panel.replaceChildren(
+      caption,
+      summary,
+      h("div", { className: "table-wrap" }, h("table", { className: "table attendance-table" }, h("thead", {}, head), h("tbody", {}, ...body))),
+      updated,
+    );
+  }
+
+  async function refreshAttendance(sessionId: number): Promise<void> {
+    try {
+      const rows = await getAttendance(key, sessionId);
+      const entry = openAttendance.get(sessionId);
+      if (!entry) return; // Closed meanwhile.
+      entry.rows = rows;
+      entry.updatedAt = new Date();
+      const session = sessions.find((s) => s.id === sessionId);
+      const panel = document.getElementById(`attendance-${sessionId}`);
+      if (session && panel) renderAttendance(session, panel);
+    } catch (error) {
+      errors.show(error);
+    }
+  }
+
+  window.setInterval(() => {
+    if (document.hidden) return;
+    for (const sessionId of openAttendance.keys()) void refreshAttendance(sessionId);
+  }, attendanceRefreshMs);
+
+  // --- Loading ----------------------------------------------------------------------------------
+  async function load(): Promise<void> {
+    errors.clear();
+    try {
+      [agencies, sessions] = await Promise.all([listAgencies(key), listSessions(key)]);
+      renderAgencies();
+      renderSessions();
+    } catch (error) {
+      errors.show(error);
+    }
+  }
+
+  byId<HTMLButtonElement>("refresh-sessions").addEventListener("click", () => void load());
+  // Dates and joined names are formatted per language, so those parts are rebuilt on a switch.
+  onLangChange(renderSessions);
+  renderAgencies();
+  void load();
+}
