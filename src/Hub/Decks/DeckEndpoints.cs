@@ -17,7 +17,7 @@ namespace LiveExchange.Hub.Decks;
 public sealed class DeckOptions
 {
     /// <summary>Decks:MaxBytes. Decks live in the database, so every instance serves them; keep them modest.</summary>
-    [Range(1024, 200 * 1024 * 1024)]
+    [Range(1024, 200 * 1024 * 1024, ErrorMessage = "Decks:MaxBytes must be between 1024 and 209715200 bytes.")]
     public long MaxBytes { get; set; } = 25 * 1024 * 1024;
 }
 
