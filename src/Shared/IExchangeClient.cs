@@ -15,6 +15,10 @@ public interface IExchangeClient
 
     Task QuestionAsked(QuestionAsked asked);
 
+    /// <summary>
+    /// Vote counts, sent at most once per <c>VoteFanout.Window</c> per session and instance: a storm of
+    /// votes reaches each viewer as a bounded number of messages, not one per vote.
+    /// </summary>
     Task VotesChanged(VotesChanged votes);
 }
 
@@ -30,8 +34,8 @@ public interface IExchangeHub
     /// <summary>Viewer only: ask a question.</summary>
     Task<QuestionView> AskQuestion(string text);
 
-    /// <summary>Viewer only: upvote someone else's question, once.</summary>
-    Task<VotesChanged> Upvote(long questionId);
+    /// <summary>Viewer only: upvote someone else's question, once. Returns its count after this vote.</summary>
+    Task<VoteCount> Upvote(long questionId);
 }
 
 public static class ExchangeHubRoute

@@ -40,7 +40,7 @@ public sealed class ExchangeHub(
 
     public Task<QuestionView> AskQuestion(string text) => questions.AskAsync(Caller.RequireViewer(), text);
 
-    public Task<VotesChanged> Upvote(long questionId) => questions.UpvoteAsync(Caller.RequireViewer(), questionId);
+    public Task<VoteCount> Upvote(long questionId) => questions.UpvoteAsync(Caller.RequireViewer(), questionId);
 
     private ExchangeCaller Caller => (ExchangeCaller)Context.Items[CallerKey]!;
 }

@@ -40,6 +40,8 @@ public static class RealtimeExtensions
         builder.Services.AddSingleton<Attendance.AttendanceLedger>();
         builder.Services.AddSingleton<Slides.SlideState>();
         builder.Services.AddSingleton<Questions.QuestionBoard>();
+        builder.Services.AddSingleton<Questions.VoteFanout>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Questions.VoteFanout>());
         return builder;
     }
 }

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace LiveExchange.Hub.Questions;
 
 /// <summary>Viewers' questions and their upvotes: one vote per viewer per question, enforced by the key.</summary>
-public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IExchangeClient> hub, TimeProvider clock)
+public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IExchangeClient> hub, VoteFanout votes, TimeProvider clock)
 {
     public const int TextMax = 300;
     public const int PerMinute = 5;
@@ -66,7 +66,7 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
         return question;
     }
 
-    public async Task<VotesChanged> UpvoteAsync(ExchangeCaller viewer, long questionId)
+    public async Task<VoteCount> UpvoteAsync(ExchangeCaller viewer, long questionId)
     {
         await using var connection = await database.OpenAsync();
         await using var tx = await database.BeginWriteAsync(connection);
@@ -88,12 +88,10 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
             throw ExchangeProblem.Conflict("already_voted", "You have already upvoted this question.");
         }
 
-        var votes = await connection.QuerySingleAsync<long>(CountVote, new { questionId }, tx);
-        var version = await SessionVersion.BumpAsync(connection, tx, viewer.SessionId);
+        var count = await connection.QuerySingleAsync<long>(CountVote, new { questionId }, tx);
         await tx.CommitAsync();
 
-        var change = new VotesChanged(version, questionId, (int)votes);
-        await hub.Clients.Group(SessionGroups.Of(viewer.SessionId)).VotesChanged(change);
-        return change;
+        votes.Changed(viewer.SessionId, questionId);
+        return new VoteCount(questionId, (int)count);
     }
 }

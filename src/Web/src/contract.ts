@@ -69,11 +69,15 @@ export interface QuestionAsked {
   question: QuestionView;
 }
 
-/** VotesChanged(long Version, long QuestionId, int Votes) */
-export interface VotesChanged {
-  version: number;
+/** VoteCount(long QuestionId, int Votes) */
+export interface VoteCount {
   questionId: number;
   votes: number;
+}
+
+/** VotesChanged(IReadOnlyList<VoteCount> Counts): counts only grow, so they carry no version. */
+export interface VotesChanged {
+  counts: VoteCount[];
 }
 
 /** What each hub method returns (IExchangeHub). */
@@ -81,5 +85,5 @@ export interface HubMethodResults {
   GetSnapshot: SessionSnapshot;
   GoToPage: PageChanged;
   AskQuestion: QuestionView;
-  Upvote: VotesChanged;
+  Upvote: VoteCount;
 }

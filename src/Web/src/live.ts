@@ -10,6 +10,7 @@ import {
   type QuestionAsked,
   type QuestionView,
   type SessionSnapshot,
+  type VoteCount,
   type VotesChanged,
 } from "./contract";
 import { errorCode, NotConnectedError } from "./errors";
@@ -77,7 +78,8 @@ export class LiveSession {
     this.connection.on(ClientEvents.PageChanged, (change: PageChanged) => this.receive(change, "page", applyPageChanged));
     this.connection.on(ClientEvents.DeckChanged, (change: DeckChanged) => this.receive(change, "deck", applyDeckChanged));
     this.connection.on(ClientEvents.QuestionAsked, (asked: QuestionAsked) => this.receive(asked, "question", applyQuestionAsked));
-    this.connection.on(ClientEvents.VotesChanged, (votes: VotesChanged) => this.receive(votes, "votes", applyVotesChanged));
+    // Vote counts only grow and carry no version: keep the highest seen, in whatever order they come.
+    this.connection.on(ClientEvents.VotesChanged, (votes: VotesChanged) => this.applyCounts(votes.counts));
 
     this.connection.onreconnecting(() => {
       this.awaitSnapshot();
@@ -158,14 +160,38 @@ export class LiveSession {
   /** Viewer: upvote. The hub's events don't say who voted, so my own vote is recorded here. */
   async upvote(questionId: number): Promise<void> {
     try {
-      const votes = await this.invoke(HubMethods.Upvote, questionId);
+      const count = await this.invoke(HubMethods.Upvote, questionId);
       this.rememberMyVote(questionId);
-      this.applyReply(votes, "votes", applyVotesChanged);
+      this.applyCounts([count]);
     } catch (error) {
       // The server already counts my vote: the button should say so too.
       if (errorCode(error) === "already_voted") this.rememberMyVote(questionId);
       throw error;
     }
+  }
+
+  /** The highest count seen per question, also for questions this state does not have yet. */
+  private readonly highestCounts = new Map<number, number>();
+
+  private applyCounts(counts: readonly VoteCount[]): void {
+    for (const { questionId, votes } of counts) {
+      this.highestCounts.set(questionId, Math.max(this.highestCounts.get(questionId) ?? 0, votes));
+    }
+    if (this.state && this.raiseCounts(this.state)) this.emit("votes");
+  }
+
+  /** Lifts every question's count to the highest seen; true when something changed. */
+  private raiseCounts(state: SessionSnapshot): boolean {
+    let changed = false;
+    for (const question of state.questions) {
+      const highest = this.highestCounts.get(question.id) ?? 0;
+      if (highest > question.votes) {
+        question.votes = highest;
+        changed = true;
+      }
+    }
+    if (changed) state.questions.sort(compareQuestions);
+    return changed;
   }
 
   private rememberMyVote(questionId: number): void {
@@ -186,6 +212,7 @@ export class LiveSession {
       myVotes: [...(snapshot.myVotes ?? [])],
     };
     this.version = snapshot.version;
+    this.raiseCounts(this.state);
     if (pushed) this.wantedVersion = 0;
     this.emit("snapshot");
     if (pushed && this.seenWhileAwaiting > snapshot.version) {
@@ -228,6 +255,7 @@ export class LiveSession {
     }
     this.version = message.version;
     state.version = message.version;
+    this.raiseCounts(state); // A question may arrive after votes for it did.
     this.emit(kind);
   }
 
@@ -281,10 +309,3 @@ function applyQuestionAsked(state: SessionSnapshot, asked: QuestionAsked): boole
   return true;
 }
 
-function applyVotesChanged(state: SessionSnapshot, votes: VotesChanged): boolean {
-  const question = state.questions.find((q) => q.id === votes.questionId);
-  if (!question) return false;
-  question.votes = votes.votes;
-  state.questions.sort(compareQuestions);
-  return true;
-}

@@ -65,6 +65,20 @@ public sealed class ExchangeInBrowserTests(BrowserFixture fixture) : IClassFixtu
         Assert.NotEqual("pwned", await host.TitleAsync());
         Assert.Equal(0, await host.Locator("#questions img").CountAsync());
 
+        // Another agency upvotes the second question: both screens move it to the top with its count.
+        var other = await _api.JoinAsync(session.Code, invited[2].Id, "孙丽");
+        await using (var voter = await LiveClient.ConnectAsync(_api.BaseAddress, other.ParticipantToken))
+        {
+            var snapshot = await voter.WaitForAsync<LiveExchange.Shared.SessionSnapshot>(s => s.Questions.Count == 2);
+            await voter.InvokeAsync<LiveExchange.Shared.VoteCount>(nameof(LiveExchange.Shared.IExchangeHub.Upvote), snapshot.Questions[1].Id);
+        }
+
+        foreach (var screen in new[] { host, viewer })
+        {
+            await Expect(screen.Locator("#questions .question-text").First).ToHaveTextAsync("<img src=x onerror=\"document.title='pwned'\">");
+            await Expect(screen.Locator("#questions .vote-count").First).ToHaveTextAsync("1");
+        }
+
         // The language switch turns every screen to English at once.
         var before = await viewer.Locator("#ask-question").InnerTextAsync();
         await viewer.Locator("#lang-switch").ClickAsync();

@@ -104,16 +104,16 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         await host.WaitForAsync<QuestionAsked>(q => q.Question.Id == q2.Id);
         await b.WaitForAsync<QuestionAsked>(q => q.Question.Id == q2.Id);
 
-        var vote = await b.InvokeAsync<VotesChanged>(nameof(IExchangeHub.Upvote), q2.Id);
+        var vote = await b.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), q2.Id);
         Assert.Equal(1, vote.Votes);
-        await host.WaitForAsync<VotesChanged>(v => v.QuestionId == q2.Id && v.Votes == 1);
-        await a.WaitForAsync<VotesChanged>(v => v.QuestionId == q2.Id && v.Votes == 1);
+        await host.WaitForAsync<VotesChanged>(v => v.Counts.Contains(new VoteCount(q2.Id, 1)));
+        await a.WaitForAsync<VotesChanged>(v => v.Counts.Contains(new VoteCount(q2.Id, 1)));
 
-        var again = await Assert.ThrowsAsync<HubException>(() => b.InvokeAsync<VotesChanged>(nameof(IExchangeHub.Upvote), q2.Id));
+        var again = await Assert.ThrowsAsync<HubException>(() => b.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), q2.Id));
         Assert.Contains("[already_voted]", again.Message);
-        var own = await Assert.ThrowsAsync<HubException>(() => a.InvokeAsync<VotesChanged>(nameof(IExchangeHub.Upvote), q1.Id));
+        var own = await Assert.ThrowsAsync<HubException>(() => a.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), q1.Id));
         Assert.Contains("[own_question]", own.Message);
-        var missing = await Assert.ThrowsAsync<HubException>(() => b.InvokeAsync<VotesChanged>(nameof(IExchangeHub.Upvote), 999_999L));
+        var missing = await Assert.ThrowsAsync<HubException>(() => b.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), 999_999L));
         Assert.Contains("[question_not_found]", missing.Message);
 
         // Most votes first; the refused votes changed nothing; the voter's own vote is remembered.
