@@ -37,8 +37,11 @@ public static class JoinEndpoints
     public const int HeadcountMax = 500;
     public const string RateLimitPolicy = "join";
 
-    /// <summary>Per client address: enough for a room of phones behind one NAT, not for guessing codes.</summary>
-    public const int JoinsPerMinute = 60;
+    /// <summary>
+    /// Joining:PerMinutePerAddress (default 60): enough for a room of phones behind one NAT, not for
+    /// guessing codes. The benchmark, which joins thousands from one address, raises it.
+    /// </summary>
+    public const int DefaultJoinsPerMinute = 60;
 
     private const string FindParticipant = """
         select id from participants where token = @token and session_id = @sessionId and role = 'viewer'
@@ -65,11 +68,17 @@ public static class JoinEndpoints
 
     public static WebApplicationBuilder AddJoinRateLimit(this WebApplicationBuilder builder)
     {
+        var perMinute = builder.Configuration.GetValue("Joining:PerMinutePerAddress", DefaultJoinsPerMinute);
+        if (perMinute < 1)
+        {
+            throw new InvalidOperationException("Joining:PerMinutePerAddress must be at least 1.");
+        }
+
         builder.Services.AddRateLimiter(options =>
         {
             options.AddPolicy(RateLimitPolicy, http => RateLimitPartition.GetFixedWindowLimiter(
                 http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = JoinsPerMinute, Window = TimeSpan.FromMinutes(1) }));
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1) }));
             options.OnRejected = async (context, ct) =>
             {
                 context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text.Json;
+using LiveExchange.Bench.Scenarios;
+
+namespace LiveExchange.Bench;
+
+/// <summary>Runs a scenario <see cref="BenchSettings.Runs"/> times, prints tables, returns the JSON line.</summary>
+public static class BenchRunner
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public static async Task<string> RunAsync(BenchSettings s, TextWriter output, CancellationToken ct)
+    {
+        output.WriteLine($"== {s.Scenario}: {s.Viewers} viewers, {s.Instances} instances, {s.Runs} run(s), {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
+        object median;
+        object[] runs;
+        switch (s.Scenario)
+        {
+            case "fanout":
+            {
+                var results = new List<(FanoutResult Ours, FanoutResult Bare)>();
+                for (var r = 0; r < s.Runs; r++)
+                {
+                    var ours = await Fanout.RunAsync(s, bare: false, ct);
+                    var bare = await Fanout.RunAsync(s, bare: true, ct);
+                    results.Add((ours, bare));
+                    output.WriteLine($"-- run {r + 1}");
+                    output.Write(FanoutTable([ours, bare]));
+                    output.WriteLine($"ours/bare: throughput {Stats.F(ours.DeliveriesPerSecond / bare.DeliveriesPerSecond, "0.00")}, p99 {Stats.F(ours.P99Ms / bare.P99Ms, "0.00")}");
+                }
+
+                median = new
+                {
+                    delivered = Stats.Median(results.Select(r => r.Ours.DeliveredPercent)),
+                    p50Ms = Stats.Median(results.Select(r => r.Ours.P50Ms)),
+                    p95Ms = Stats.Median(results.Select(r => r.Ours.P95Ms)),
+                    p99Ms = Stats.Median(results.Select(r => r.Ours.P99Ms)),
+                    maxMs = Stats.Median(results.Select(r => r.Ours.MaxMs)),
+                    deliveriesPerSecond = Stats.Median(results.Select(r => r.Ours.DeliveriesPerSecond)),
+                    bytesPerViewer = Stats.Median(results.Select(r => r.Ours.BytesPerViewer)),
+                    cpuSeconds = Stats.Median(results.Select(r => r.Ours.CpuSecondsPerInstance.Sum())),
+                    bareP99Ms = Stats.Median(results.Select(r => r.Bare.P99Ms)),
+                    bareDeliveriesPerSecond = Stats.Median(results.Select(r => r.Bare.DeliveriesPerSecond)),
+                    bareBytesPerViewer = Stats.Median(results.Select(r => r.Bare.BytesPerViewer)),
+                    throughputRatio = Stats.Median(results.Select(r => r.Ours.DeliveriesPerSecond / r.Bare.DeliveriesPerSecond)),
+                    p99Ratio = Stats.Median(results.Select(r => r.Ours.P99Ms / r.Bare.P99Ms)),
+                };
+                runs = results.Select(r => (object)new { ours = r.Ours, bare = r.Bare }).ToArray();
+                break;
+            }
+
+            case "joinstorm":
+            {
+                var results = new List<JoinStormResult>();
+                for (var r = 0; r < s.Runs; r++)
+                {
+                    var result = await JoinStorm.RunAsync(s, ct);
+                    results.Add(result);
+                    output.WriteLine($"-- run {r + 1}");
+                    output.Write(Stats.Table(
+                        ["viewers", "within s", "succeeded", "p50 ms", "p99 ms", "max ms", "attendance rows", "participants", "cpu s"],
+                        [[result.Viewers.ToString(CultureInfo.InvariantCulture), Stats.F(result.Seconds), result.Succeeded.ToString(CultureInfo.InvariantCulture),
+                          Stats.F(result.P50Ms), Stats.F(result.P99Ms), Stats.F(result.MaxMs), result.AttendanceRows.ToString(CultureInfo.InvariantCulture),
+                          result.Participants.ToString(CultureInfo.InvariantCulture), string.Join("+", result.CpuSecondsPerInstance.Select(c => Stats.F(c)))]]));
+                    foreach (var e in result.Errors)
+                    {
+                        output.WriteLine($"   error: {e}");
+                    }
+                }
+
+                median = new
+                {
+                    succeeded = Stats.Median(results.Select(r => (double)r.Succeeded)),
+                    p50Ms = Stats.Median(results.Select(r => r.P50Ms)),
+                    p99Ms = Stats.Median(results.Select(r => r.P99Ms)),
+                    attendanceRowsEqualViewers = results.All(r => r.AttendanceRows == r.Viewers && r.Participants == r.Viewers),
+                };
+                runs = results.Cast<object>().ToArray();
+                break;
+            }
+
+            default:
+            {
+                var results = new List<VoteStormResult>();
+                for (var r = 0; r < s.Runs; r++)
+                {
+                    var result = await VoteStorm.RunAsync(s, ct);
+                    results.Add(result);
+                    output.WriteLine($"-- run {r + 1}");
+                    output.Write(Stats.Table(
+                        ["viewers", "questions", "within s", "votes ok", "vote p50 ms", "vote p99 ms", "msgs/viewer min/med/max", "converged", "db exact", "cpu s"],
+                        [[result.Viewers.ToString(CultureInfo.InvariantCulture), result.Questions.ToString(CultureInfo.InvariantCulture), Stats.F(result.Seconds),
+                          result.VotesAccepted.ToString(CultureInfo.InvariantCulture), Stats.F(result.VoteP50Ms), Stats.F(result.VoteP99Ms),
+                          $"{result.MessagesPerViewerMin}/{result.MessagesPerViewerMedian}/{result.MessagesPerViewerMax}",
+                          result.ViewersConverged.ToString(CultureInfo.InvariantCulture), result.CountsExact ? "yes" : "NO",
+                          string.Join("+", result.CpuSecondsPerInstance.Select(c => Stats.F(c)))]]));
+                    output.WriteLine($"   counts in the database {string.Join(",", result.DatabaseCounts)}; expected {string.Join(",", result.ExpectedCounts)}; one message per vote would be {result.Viewers} per viewer");
+                    foreach (var e in result.Errors)
+                    {
+                        output.WriteLine($"   error: {e}");
+                    }
+                }
+
+                median = new
+                {
+                    votesAccepted = Stats.Median(results.Select(r => (double)r.VotesAccepted)),
+                    voteP50Ms = Stats.Median(results.Select(r => r.VoteP50Ms)),
+                    voteP99Ms = Stats.Median(results.Select(r => r.VoteP99Ms)),
+                    messagesPerViewerMedian = Stats.Median(results.Select(r => (double)r.MessagesPerViewerMedian)),
+                    messagesPerViewerMax = Stats.Median(results.Select(r => (double)r.MessagesPerViewerMax)),
+                    allCountsExact = results.All(r => r.CountsExact && r.ViewersConverged == r.Viewers),
+                };
+                runs = results.Cast<object>().ToArray();
+                break;
+            }
+        }
+
+        output.WriteLine($"-- median of {s.Runs}: {JsonSerializer.Serialize(median, Json)}");
+        return JsonSerializer.Serialize(new
+        {
+            scenario = s.Scenario,
+            date = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            cores = Environment.ProcessorCount,
+            viewers = s.Viewers,
+            instances = s.Instances,
+            changes = s.Changes,
+            rate = s.Rate,
+            seconds = s.Seconds,
+            median,
+            runs,
+        }, Json);
+    }
+
+    private static string FanoutTable(IEnumerable<FanoutResult> results) => Stats.Table(
+        ["hub", "viewers", "delivered", "p50 ms", "p95 ms", "p99 ms", "max ms", "deliveries/s", "join s", "cpu s/instance", "idle MB", "loaded MB", "bytes/viewer"],
+        results.Select(r => new[]
+        {
+            r.Hub, r.Viewers.ToString(CultureInfo.InvariantCulture),
+            $"{r.Delivered}/{r.Expected} ({Stats.F(r.DeliveredPercent, "0.00")}%)",
+            Stats.F(r.P50Ms), Stats.F(r.P95Ms), Stats.F(r.P99Ms), Stats.F(r.MaxMs), Stats.F(r.DeliveriesPerSecond, "0"),
+            Stats.F(r.JoinSeconds), string.Join("+", r.CpuSecondsPerInstance.Select(c => Stats.F(c))),
+            string.Join("+", r.IdleBytesPerInstance.Select(b => Stats.F(b / 1048576.0, "0"))),
+            string.Join("+", r.LoadedBytesPerInstance.Select(b => Stats.F(b / 1048576.0, "0"))),
+            Stats.F(r.BytesPerViewer, "0"),
+        }));
+}

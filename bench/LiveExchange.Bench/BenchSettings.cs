@@ -1,0 +1,111 @@
+using System.Globalization;
+
+namespace LiveExchange.Bench;
+
+/// <summary>One scenario's parameters, from the command line (see README, Performance).</summary>
+public sealed record BenchSettings
+{
+    public string Scenario { get; init; } = "fanout";
+
+    public int Viewers { get; init; } = 1000;
+
+    public int Instances { get; init; } = 2;
+
+    /// <summary>fanout: page changes the host makes, at <see cref="Rate"/> per second.</summary>
+    public int Changes { get; init; } = 20;
+
+    public double Rate { get; init; } = 2;
+
+    /// <summary>joinstorm / votestorm: the window the joins or votes are spread over.</summary>
+    public double Seconds { get; init; } = 10;
+
+    /// <summary>votestorm: how many questions the votes are spread over.</summary>
+    public int Questions { get; init; } = 5;
+
+    public int Runs { get; init; } = 1;
+
+    /// <summary>A run that has not finished by then is stopped and reported as failed.</summary>
+    public double TimeoutSeconds { get; init; } = 900;
+
+    public string Postgres { get; init; } = "";
+
+    public string Redis { get; init; } = "";
+
+    /// <summary>Hub instances already running (given as URLs) instead of started by the bench.</summary>
+    public IReadOnlyList<Uri> Urls { get; init; } = [];
+
+    public string? OrganiserKey { get; init; }
+
+    public const string Usage = """
+        usage: LiveExchange.Bench <fanout|joinstorm|votestorm> [options]
+          --viewers N        viewers (default 1000)
+          --instances K      hub processes started by the bench (default 2)
+          --changes M        fanout: page changes (default 20)
+          --rate R           fanout: page changes per second (default 2)
+          --seconds T        joinstorm/votestorm: spread over T seconds (default 10)
+          --questions Q      votestorm: questions voted on (default 5)
+          --runs N           repeat and report the median (default 1)
+          --timeout S        stop a run after S seconds (default 900)
+          --postgres CS      PostgreSQL admin connection string (or LIVEEXCHANGE_BENCH_POSTGRES)
+          --redis CS         Redis (or LIVEEXCHANGE_BENCH_REDIS)
+          --urls U1,U2       use running hubs instead of starting them (needs --organiser-key; fanout's
+                             baseline still starts bare hubs)
+          --organiser-key K  the running hubs' organiser key
+        scripts/bench.sh starts a throwaway PostgreSQL and Redis and passes them on.
+        """;
+
+    public static BenchSettings Parse(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            throw new ArgumentException(Usage);
+        }
+
+        var s = new BenchSettings
+        {
+            Scenario = args[0],
+            Postgres = Environment.GetEnvironmentVariable("LIVEEXCHANGE_BENCH_POSTGRES") ?? Environment.GetEnvironmentVariable("LIVEEXCHANGE_TEST_POSTGRES") ?? "",
+            Redis = Environment.GetEnvironmentVariable("LIVEEXCHANGE_BENCH_REDIS") ?? Environment.GetEnvironmentVariable("LIVEEXCHANGE_TEST_REDIS") ?? "",
+        };
+        for (var i = 1; i < args.Length; i += 2)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.\n{Usage}");
+            s = args[i] switch
+            {
+                "--viewers" => s with { Viewers = Positive(value, args[i]) },
+                "--instances" => s with { Instances = Positive(value, args[i]) },
+                "--changes" => s with { Changes = Positive(value, args[i]) },
+                "--rate" => s with { Rate = double.Parse(value, CultureInfo.InvariantCulture) },
+                "--seconds" => s with { Seconds = double.Parse(value, CultureInfo.InvariantCulture) },
+                "--questions" => s with { Questions = Positive(value, args[i]) },
+                "--runs" => s with { Runs = Positive(value, args[i]) },
+                "--timeout" => s with { TimeoutSeconds = double.Parse(value, CultureInfo.InvariantCulture) },
+                "--postgres" => s with { Postgres = value },
+                "--redis" => s with { Redis = value },
+                "--urls" => s with { Urls = value.Split(',').Select(u => new Uri(u)).ToArray() },
+                "--organiser-key" => s with { OrganiserKey = value },
+                _ => throw new ArgumentException($"Unknown option {args[i]}.\n{Usage}"),
+            };
+        }
+
+        if (s.Scenario is not ("fanout" or "joinstorm" or "votestorm"))
+        {
+            throw new ArgumentException($"Unknown scenario {s.Scenario}.\n{Usage}");
+        }
+
+        if (s.Redis.Length == 0 || (s.Postgres.Length == 0 && s.Urls.Count == 0))
+        {
+            throw new ArgumentException("PostgreSQL and Redis are needed: run scripts/bench.sh, or pass --postgres and --redis.");
+        }
+
+        if (s.Urls.Count > 0 && s.OrganiserKey is null)
+        {
+            throw new ArgumentException("--urls needs --organiser-key.");
+        }
+
+        return s;
+    }
+
+    private static int Positive(string value, string name) =>
+        int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{name} must be a positive whole number.");
+}

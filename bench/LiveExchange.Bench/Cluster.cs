@@ -1,0 +1,172 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Dapper;
+using LiveExchange.Hub.Agencies;
+using LiveExchange.Hub.Demo;
+using LiveExchange.Hub.Joining;
+using LiveExchange.Hub.Sessions;
+using LiveExchange.Shared;
+using Npgsql;
+
+namespace LiveExchange.Bench;
+
+/// <summary>
+/// K hub instances on one fresh PostgreSQL database and one Redis (each run its own database and
+/// channel prefix), or K bare relay hubs on the same Redis, plus the HTTP calls a scenario needs.
+/// </summary>
+public sealed class Cluster : IAsyncDisposable
+{
+    private readonly HttpClient[] _http;
+
+    private Cluster(IReadOnlyList<HubProcess> processes, IReadOnlyList<Uri> urls, string? database, string organiserKey)
+    {
+        (Processes, Urls, Database, OrganiserKey) = (processes, urls, database, organiserKey);
+        _http = urls.Select(u => new HttpClient { BaseAddress = u, Timeout = TimeSpan.FromSeconds(120) }).ToArray();
+    }
+
+    public IReadOnlyList<HubProcess> Processes { get; }
+
+    public IReadOnlyList<Uri> Urls { get; }
+
+    public string? Database { get; }
+
+    public string OrganiserKey { get; }
+
+    public Uri Url(int i) => Urls[i % Urls.Count];
+
+    public HttpClient Http(int i) => _http[i % _http.Length];
+
+    public static async Task<Cluster> StartOursAsync(BenchSettings s)
+    {
+        if (s.Urls.Count > 0)
+        {
+            return new Cluster([], s.Urls, null, s.OrganiserKey!);
+        }
+
+        var name = "lx_bench_" + Guid.NewGuid().ToString("N")[..10];
+        await using (var admin = new NpgsqlConnection(s.Postgres))
+        {
+            await admin.ExecuteAsync($"create database {name}");
+        }
+
+        var database = new NpgsqlConnectionStringBuilder(s.Postgres) { Database = name, MaxPoolSize = 20 }.ToString();
+        var key = "bench-organiser-key-" + Guid.NewGuid().ToString("N");
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Postgres"] = new NpgsqlConnectionStringBuilder(s.Postgres) { Database = name }.ToString(),
+            ["ConnectionStrings:Redis"] = s.Redis,
+            ["Realtime:ChannelPrefix"] = "bench-" + Guid.NewGuid().ToString("N"),
+            ["Organiser:Key"] = key,
+            ["Joining:PerMinutePerAddress"] = "10000000",
+        };
+        var processes = await StartAllAsync(s.Instances, i => HubProcess.StartAsync($"hub{i + 1}", settings));
+        return new Cluster(processes, processes.Select(p => p.BaseAddress).ToArray(), database, key);
+    }
+
+    public static async Task<Cluster> StartBareAsync(BenchSettings s)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = s.Redis,
+            ["Realtime:ChannelPrefix"] = "bench-bare-" + Guid.NewGuid().ToString("N"),
+        };
+        var processes = await StartAllAsync(s.Instances, i => HubProcess.StartAsync($"bare{i + 1}", settings, HubProcess.BareHub));
+        return new Cluster(processes, processes.Select(p => p.BaseAddress).ToArray(), null, "");
+    }
+
+    /// <summary>An organiser schedules a session with one host agency and one invited agency, and the host uploads a deck.</summary>
+    public async Task<(SessionScheduled Session, long AgencyId)> ScheduleAsync(int deckPages)
+    {
+        var http = Http(0);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", OrganiserKey);
+        var host = await PostAsync<Agency>(http, "/api/agencies", new { name = "益家乐社会工作服务中心", city = "镇江", province = "江苏" });
+        var remote = await PostAsync<Agency>(http, "/api/agencies", new { name = "邢台市益襄社会工作服务中心", city = "邢台", province = "河北" });
+        var session = await PostAsync<SessionScheduled>(http, "/api/sessions", new
+        {
+            title = "bench",
+            description = "",
+            hostAgencyId = host.Id,
+            invitedAgencyIds = new[] { remote.Id },
+            startsAt = "2020-03-16T14:00",
+            endsAt = "2020-03-16T16:00",
+            timeZone = "Asia/Shanghai",
+        });
+        http.DefaultRequestHeaders.Authorization = null;
+
+        if (deckPages > 0)
+        {
+            using var upload = new HttpRequestMessage(HttpMethod.Post, $"/api/sessions/{session.Id}/deck")
+            {
+                Content = new MultipartFormDataContent { { new ByteArrayContent(DemoSession.SampleDeck(deckPages)), "file", "bench.pdf" } },
+            };
+            upload.Headers.Authorization = new AuthenticationHeaderValue("Bearer", session.HostToken);
+            (await http.SendAsync(upload)).EnsureSuccessStatusCode();
+        }
+
+        return (session, remote.Id);
+    }
+
+    public async Task<string> JoinAsync(int i, SessionScheduled session, long agencyId, CancellationToken ct)
+    {
+        var response = await Http(i).PostAsJsonAsync("/api/join",
+            new { code = session.Code, agencyId, displayName = $"viewer {i}", headcount = 1 + (i % 5) }, ct);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<Joined>(ct))!.ParticipantToken;
+    }
+
+    public async Task<long> CountAsync(string sql, object args)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        return await connection.ExecuteScalarAsync<long>(sql, args);
+    }
+
+    public async Task<(long Id, long Votes)[]> QueryPairsAsync(string sql, object args)
+    {
+        await using var connection = new NpgsqlConnection(Database);
+        return (await connection.QueryAsync<(long, long)>(sql, args)).ToArray();
+    }
+
+    public long[] ResidentBytes() => Processes.Select(p => p.ResidentBytes()).ToArray();
+
+    public TimeSpan[] CpuTimes() => Processes.Select(p => p.CpuTime()).ToArray();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var http in _http)
+        {
+            http.Dispose();
+        }
+
+        foreach (var p in Processes)
+        {
+            await p.DisposeAsync();
+        }
+
+        if (Database is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            var csb = new NpgsqlConnectionStringBuilder(Database);
+            var name = csb.Database;
+            csb.Database = "postgres";
+            await using var admin = new NpgsqlConnection(csb.ToString());
+            await admin.ExecuteAsync($"drop database if exists {name} with (force)");
+        }
+    }
+
+    private static async Task<HubProcess[]> StartAllAsync(int count, Func<int, Task<HubProcess>> start)
+    {
+        var started = await Task.WhenAll(Enumerable.Range(0, count).Select(start));
+        return started;
+    }
+
+    private static async Task<T> PostAsync<T>(HttpClient http, string path, object body)
+    {
+        var response = await http.PostAsJsonAsync(path, body);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        return (await response.Content.ReadFromJsonAsync<T>())!;
+    }
+}

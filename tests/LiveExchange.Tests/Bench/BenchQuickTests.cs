@@ -1,0 +1,70 @@
+using LiveExchange.Bench;
+using LiveExchange.Bench.Scenarios;
+using LiveExchange.Tests.Infrastructure;
+
+namespace LiveExchange.Tests.Bench;
+
+/// <summary>
+/// The benchmark's scenarios at a small size, so the bench cannot rot. These assert what the bench
+/// checks (everything delivered, the database exact, votes coalesced), never how fast.
+/// </summary>
+public sealed class BenchQuickTests
+{
+    private static BenchSettings Quick(string scenario) => new()
+    {
+        Scenario = scenario,
+        Viewers = 24,
+        Instances = 2,
+        Changes = 4,
+        Rate = 8,
+        Seconds = 1,
+        Questions = 3,
+        Postgres = TestServers.Postgres,
+        Redis = TestServers.Redis,
+        TimeoutSeconds = 120,
+    };
+
+    [Fact]
+    public async Task Fanout_delivers_every_page_change_to_every_viewer_on_both_hubs()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var output = new StringWriter();
+        var json = await BenchRunner.RunAsync(Quick("fanout"), output, timeout.Token);
+
+        Assert.Contains("96/96 (100.00%)", output.ToString()); // 24 viewers × 4 changes, ours and bare.
+        Assert.Equal(2, output.ToString().Split("96/96 (100.00%)").Length - 1);
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        var median = doc.RootElement.GetProperty("median");
+        Assert.Equal(100, median.GetProperty("delivered").GetDouble());
+        Assert.True(median.GetProperty("throughputRatio").GetDouble() > 0);
+        Assert.True(median.GetProperty("p99Ms").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Joinstorm_leaves_one_participant_and_one_open_interval_per_viewer()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var result = await JoinStorm.RunAsync(Quick("joinstorm"), timeout.Token);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(24, result.Succeeded);
+        Assert.Equal(24, result.AttendanceRows);
+        Assert.Equal(24, result.Participants);
+    }
+
+    [Fact]
+    public async Task Votestorm_counts_exactly_and_coalesces_the_broadcasts()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var settings = Quick("votestorm") with { Viewers = 60 };
+        var result = await VoteStorm.RunAsync(settings, timeout.Token);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(60, result.VotesAccepted);
+        Assert.True(result.CountsExact);
+        Assert.Equal([20L, 20L, 20L], result.DatabaseCounts);
+        Assert.Equal(60, result.ViewersConverged);
+        // One message per vote would be 60 for every viewer.
+        Assert.True(result.MessagesPerViewerMax < 30, $"{result.MessagesPerViewerMax} vote messages reached one viewer");
+    }
+}
