@@ -41,7 +41,7 @@ public sealed record BenchSettings
           --viewers N        viewers (default 1000)
           --instances K      hub processes started by the bench (default 2)
           --changes M        fanout: page changes (default 20)
-          --rate R           fanout: page changes per second (default 2)
+          --rate R           fanout: page changes per second (default 2; 0 = back to back)
           --seconds T        joinstorm/votestorm: spread over T seconds (default 10)
           --questions Q      votestorm: questions voted on (default 5)
           --runs N           repeat and report the median (default 1)

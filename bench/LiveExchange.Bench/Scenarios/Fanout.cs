@@ -90,7 +90,8 @@ public static class Fanout
             var start = Stopwatch.GetTimestamp();
             for (var i = 0; i < s.Changes; i++)
             {
-                var due = start + (long)(i / s.Rate * Stopwatch.Frequency);
+                // Rate 0: back to back, each change as soon as the previous call returns (the throughput test).
+                var due = s.Rate > 0 ? start + (long)(i / s.Rate * Stopwatch.Frequency) : 0;
                 var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
                 if (wait > TimeSpan.Zero)
                 {
