@@ -97,12 +97,11 @@ public static class VoteStorm
             await Task.Delay(2 * VoteFanoutWindowMs, ct); // Anything still in flight lands in the count.
             var cpuAfter = cluster.CpuTimes();
 
-            var rows = await cluster.QueryPairsAsync("select id, votes from questions where session_id = @s order by id", new { s = session.Id });
-            var ballots = await cluster.QueryPairsAsync(
+            var rows = await cluster.QueryPairsAsync(
                 "select q.id, count(v.question_id) from questions q left join question_votes v on v.question_id = q.id where q.session_id = @s group by q.id order by q.id",
                 new { s = session.Id });
             var counts = questions.Select(id => rows.Single(r => r.Id == id).Votes).ToArray();
-            var exact = counts.SequenceEqual(expected) && ballots.Select(b => b.Votes).SequenceEqual(rows.Select(r => r.Votes));
+            var exact = counts.SequenceEqual(expected);
             var messages = viewers.Select(v => v.VotesMessages).Order().ToArray();
             var l = latencies.ToArray();
             return new VoteStormResult(

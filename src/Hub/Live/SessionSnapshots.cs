@@ -16,7 +16,9 @@ public sealed class SessionSnapshots(Database database)
 
     internal const string SelectQuestions = """
         select q.id, q.participant_id as ParticipantId, q.text, a.name as AgencyName,
-               p.display_name as DisplayName, q.votes, q.asked_at_ms as AskedAtMs
+               p.display_name as DisplayName,
+               (select count(*) from question_votes v where v.question_id = q.id) as votes,
+               q.asked_at_ms as AskedAtMs
         from questions q
         join participants p on p.id = q.participant_id
         join agencies a on a.id = p.agency_id
@@ -34,7 +36,7 @@ public sealed class SessionSnapshots(Database database)
         var args = new { sessionId = caller.SessionId, participantId = caller.ParticipantId };
         var s = await connection.QuerySingleAsync<SessionHead>(SelectSession, args, tx);
         var questions = await connection.QueryAsync<QuestionRow>(
-            SelectQuestions + " where q.session_id = @sessionId order by q.votes desc, q.id", args, tx);
+            SelectQuestions + " where q.session_id = @sessionId order by votes desc, q.id", args, tx);
         var myVotes = await connection.QueryAsync<long>(SelectMyVotes, args, tx);
         await tx.CommitAsync(ct);
         return new SessionSnapshot(
@@ -49,8 +51,26 @@ public sealed class SessionSnapshots(Database database)
     private sealed record SessionHead(long Version, string Code, string Title, long CurrentPage, long? DeckId, string? FileName, long? PageCount);
 }
 
-internal sealed record QuestionRow(long Id, long ParticipantId, string Text, string AgencyName, string DisplayName, long Votes, long AskedAtMs)
+/// <summary>
+/// A class with setters, not a positional record: on SQLite a computed column (the vote count) has no
+/// declared type, and Dapper matches record constructors by the reader's types even when no row comes back.
+/// </summary>
+internal sealed class QuestionRow
 {
+    public long Id { get; init; }
+
+    public long ParticipantId { get; init; }
+
+    public string Text { get; init; } = "";
+
+    public string AgencyName { get; init; } = "";
+
+    public string DisplayName { get; init; } = "";
+
+    public long Votes { get; init; }
+
+    public long AskedAtMs { get; init; }
+
     public QuestionView ToView() =>
         new(Id, ParticipantId, Text, AgencyName, DisplayName, (int)Votes, DateTimeOffset.FromUnixTimeMilliseconds(AskedAtMs));
 }

@@ -18,8 +18,8 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
         """;
 
     private const string Insert = """
-        insert into questions (session_id, participant_id, text, votes, asked_at_ms)
-        values (@sessionId, @participantId, @text, 0, @askedAtMs)
+        insert into questions (session_id, participant_id, text, asked_at_ms)
+        values (@sessionId, @participantId, @text, @askedAtMs)
         returning id
         """;
 
@@ -30,7 +30,7 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
         on conflict (question_id, participant_id) do nothing
         """;
 
-    private const string CountVote = "update questions set votes = votes + 1 where id = @questionId returning votes";
+    private const string CountVotes = "select count(*) from question_votes where question_id = @questionId";
 
     public async Task<QuestionView> AskAsync(ExchangeCaller viewer, string? text)
     {
@@ -66,11 +66,14 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
         return question;
     }
 
+    /// <summary>
+    /// A vote is one insert, refused by the primary key when repeated. No transaction and no counter
+    /// row to lock: a whole session can vote at once without queueing behind one popular question.
+    /// </summary>
     public async Task<VoteCount> UpvoteAsync(ExchangeCaller viewer, long questionId)
     {
         await using var connection = await database.OpenAsync();
-        await using var tx = await database.BeginWriteAsync(connection);
-        var target = await connection.QuerySingleOrDefaultAsync<(long ParticipantId, long SessionId)?>(SelectTarget, new { questionId }, tx);
+        var target = await connection.QuerySingleOrDefaultAsync<(long ParticipantId, long SessionId)?>(SelectTarget, new { questionId });
         if (target is not { } t || t.SessionId != viewer.SessionId)
         {
             throw ExchangeProblem.NotFound("question_not_found", "That question no longer exists.");
@@ -82,15 +85,13 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
         }
 
         var inserted = await connection.ExecuteAsync(InsertVote,
-            new { questionId, participantId = viewer.ParticipantId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx);
+            new { questionId, participantId = viewer.ParticipantId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() });
         if (inserted == 0)
         {
             throw ExchangeProblem.Conflict("already_voted", "You have already upvoted this question.");
         }
 
-        var count = await connection.QuerySingleAsync<long>(CountVote, new { questionId }, tx);
-        await tx.CommitAsync();
-
+        var count = await connection.ExecuteScalarAsync<long>(CountVotes, new { questionId });
         votes.Changed(viewer.SessionId, questionId);
         return new VoteCount(questionId, (int)count);
     }

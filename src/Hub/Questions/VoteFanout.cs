@@ -22,7 +22,11 @@ public sealed class VoteFanout(Database database, IHubContext<ExchangeHub, IExch
 
     // All of the session's counts, filtered here: a session has tens of questions, and a list
     // parameter would be spelt differently on each database (in (...) against = any(array)).
-    private const string SelectCounts = "select id, votes from questions where session_id = @sessionId";
+    private const string SelectCounts = """
+        select v.question_id as QuestionId, count(*) as Votes from question_votes v join questions q on q.id = v.question_id
+        where q.session_id = @sessionId
+        group by v.question_id
+        """;
 
     private readonly ConcurrentDictionary<long, ConcurrentDictionary<long, byte>> _dirty = new();
 
@@ -57,9 +61,9 @@ public sealed class VoteFanout(Database database, IHubContext<ExchangeHub, IExch
             try
             {
                 await using var connection = await database.OpenAsync(ct);
-                var counts = (await connection.QueryAsync<(long Id, long Votes)>(SelectCounts, new { sessionId }))
-                    .Where(c => questions.ContainsKey(c.Id))
-                    .Select(c => new VoteCount(c.Id, (int)c.Votes))
+                var counts = (await connection.QueryAsync<CountRow>(SelectCounts, new { sessionId }))
+                    .Where(c => questions.ContainsKey(c.QuestionId))
+                    .Select(c => new VoteCount(c.QuestionId, (int)c.Votes))
                     .ToArray();
                 await hub.Clients.Group(SessionGroups.Of(sessionId)).VotesChanged(new VotesChanged(counts));
             }
@@ -74,5 +78,13 @@ public sealed class VoteFanout(Database database, IHubContext<ExchangeHub, IExch
                 throw;
             }
         }
+    }
+
+    // Setters rather than a positional record: see QuestionRow for why (SQLite's untyped count column).
+    private sealed class CountRow
+    {
+        public long QuestionId { get; init; }
+
+        public long Votes { get; init; }
     }
 }
