@@ -24,14 +24,15 @@ public static class RealtimeExtensions
         {
             // One multiplexer for the backplane and anything else that later needs Redis.
             // Deployments (or test runs) that share one Redis keep apart by prefix: group names repeat across databases.
-            var prefix = builder.Configuration["Realtime:ChannelPrefix"] is { Length: > 0 } p ? p : RedisPrefix;
-            var multiplexer = ConnectionMultiplexer.Connect(redis);
+            // The prefix must be on the multiplexer itself: with a ConnectionFactory, SignalR never
+            // looks at its own options' configuration.
+            var options = ConfigurationOptions.Parse(redis);
+            options.ChannelPrefix = RedisChannel.Literal(
+                builder.Configuration["Realtime:ChannelPrefix"] is { Length: > 0 } p ? p : RedisPrefix);
+            options.AbortOnConnectFail = false; // A Redis that is briefly away must not stop the hub starting.
+            var multiplexer = ConnectionMultiplexer.Connect(options);
             builder.Services.AddSingleton<IConnectionMultiplexer>(multiplexer);
-            signalR.AddStackExchangeRedis(o =>
-            {
-                o.Configuration.ChannelPrefix = RedisChannel.Literal(prefix);
-                o.ConnectionFactory = _ => Task.FromResult<IConnectionMultiplexer>(multiplexer);
-            });
+            signalR.AddStackExchangeRedis(o => o.ConnectionFactory = _ => Task.FromResult<IConnectionMultiplexer>(multiplexer));
         }
 
         builder.Services.AddSingleton<ExchangeProblemHubFilter>();

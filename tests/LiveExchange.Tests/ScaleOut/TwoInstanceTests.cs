@@ -125,3 +125,38 @@ public sealed class TwoInstanceTests(TwoInstances hubs) : IClassFixture<TwoInsta
         Assert.Equal(ParticipantRoles.Viewer, mine.Role);
     }
 }
+
+/// <summary>Two deployments on one Redis, kept apart by their channel prefixes, though their session ids are equal.</summary>
+public sealed class SharedRedisTests
+{
+    [Fact]
+    public async Task Deployments_sharing_a_Redis_do_not_see_each_others_sessions()
+    {
+        async Task<HubProcess> StartAsync(string name) => await HubProcess.StartAsync(name, new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Postgres"] = await TestServers.CreatePostgresDatabaseAsync(),
+            ["ConnectionStrings:Redis"] = TestServers.Redis,
+            ["Realtime:ChannelPrefix"] = name + "-" + Guid.NewGuid().ToString("N"),
+            ["Organiser:Key"] = ExchangeApp.OrganiserKey,
+        });
+        await using var first = await StartAsync("first");
+        await using var second = await StartAsync("second");
+
+        var onFirst = new Api(first.BaseAddress);
+        var onSecond = new Api(second.BaseAddress);
+        var (a, invitedA) = await onFirst.ScheduleAsync();
+        var (b, invitedB) = await onSecond.ScheduleAsync();
+        Assert.Equal(a.Id, b.Id); // Fresh databases: both are session 1, so both use group "session:1".
+        await onFirst.UploadDeckAsync(a, DemoSession.SampleDeck(3));
+        await onSecond.UploadDeckAsync(b, DemoSession.SampleDeck(3));
+
+        await using var host = await LiveClient.ConnectAsync(first.BaseAddress, a.HostToken);
+        await using var viewerA = await LiveClient.ConnectAsync(first.BaseAddress, (await onFirst.JoinAsync(a.Code, invitedA[0].Id, "李华")).ParticipantToken);
+        await using var viewerB = await LiveClient.ConnectAsync(second.BaseAddress, (await onSecond.JoinAsync(b.Code, invitedB[0].Id, "赵敏")).ParticipantToken);
+
+        await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 3);
+        await viewerA.WaitForAsync<PageChanged>(p => p.Page == 3);
+        await Task.Delay(500);
+        Assert.Empty(viewerB.Received.OfType<PageChanged>());
+    }
+}
