@@ -18,14 +18,14 @@ public static class AttendanceEndpoints
         return app;
     }
 
-    private static async Task<Ok<ParticipantAttendance[]>> ListAsync(long id, Database database, TimeProvider clock, CancellationToken ct)
+    private static async Task<Ok<ParticipantAttendance[]>> ListAsync(long id, Database database, TimeProvider clock, Microsoft.Extensions.Options.IOptions<AttendanceOptions> options, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         await FindAsync(connection, id);
-        return TypedResults.Ok(await AttendanceReport.LoadAsync(connection, id, clock.GetUtcNow()));
+        return TypedResults.Ok(await AttendanceReport.LoadAsync(connection, id, clock.GetUtcNow(), TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds)));
     }
 
-    private static async Task<FileContentHttpResult> CsvAsync(long id, string? lang, Database database, TimeProvider clock, CancellationToken ct)
+    private static async Task<FileContentHttpResult> CsvAsync(long id, string? lang, Database database, TimeProvider clock, Microsoft.Extensions.Options.IOptions<AttendanceOptions> options, CancellationToken ct)
     {
         lang ??= "zh";
         if (!AttendanceCsv.IsLanguage(lang))
@@ -35,7 +35,7 @@ public static class AttendanceEndpoints
 
         await using var connection = await database.OpenAsync(ct);
         var session = await FindAsync(connection, id);
-        var rows = await AttendanceReport.LoadAsync(connection, id, clock.GetUtcNow());
+        var rows = await AttendanceReport.LoadAsync(connection, id, clock.GetUtcNow(), TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds));
         var csv = AttendanceCsv.Write(rows, lang, TimeZoneInfo.FindSystemTimeZoneById(session.TimeZone));
         return TypedResults.File(csv, "text/csv; charset=utf-8", $"attendance-{session.Code}-{lang}.csv");
     }

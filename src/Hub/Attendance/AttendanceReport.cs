@@ -22,18 +22,25 @@ internal static class AttendanceReport
 {
     private const string SelectIntervals = """
         select p.id as ParticipantId, a.name as AgencyName, a.city, p.display_name as DisplayName, p.role,
-               i.headcount, i.joined_at_ms as JoinedAtMs, i.left_at_ms as LeftAtMs
+               i.headcount, i.joined_at_ms as JoinedAtMs, i.left_at_ms as LeftAtMs, h.seen_at_ms as InstanceSeenAtMs
         from attendance_intervals i
         join participants p on p.id = i.participant_id
         join agencies a on a.id = p.agency_id
+        left join hub_instances h on h.instance_id = i.instance_id
         where i.session_id = @sessionId
         order by p.id, i.joined_at_ms
         """;
 
-    public static async Task<ParticipantAttendance[]> LoadAsync(DbConnection connection, long sessionId, DateTimeOffset now)
+    public static async Task<ParticipantAttendance[]> LoadAsync(DbConnection connection, long sessionId, DateTimeOffset now, TimeSpan instanceTimeout)
     {
-        var intervals = await connection.QueryAsync<IntervalRow>(SelectIntervals, new { sessionId });
+        var rows = await connection.QueryAsync<IntervalRow>(SelectIntervals, new { sessionId });
         var nowMs = now.ToUnixTimeMilliseconds();
+        var staleBeforeMs = nowMs - (long)instanceTimeout.TotalMilliseconds;
+
+        // An open interval on an instance that has gone quiet ended when the instance was last heard from.
+        var intervals = rows.Select(i => i.LeftAtMs is not null || i.InstanceSeenAtMs is not { } seen || seen >= staleBeforeMs
+            ? i
+            : i with { LeftAtMs = Math.Max(seen, i.JoinedAtMs) });
         return intervals.GroupBy(i => i.ParticipantId).Select(g =>
         {
             var first = g.First();
@@ -76,5 +83,5 @@ internal static class AttendanceReport
 
     private sealed record IntervalRow(
         long ParticipantId, string AgencyName, string City, string DisplayName, string Role,
-        long Headcount, long JoinedAtMs, long? LeftAtMs);
+        long Headcount, long JoinedAtMs, long? LeftAtMs, long? InstanceSeenAtMs);
 }

@@ -61,7 +61,7 @@ public static class DeckEndpoints
 
     private static async Task<Created<DeckView>> UploadAsync(
         long id, HttpContext http, Database database, IOptions<DeckOptions> options,
-        IHubContext<ExchangeHub, IExchangeClient> hub, TimeProvider clock, CancellationToken ct)
+        IHubContext<ExchangeHub, IExchangeClient> hub, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         if (http.User.SessionId() != id)
         {
@@ -130,7 +130,7 @@ public static class DeckEndpoints
         await tx.CommitAsync(ct);
 
         var deck = new DeckView(deckId, fileName, pageCount);
-        await hub.Clients.Group(SessionGroups.Of(id)).DeckChanged(new DeckChanged(version, deck, 1));
+        await hub.Clients.Group(SessionGroups.Of(id)).DeckChanged(new DeckChanged(version, deck, 1)).SentOrLogged(loggers.CreateLogger(typeof(DeckEndpoints)));
         return TypedResults.Created($"/api/decks/{deckId}", deck);
     }
 

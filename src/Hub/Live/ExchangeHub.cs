@@ -26,10 +26,19 @@ public sealed class ExchangeHub(
     {
         var caller = await attendance.OpenAsync(Context.User!, Context.ConnectionId, Context.ConnectionAborted);
         Context.Items[CallerKey] = caller;
-        // Join the group before reading the snapshot: a change committed in between reaches this
-        // client as an event with a version above the snapshot's, never falls in a gap unseen.
-        await Groups.AddToGroupAsync(Context.ConnectionId, SessionGroups.Of(caller.SessionId), Context.ConnectionAborted);
-        await Clients.Caller.Snapshot(await snapshots.LoadAsync(caller, Context.ConnectionAborted));
+        try
+        {
+            // Join the group before reading the snapshot: a change committed in between reaches this
+            // client as an event with a version above the snapshot's, never falls in a gap unseen.
+            await Groups.AddToGroupAsync(Context.ConnectionId, SessionGroups.Of(caller.SessionId), Context.ConnectionAborted);
+            await Clients.Caller.Snapshot(await snapshots.LoadAsync(caller, Context.ConnectionAborted));
+        }
+        catch
+        {
+            // SignalR does not call OnDisconnectedAsync after a failed OnConnectedAsync: close the interval here.
+            await attendance.CloseAsync(Context.ConnectionId);
+            throw;
+        }
     }
 
     public override Task OnDisconnectedAsync(Exception? exception) => attendance.CloseAsync(Context.ConnectionId);

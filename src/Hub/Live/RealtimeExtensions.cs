@@ -43,6 +43,10 @@ public static class RealtimeExtensions
         builder.Services.AddSingleton<Questions.QuestionBoard>();
         builder.Services.AddSingleton<Questions.VoteFanout>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Questions.VoteFanout>());
+        builder.Services.AddOptions<Attendance.AttendanceOptions>().BindConfiguration("Attendance")
+            .Validate(o => o.InstanceTimeoutSeconds is >= 2 and <= 3600, "Attendance:InstanceTimeoutSeconds must be between 2 and 3600.")
+            .ValidateOnStart();
+        builder.Services.AddHostedService<Attendance.InstanceHeartbeat>();
         return builder;
     }
 }

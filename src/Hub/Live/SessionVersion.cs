@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using Microsoft.Extensions.Logging;
 
 namespace LiveExchange.Hub.Live;
 
@@ -14,4 +15,24 @@ internal static class SessionVersion
 
     public static Task<long> BumpAsync(DbConnection connection, DbTransaction tx, long sessionId) =>
         connection.QuerySingleAsync<long>(Bump, new { sessionId }, tx);
+}
+
+internal static class BroadcastExtensions
+{
+    /// <summary>
+    /// A change is committed before it is broadcast. If the broadcast fails (Redis away), the caller
+    /// still succeeded: clients catch up through the version gap on the next event, or on reconnect.
+    /// Reporting an error would make the host retry and store the change twice.
+    /// </summary>
+    public static async Task SentOrLogged(this Task send, ILogger logger)
+    {
+        try
+        {
+            await send;
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "A committed change could not be broadcast; clients resync on their next event.");
+        }
+    }
 }

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.SignalR;
 namespace LiveExchange.Hub.Questions;
 
 /// <summary>Viewers' questions and their upvotes: one vote per viewer per question, enforced by the key.</summary>
-public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IExchangeClient> hub, VoteFanout votes, TimeProvider clock)
+public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IExchangeClient> hub, VoteFanout votes, TimeProvider clock, ILogger<QuestionBoard> logger)
 {
     public const int TextMax = 300;
     public const int PerMinute = 5;
@@ -48,6 +48,8 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await database.OpenAsync();
         await using var tx = await database.BeginWriteAsync(connection);
+        // Bumping first locks the session row, so two questions sent at once are counted one after the other.
+        var version = await SessionVersion.BumpAsync(connection, tx, viewer.SessionId);
         var recent = await connection.ExecuteScalarAsync<long>(CountRecent,
             new { participantId = viewer.ParticipantId, sinceMs = now - 60_000 }, tx);
         if (recent >= PerMinute)
@@ -57,12 +59,11 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
 
         var id = await connection.QuerySingleAsync<long>(Insert,
             new { sessionId = viewer.SessionId, participantId = viewer.ParticipantId, text = trimmed, askedAtMs = now }, tx);
-        var version = await SessionVersion.BumpAsync(connection, tx, viewer.SessionId);
         var row = await connection.QuerySingleAsync<QuestionRow>(SessionSnapshots.SelectQuestions + " where q.id = @id", new { id }, tx);
         await tx.CommitAsync();
 
         var question = row.ToView();
-        await hub.Clients.Group(SessionGroups.Of(viewer.SessionId)).QuestionAsked(new QuestionAsked(version, question));
+        await hub.Clients.Group(SessionGroups.Of(viewer.SessionId)).QuestionAsked(new QuestionAsked(version, question)).SentOrLogged(logger);
         return question;
     }
 

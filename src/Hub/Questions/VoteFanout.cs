@@ -28,10 +28,11 @@ public sealed class VoteFanout(Database database, IHubContext<ExchangeHub, IExch
         group by v.question_id
         """;
 
-    private readonly ConcurrentDictionary<long, ConcurrentDictionary<long, byte>> _dirty = new();
+    // One flat set of (session, question): a flush removes exactly the keys it announces, so a vote
+    // noted while a flush runs is never dropped with a swapped-out inner set.
+    private readonly ConcurrentDictionary<(long SessionId, long QuestionId), byte> _dirty = new();
 
-    public void Changed(long sessionId, long questionId) =>
-        _dirty.GetOrAdd(sessionId, _ => new ConcurrentDictionary<long, byte>())[questionId] = 0;
+    public void Changed(long sessionId, long questionId) => _dirty[(sessionId, questionId)] = 0;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -51,28 +52,25 @@ public sealed class VoteFanout(Database database, IHubContext<ExchangeHub, IExch
 
     internal async Task FlushAsync(CancellationToken ct)
     {
-        foreach (var sessionId in _dirty.Keys)
+        var taken = _dirty.Keys.Where(k => _dirty.TryRemove(k, out _)).ToArray();
+        foreach (var session in taken.GroupBy(k => k.SessionId))
         {
-            if (!_dirty.TryRemove(sessionId, out var questions) || questions.IsEmpty)
-            {
-                continue;
-            }
-
+            var questions = session.Select(k => k.QuestionId).ToHashSet();
             try
             {
                 await using var connection = await database.OpenAsync(ct);
-                var counts = (await connection.QueryAsync<CountRow>(SelectCounts, new { sessionId }))
-                    .Where(c => questions.ContainsKey(c.QuestionId))
+                var counts = (await connection.QueryAsync<CountRow>(SelectCounts, new { sessionId = session.Key }))
+                    .Where(c => questions.Contains(c.QuestionId))
                     .Select(c => new VoteCount(c.QuestionId, (int)c.Votes))
                     .ToArray();
-                await hub.Clients.Group(SessionGroups.Of(sessionId)).VotesChanged(new VotesChanged(counts));
+                await hub.Clients.Group(SessionGroups.Of(session.Key)).VotesChanged(new VotesChanged(counts));
             }
             catch
             {
                 // Put them back so the next tick tries again.
-                foreach (var questionId in questions.Keys)
+                foreach (var questionId in questions)
                 {
-                    Changed(sessionId, questionId);
+                    Changed(session.Key, questionId);
                 }
 
                 throw;

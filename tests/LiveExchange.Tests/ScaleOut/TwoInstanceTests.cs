@@ -160,3 +160,39 @@ public sealed class SharedRedisTests
         Assert.Empty(viewerB.Received.OfType<PageChanged>());
     }
 }
+
+/// <summary>An instance that dies leaves no disconnects behind; attendance must not count its viewers as present for ever.</summary>
+public sealed class InstanceCrashTests
+{
+    [Fact]
+    public async Task Intervals_on_a_killed_instance_end_at_its_last_heartbeat()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Postgres"] = await TestServers.CreatePostgresDatabaseAsync(),
+            ["ConnectionStrings:Redis"] = TestServers.Redis,
+            ["Realtime:ChannelPrefix"] = "crash-" + Guid.NewGuid().ToString("N"),
+            ["Organiser:Key"] = ExchangeApp.OrganiserKey,
+            ["Attendance:InstanceTimeoutSeconds"] = "2",
+        };
+        await using var survivor = await HubProcess.StartAsync("survivor", settings);
+        var doomed = await HubProcess.StartAsync("doomed", settings);
+        var api = new Api(survivor.BaseAddress);
+        var (session, invited) = await api.ScheduleAsync();
+        var joined = await api.JoinAsync(session.Code, invited[0].Id, "李华");
+        var viewer = await LiveClient.ConnectAsync(doomed.BaseAddress, joined.ParticipantToken);
+        await Task.Delay(1500);
+
+        await doomed.DisposeAsync(); // Killed: no OnDisconnectedAsync, no closing update.
+        await Task.Delay(3500);
+
+        using var organiser = api.Organiser();
+        var rows = await organiser.GetFromJsonAsync<LiveExchange.Hub.Attendance.ParticipantAttendance[]>(
+            $"/api/sessions/{session.Id}/attendance", Api.Json);
+        var row = Assert.Single(rows!);
+        Assert.False(row.Connected);
+        Assert.NotNull(row.LastLeftAt);
+        Assert.InRange(row.SecondsPresent, 0, 3); // Up to the last heartbeat, not the 5 s until now.
+        await viewer.DisposeAsync();
+    }
+}

@@ -1,0 +1,67 @@
+using Dapper;
+using LiveExchange.Hub.Live;
+using LiveExchange.Hub.Storage;
+
+namespace LiveExchange.Hub.Attendance;
+
+public sealed class AttendanceOptions
+{
+    /// <summary>
+    /// Attendance:InstanceTimeoutSeconds. An instance not heard from for this long is taken to be gone,
+    /// and its open intervals to have ended at its last heartbeat. It beats four times as often.
+    /// </summary>
+    public int InstanceTimeoutSeconds { get; set; } = 60;
+}
+
+/// <summary>
+/// Keeps hub_instances.seen_at_ms fresh for this instance. On start it first closes whatever this
+/// instance id left open in an earlier life (a crash leaves no disconnects behind).
+/// </summary>
+internal sealed class InstanceHeartbeat(Database database, HubInstance instance, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<AttendanceOptions> options, ILogger<InstanceHeartbeat> logger) : BackgroundService
+{
+    private const string CloseLeftovers = """
+        update attendance_intervals
+        set left_at_ms = coalesce((select h.seen_at_ms from hub_instances h where h.instance_id = @instanceId), joined_at_ms)
+        where instance_id = @instanceId and left_at_ms is null
+        """;
+
+    private const string Beat = """
+        insert into hub_instances (instance_id, started_at_ms, seen_at_ms) values (@instanceId, @now, @now)
+        on conflict (instance_id) do update set seen_at_ms = excluded.seen_at_ms
+        """;
+
+    private const string Restart = "update hub_instances set started_at_ms = @now, seen_at_ms = @now where instance_id = @instanceId";
+
+    public override async Task StartAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        var closed = await connection.ExecuteAsync(CloseLeftovers, new { instanceId = instance.Id });
+        if (closed > 0)
+        {
+            logger.LogWarning("Closed {Count} attendance intervals that {Instance} left open when it last stopped.", closed, instance.Id);
+        }
+
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await connection.ExecuteAsync(Beat, new { instanceId = instance.Id, now });
+        await connection.ExecuteAsync(Restart, new { instanceId = instance.Id, now });
+        await base.StartAsync(ct);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, options.Value.InstanceTimeoutSeconds / 4.0)));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var connection = await database.OpenAsync(stoppingToken);
+                await connection.ExecuteAsync(Beat, new { instanceId = instance.Id, now = clock.GetUtcNow().ToUnixTimeMilliseconds() });
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Heartbeat failed; attendance may count this instance as gone.");
+            }
+        }
+    }
+}
