@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Dapper;
+using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Shared;
 using Microsoft.AspNetCore.Authentication;
@@ -22,8 +23,7 @@ internal sealed class ExchangeTokenHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     Database database,
-    OrganiserKey organiserKey,
-    IProblemDetailsService problems)
+    OrganiserKey organiserKey)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ExchangeToken";
@@ -97,15 +97,7 @@ internal sealed class ExchangeTokenHandler(
         AuthenticateResult.Success(new AuthenticationTicket(
             new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName)), SchemeName));
 
-    private async Task WriteProblem(int status, string code, string title)
-    {
-        Response.StatusCode = status;
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Extensions = { ["code"] = code } },
-        });
-    }
+    private Task WriteProblem(int status, string code, string title) => ExchangeProblem.WriteAsync(Context, status, code, title);
 }
 
 public static class ExchangeRoles
@@ -144,7 +136,10 @@ public sealed class OrganiserKey
 
     public string Value { get; private set; } = "";
 
-    internal void Set(string value) => (Value, _key) = (value, Encoding.UTF8.GetBytes(value));
+    /// <summary>True when the key came from Organiser:Key; the start-up banner then does not print it.</summary>
+    public bool Configured { get; private set; }
+
+    internal void Set(string value, bool configured) => (Value, _key, Configured) = (value, Encoding.UTF8.GetBytes(value), configured);
 
     public bool Matches(string token) =>
         _key.Length > 0 && CryptographicOperations.FixedTimeEquals(_key, Encoding.UTF8.GetBytes(token));
@@ -200,13 +195,13 @@ public static class AccessExtensions
         var key = app.Services.GetRequiredService<OrganiserKey>();
         if (configured.Length > 0)
         {
-            key.Set(configured);
+            key.Set(configured, configured: true);
             return;
         }
 
         await using var connection = await app.Services.GetRequiredService<Database>().OpenAsync();
         await connection.ExecuteAsync(InsertKey, new { value = Tokens.New() });
-        key.Set(await connection.QuerySingleAsync<string>(SelectKey));
+        key.Set(await connection.QuerySingleAsync<string>(SelectKey), configured: false);
     }
 
     public static long SessionId(this ClaimsPrincipal user) =>

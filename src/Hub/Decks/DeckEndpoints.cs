@@ -1,10 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text;
-using Dapper;
 using LiveExchange.Hub.Access;
 using LiveExchange.Hub.Live;
 using LiveExchange.Hub.Problems;
-using LiveExchange.Hub.Storage;
 using LiveExchange.Shared;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,7 +15,7 @@ namespace LiveExchange.Hub.Decks;
 public sealed class DeckOptions
 {
     /// <summary>Decks:MaxBytes. Decks live in the database, so every instance serves them; keep them modest.</summary>
-    [Range(1024, 200 * 1024 * 1024, ErrorMessage = "Decks:MaxBytes must be between 1024 and 209715200 bytes.")]
+    [Range(typeof(long), "1024", "209715200", ErrorMessage = "Decks:MaxBytes must be between 1024 and 209715200 bytes.")]
     public long MaxBytes { get; set; } = 25 * 1024 * 1024;
 }
 
@@ -32,21 +30,10 @@ public static class DeckEndpoints
     // Multipart framing around the file: boundaries and part headers.
     private const long FormOverhead = 64 * 1024;
 
-    private const string InsertDeck = """
-        insert into decks (session_id, file_name, page_count, size_bytes, content, uploaded_at_ms)
-        values (@sessionId, @fileName, @pageCount, @sizeBytes, @content, @now)
-        returning id
-        """;
-
-    private const string ShowDeck = """
-        update sessions set deck_id = @deckId, current_page = 1, version = version + 1 where id = @sessionId returning version
-        """;
-
-    private const string SelectDeck = "select session_id as SessionId, file_name as FileName, content from decks where id = @deckId";
-
     public static WebApplicationBuilder AddDecks(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<DeckOptions>().BindConfiguration("Decks").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<DeckStore>();
         return builder;
     }
 
@@ -60,8 +47,8 @@ public static class DeckEndpoints
     }
 
     private static async Task<Created<DeckView>> UploadAsync(
-        long id, HttpContext http, Database database, IOptions<DeckOptions> options,
-        IHubContext<ExchangeHub, IExchangeClient> hub, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
+        long id, HttpContext http, DeckStore decks, IOptions<DeckOptions> options,
+        IHubContext<ExchangeHub, IExchangeClient> hub, ILoggerFactory loggers, CancellationToken ct)
     {
         if (http.User.SessionId() != id)
         {
@@ -88,7 +75,8 @@ public static class DeckEndpoints
         IFormCollection form;
         try
         {
-            form = await http.Request.ReadFormAsync(ct);
+            // The multipart limit sits above the body limit, so an oversized body is reported as such.
+            form = await http.Request.ReadFormAsync(new FormOptions { MultipartBodyLengthLimit = max + 2 * FormOverhead }, ct);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -115,29 +103,14 @@ public static class DeckEndpoints
         var fileName = Path.GetFileName(file.FileName ?? "").Trim();
         fileName = fileName.Length == 0 ? "deck.pdf" : fileName[..Math.Min(fileName.Length, FileNameMax)];
 
-        await using var connection = await database.OpenAsync(ct);
-        await using var tx = await database.BeginWriteAsync(connection, ct);
-        var deckId = await connection.QuerySingleAsync<long>(InsertDeck, new
-        {
-            sessionId = id,
-            fileName,
-            pageCount,
-            sizeBytes = content.LongLength,
-            content,
-            now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
-        }, tx);
-        var version = await connection.QuerySingleAsync<long>(ShowDeck, new { deckId, sessionId = id }, tx);
-        await tx.CommitAsync(ct);
-
-        var deck = new DeckView(deckId, fileName, pageCount);
+        var (deck, version) = await decks.StoreAsync(id, fileName, content, pageCount, ct);
         await hub.Clients.Group(SessionGroups.Of(id)).DeckChanged(new DeckChanged(version, deck, 1)).SentOrLogged(loggers.CreateLogger(typeof(DeckEndpoints)));
-        return TypedResults.Created($"/api/decks/{deckId}", deck);
+        return TypedResults.Created($"/api/decks/{deck.DeckId}", deck);
     }
 
-    private static async Task<IResult> DownloadAsync(long deckId, HttpContext http, Database database, CancellationToken ct)
+    private static async Task<IResult> DownloadAsync(long deckId, HttpContext http, DeckStore decks, CancellationToken ct)
     {
-        await using var connection = await database.OpenAsync(ct);
-        var deck = await connection.QuerySingleOrDefaultAsync<DeckRow>(SelectDeck, new { deckId });
+        var deck = await decks.LoadAsync(deckId, ct);
         if (deck is null || deck.SessionId != http.User.SessionId())
         {
             throw ExchangeProblem.NotFound("deck_not_found", "No such deck.");
@@ -145,7 +118,8 @@ public static class DeckEndpoints
 
         // A deck never changes under its id (a new upload makes a new id), so browsers may keep it.
         http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
-        return TypedResults.File(deck.Content, "application/pdf", enableRangeProcessing: true);
+        return TypedResults.File(deck.Content, "application/pdf", enableRangeProcessing: true,
+            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"deck-{deckId}\""));
     }
 
     /// <summary>The page count of a real PDF; anything else is refused with deck_not_pdf.</summary>
@@ -177,5 +151,4 @@ public static class DeckEndpoints
     private static ExchangeProblem NotPdf() =>
         ExchangeProblem.BadRequest("deck_not_pdf", "This file is not a PDF we can show. Export the slides as PDF and try again.");
 
-    private sealed record DeckRow(long SessionId, string FileName, byte[] Content);
 }

@@ -32,13 +32,6 @@ internal static class DemoSession
 
     private const string SetCode = "update sessions set code = @code where id = @id";
 
-    private const string InsertDeck = """
-        insert into decks (session_id, file_name, page_count, size_bytes, content, uploaded_at_ms)
-        values (@sessionId, 'yijiale-epidemic-prevention.pdf', @pageCount, @size, @content, @now) returning id
-        """;
-
-    private const string ShowDeck = "update sessions set deck_id = @deckId, version = version + 1 where id = @sessionId";
-
     public static async Task<SessionScheduled?> SeedAsync(IServiceProvider services)
     {
         var database = services.GetRequiredService<Database>();
@@ -60,16 +53,8 @@ internal static class DemoSession
                 database, clock, default)).Value!;
             await connection.ExecuteAsync(SetCode, new { code = Code, id = scheduled.Id });
 
-            var deck = SampleDeck();
-            var deckId = await connection.QuerySingleAsync<long>(InsertDeck, new
-            {
-                sessionId = scheduled.Id,
-                pageCount = 5,
-                size = deck.LongLength,
-                content = deck,
-                now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
-            });
-            await connection.ExecuteAsync(ShowDeck, new { deckId, sessionId = scheduled.Id });
+            await services.GetRequiredService<Decks.DeckStore>().StoreAsync(
+                scheduled.Id, "yijiale-epidemic-prevention.pdf", SampleDeck(), 5, default);
         }
 
         var rows = await connection.QueryAsync<SessionRow>(SessionEndpoints.SelectSessions + " where code = @code", new { code = Code });

@@ -15,10 +15,12 @@ internal static class StartupBanner
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
                 .FirstOrDefault()?.Replace("://[::]", "://localhost").Replace("://0.0.0.0", "://localhost")
                 .Replace("://+", "://localhost") ?? "";
-            var key = app.Services.GetRequiredService<OrganiserKey>().Value;
+            var key = app.Services.GetRequiredService<OrganiserKey>();
             Console.WriteLine();
             Console.WriteLine($"LiveExchange is running. Join page: {address}/");
-            Console.WriteLine($"Organiser page (keep this link private): {address}/organiser.html#key={key}");
+            Console.WriteLine(key.Configured
+                ? $"Organiser page: {address}/organiser.html#key=<Organiser:Key>"
+                : $"Organiser page (keep this link private): {address}/organiser.html#key={key.Value}");
             if (demo is not null)
             {
                 Console.WriteLine($"Demo session \"{demo.Title}\", code {demo.Code}");

@@ -26,6 +26,29 @@ public sealed class ExchangeProblem(int status, string code, string message) : E
     public static ExchangeProblem TooLarge(string code, string message) => new(StatusCodes.Status413PayloadTooLarge, code, message);
 
     public static ExchangeProblem TooMany(string code, string message) => new(StatusCodes.Status429TooManyRequests, code, message);
+
+    /// <summary>Writes a ProblemDetails with a code where no exception is thrown (authentication, rate limits).</summary>
+    public static async Task WriteAsync(HttpContext http, int status, string code, string title)
+    {
+        http.Response.StatusCode = status;
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Extensions = { ["code"] = code } },
+        });
+    }
+
+    /// <summary>The code a ProblemDetails gets when nothing more specific set one (a body that is not JSON, say).</summary>
+    internal static string CodeFor(int? status) => status switch
+    {
+        StatusCodes.Status401Unauthorized => "unauthorised",
+        StatusCodes.Status403Forbidden => "forbidden",
+        StatusCodes.Status404NotFound => "not_found",
+        StatusCodes.Status413PayloadTooLarge => "too_large",
+        StatusCodes.Status429TooManyRequests => "rate_limited",
+        >= 500 => "server_error",
+        _ => "validation",
+    };
 }
 
 internal sealed class ExchangeProblemHandler(IProblemDetailsService problems) : IExceptionHandler
@@ -75,7 +98,18 @@ public static class ProblemExtensions
 {
     public static WebApplicationBuilder AddExchangeProblems(this WebApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails();
+        // Every ProblemDetails carries a code the UI can translate, including the framework's own
+        // (a JSON body that does not parse, an unknown route).
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            if (!ctx.ProblemDetails.Extensions.ContainsKey("code"))
+            {
+                ctx.ProblemDetails.Extensions["code"] = ExchangeProblem.CodeFor(ctx.ProblemDetails.Status ?? ctx.HttpContext.Response.StatusCode);
+            }
+        });
+        // In Production, minimal APIs answer a body they cannot bind with a bare 400; throwing lets the
+        // exception handler answer it as a ProblemDetails like every other refusal.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<ExchangeProblemHandler>();
         return builder;
     }

@@ -13,6 +13,11 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
     public const int TextMax = 300;
     public const int PerMinute = 5;
 
+    /// <summary>Questions per session: every snapshot carries them all.</summary>
+    public const int PerSession = 500;
+
+    private const string CountSession = "select count(*) from questions where session_id = @sessionId";
+
     private const string CountRecent = """
         select count(*) from questions where participant_id = @participantId and asked_at_ms > @sinceMs
         """;
@@ -55,6 +60,11 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
         if (recent >= PerMinute)
         {
             throw ExchangeProblem.TooMany("question_rate_limited", $"At most {PerMinute} questions a minute; wait a moment.");
+        }
+
+        if (await connection.ExecuteScalarAsync<long>(CountSession, new { sessionId = viewer.SessionId }, tx) >= PerSession)
+        {
+            throw ExchangeProblem.Conflict("question_limit", $"This session has reached its {PerSession} questions.");
         }
 
         var id = await connection.QuerySingleAsync<long>(Insert,

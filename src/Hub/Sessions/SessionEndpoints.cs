@@ -204,11 +204,18 @@ public static class SessionEndpoints
             throw ExchangeProblem.BadRequest("validation", "timeZone is required, for example Asia/Shanghai.");
         }
 
+        // Stored as an IANA id (Asia/Shanghai), which browsers understand; a Windows id is converted.
+        var name = id.Trim();
+        if (TimeZoneInfo.TryConvertWindowsIdToIanaId(name, out var iana))
+        {
+            name = iana;
+        }
+
         try
         {
-            return TimeZoneInfo.FindSystemTimeZoneById(id.Trim());
+            return TimeZoneInfo.FindSystemTimeZoneById(name);
         }
-        catch (TimeZoneNotFoundException)
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
         {
             throw ExchangeProblem.BadRequest("validation", $"Unknown timeZone '{id}'.");
         }
@@ -216,9 +223,15 @@ public static class SessionEndpoints
 
     private static DateTimeOffset LocalTime(string? value, string field, TimeZoneInfo zone)
     {
-        if (!DateTime.TryParseExact(value, LocalTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        if (!DateTime.TryParseExact(value, LocalTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)
+            || local.Year is < 2000 or > 2100)
         {
             throw ExchangeProblem.BadRequest("validation", $"{field} must be a local date and time like 2020-03-16T14:00.");
+        }
+
+        if (zone.IsInvalidTime(local) || zone.IsAmbiguousTime(local))
+        {
+            throw ExchangeProblem.BadRequest("validation", $"{field} falls in a daylight-saving change in {zone.Id}; choose another time.");
         }
 
         return new DateTimeOffset(local, zone.GetUtcOffset(local));

@@ -56,5 +56,5 @@ export function takeSecretFromFragment(param: string, storageKey: string): strin
 
 /** Join codes are typed case-insensitively; the app always uses the upper-case form. */
 export function normaliseCode(raw: string | null | undefined): string {
-  return (raw ?? "").replace(/\s+/g, "").toUpperCase();
+  return (raw ?? "").replace(/[\s-]+/g, "").toUpperCase();
 }

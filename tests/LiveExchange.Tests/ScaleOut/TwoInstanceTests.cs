@@ -123,6 +123,11 @@ public sealed class TwoInstanceTests(TwoInstances hubs) : IClassFixture<TwoInsta
         var mine = await viewerOnB.GetFromJsonAsync<LiveExchange.Hub.Sessions.MySession>("/api/session", Api.Json);
         Assert.Equal(session.Id, mine!.SessionId);
         Assert.Equal(ParticipantRoles.Viewer, mine.Role);
+
+        // These processes run as Production: a body that is not valid JSON still gets a ProblemDetails with a code.
+        using var anyone = _onB.Client();
+        using var broken = new StringContent("{\"code\": \"ABCDEF\", \"headcount\": \"many\"", System.Text.Encoding.UTF8, "application/json");
+        await Api.AssertProblemAsync(await anyone.PostAsync("/api/join", broken), HttpStatusCode.BadRequest, "validation");
     }
 }
 

@@ -80,9 +80,13 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         Assert.Equal(3, snapshot.CurrentPage);
         Assert.Equal(change.Version, snapshot.Version);
 
-        // The viewer downloads the deck it is told about, byte for byte.
+        // The viewer downloads the deck it is told about, byte for byte; asked again, the browser's copy stands.
         using var asViewer = _api.Client(late.ParticipantToken);
-        Assert.Equal(deck, await asViewer.GetByteArrayAsync($"/api/decks/{uploaded.DeckId}"));
+        var download = await asViewer.GetAsync($"/api/decks/{uploaded.DeckId}");
+        Assert.Equal(deck, await download.Content.ReadAsByteArrayAsync());
+        using var again = new HttpRequestMessage(HttpMethod.Get, $"/api/decks/{uploaded.DeckId}");
+        again.Headers.IfNoneMatch.Add(download.Headers.ETag!);
+        Assert.Equal(HttpStatusCode.NotModified, (await asViewer.SendAsync(again)).StatusCode);
         using var stranger = _api.Client();
         Assert.Equal(HttpStatusCode.Unauthorized, (await stranger.GetAsync($"/api/decks/{uploaded.DeckId}")).StatusCode);
     }
@@ -228,6 +232,9 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         await Task.Delay(1500);
         var rejoined = await _api.JoinAsync(session.Code, invited[1].Id, "赵敏", headcount: 5, token: joined.ParticipantToken);
         Assert.Equal(joined.ParticipantToken, rejoined.ParticipantToken);
+        // The same browser joining for another agency is someone else: its minutes must not move agencies.
+        var otherAgency = await _api.JoinAsync(session.Code, invited[2].Id, "赵敏", token: joined.ParticipantToken);
+        Assert.NotEqual(joined.ParticipantToken, otherAgency.ParticipantToken);
         var tab3 = await LiveClient.ConnectAsync(_api.BaseAddress, rejoined.ParticipantToken);
         await Task.Delay(2000);
         await tab3.DisposeAsync();
