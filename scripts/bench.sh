@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
-services_start >&2
 trap services_stop EXIT
+services_start >&2
 export LIVEEXCHANGE_BENCH_POSTGRES="Host=127.0.0.1;Port=${PG_PORT};Username=postgres;Database=postgres"
 export LIVEEXCHANGE_BENCH_REDIS="127.0.0.1:${REDIS_PORT}"
 dotnet run -c Release --project bench/LiveExchange.Bench -- "$@"

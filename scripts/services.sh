@@ -15,6 +15,7 @@ services_start() {
   PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   REDIS_PORT=$(free_port)
   PG_PORT=$(free_port)
+  while [ "$PG_PORT" = "$REDIS_PORT" ]; do PG_PORT=$(free_port); done
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save '' --appendonly no \
     --dir "$SERVICES_DIR" --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log"
   mkdir -p "$SERVICES_DIR/pg"

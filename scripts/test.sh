@@ -10,7 +10,11 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
-command -v npm >/dev/null || missing+=(npm)
+# Node 20+ comes with the machine (Debian's own nodejs is 18, too old for Vite 7): check, don't install.
+if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null || ! command -v npm >/dev/null; then
+  echo "Node.js 20 or newer with npm is needed to build src/Web (found: $(node --version 2>/dev/null || echo none))." >&2
+  exit 1
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing ${missing[*]}"
   apt-get update -qq
@@ -19,8 +23,8 @@ fi
 
 # 2. Throwaway servers.
 source scripts/services.sh
-services_start
 trap services_stop EXIT
+services_start
 
 export LIVEEXCHANGE_TEST_POSTGRES="Host=127.0.0.1;Port=${PG_PORT};Username=postgres;Database=postgres;Pooling=true"
 export LIVEEXCHANGE_TEST_REDIS="127.0.0.1:${REDIS_PORT}"

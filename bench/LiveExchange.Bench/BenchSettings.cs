@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace LiveExchange.Bench;
 
-/// <summary>One scenario's parameters, from the command line (see README, Performance).</summary>
+/// <summary>One scenario's parameters, from the command line (README.md, section Performance).</summary>
 public sealed record BenchSettings
 {
     public string Scenario { get; init; } = "fanout";
@@ -48,8 +48,9 @@ public sealed record BenchSettings
           --timeout S        stop a run after S seconds (default 900)
           --postgres CS      PostgreSQL admin connection string (or LIVEEXCHANGE_BENCH_POSTGRES)
           --redis CS         Redis (or LIVEEXCHANGE_BENCH_REDIS)
-          --urls U1,U2       use running hubs instead of starting them (needs --organiser-key; fanout's
-                             baseline still starts bare hubs)
+          --urls U1,U2       use running hubs instead of starting them (needs --organiser-key, and
+                             --postgres naming their database for the storms' checks; fanout's baseline
+                             still starts bare hubs on --redis)
           --organiser-key K  the running hubs' organiser key
         scripts/bench.sh starts a throwaway PostgreSQL and Redis and passes them on.
         """;
@@ -75,11 +76,11 @@ public sealed record BenchSettings
                 "--viewers" => s with { Viewers = Positive(value, args[i]) },
                 "--instances" => s with { Instances = Positive(value, args[i]) },
                 "--changes" => s with { Changes = Positive(value, args[i]) },
-                "--rate" => s with { Rate = double.Parse(value, CultureInfo.InvariantCulture) },
-                "--seconds" => s with { Seconds = double.Parse(value, CultureInfo.InvariantCulture) },
+                "--rate" => s with { Rate = Number(value, args[i]) },
+                "--seconds" => s with { Seconds = Number(value, args[i]) },
                 "--questions" => s with { Questions = Positive(value, args[i]) },
                 "--runs" => s with { Runs = Positive(value, args[i]) },
-                "--timeout" => s with { TimeoutSeconds = double.Parse(value, CultureInfo.InvariantCulture) },
+                "--timeout" => s with { TimeoutSeconds = Number(value, args[i]) },
                 "--postgres" => s with { Postgres = value },
                 "--redis" => s with { Redis = value },
                 "--urls" => s with { Urls = value.Split(',').Select(u => new Uri(u)).ToArray() },
@@ -91,6 +92,11 @@ public sealed record BenchSettings
         if (s.Scenario is not ("fanout" or "joinstorm" or "votestorm"))
         {
             throw new ArgumentException($"Unknown scenario {s.Scenario}.\n{Usage}");
+        }
+
+        if (s.Seconds <= 0)
+        {
+            throw new ArgumentException("--seconds must be more than 0.");
         }
 
         if (s.Redis.Length == 0 || (s.Postgres.Length == 0 && s.Urls.Count == 0))
@@ -105,6 +111,9 @@ public sealed record BenchSettings
 
         return s;
     }
+
+    private static double Number(string value, string name) =>
+        double.TryParse(value, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"{name} must be a number, 0 or more.");
 
     private static int Positive(string value, string name) =>
         int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{name} must be a positive whole number.");

@@ -18,9 +18,11 @@ public sealed class Cluster : IAsyncDisposable
 {
     private readonly HttpClient[] _http;
 
-    private Cluster(IReadOnlyList<HubProcess> processes, IReadOnlyList<Uri> urls, string? database, string organiserKey)
+    private readonly bool _ownsDatabase;
+
+    private Cluster(IReadOnlyList<HubProcess> processes, IReadOnlyList<Uri> urls, string? database, string organiserKey, bool ownsDatabase = true)
     {
-        (Processes, Urls, Database, OrganiserKey) = (processes, urls, database, organiserKey);
+        (Processes, Urls, Database, OrganiserKey, _ownsDatabase) = (processes, urls, database, organiserKey, ownsDatabase);
         _http = urls.Select(u => new HttpClient { BaseAddress = u, Timeout = TimeSpan.FromSeconds(120) }).ToArray();
     }
 
@@ -40,7 +42,8 @@ public sealed class Cluster : IAsyncDisposable
     {
         if (s.Urls.Count > 0)
         {
-            return new Cluster([], s.Urls, null, s.OrganiserKey!);
+            // Running hubs: --postgres is their database, read for the joinstorm and votestorm checks.
+            return new Cluster([], s.Urls, s.Postgres.Length > 0 ? s.Postgres : null, s.OrganiserKey!, ownsDatabase: false);
         }
 
         var name = "lx_bench_" + Guid.NewGuid().ToString("N")[..10];
@@ -116,12 +119,14 @@ public sealed class Cluster : IAsyncDisposable
 
     public async Task<long> CountAsync(string sql, object args)
     {
+        _ = Database ?? throw new InvalidOperationException("Pass --postgres (the hubs' database) to check the database with --urls.");
         await using var connection = new NpgsqlConnection(Database);
         return await connection.ExecuteScalarAsync<long>(sql, args);
     }
 
     public async Task<(long Id, long Votes)[]> QueryPairsAsync(string sql, object args)
     {
+        _ = Database ?? throw new InvalidOperationException("Pass --postgres (the hubs' database) to check the database with --urls.");
         await using var connection = new NpgsqlConnection(Database);
         return (await connection.QueryAsync<(long, long)>(sql, args)).ToArray();
     }
@@ -142,7 +147,7 @@ public sealed class Cluster : IAsyncDisposable
             await p.DisposeAsync();
         }
 
-        if (Database is not null)
+        if (Database is not null && _ownsDatabase)
         {
             NpgsqlConnection.ClearAllPools();
             var csb = new NpgsqlConnectionStringBuilder(Database);
