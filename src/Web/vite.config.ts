@@ -52,7 +52,7 @@ function pdfjsAssets(): Plugin {
 }
 
 // `npm run dev` proxies the API and the hub to a locally running LiveExchange.Hub.
-const hubUrl = process.env.LX_HUB_URL ?? "http://localhost:5000";
+const hubUrl = process.env.LX_HUB_URL ?? "http://localhost:5080";
 
 export default defineConfig({
   plugins: [pdfjsAssets()],

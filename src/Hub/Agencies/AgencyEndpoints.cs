@@ -45,6 +45,6 @@ public static class AgencyEndpoints
         await using var connection = await database.OpenAsync(ct);
         var agency = await connection.QuerySingleAsync<Agency>(Insert,
             new { name, city, province, createdAtMs = clock.GetUtcNow().ToUnixTimeMilliseconds() });
-        return TypedResults.Created($"/api/agencies/{agency.Id}", agency);
+        return TypedResults.Created((string?)null, agency);
     }
 }

@@ -151,7 +151,7 @@ public static class SessionEndpoints
         await tx.CommitAsync(ct);
         var scheduled = (await DescribeAsync(connection,
             await connection.QueryAsync<SessionRow>(SelectSessions + " where id = @id", new { id })))[0];
-        return TypedResults.Created($"/api/sessions/{id}", scheduled);
+        return TypedResults.Created((string?)null, scheduled);
     }
 
     private static async Task<Ok<MySession>> MineAsync(HttpContext http, Database database, CancellationToken ct)

@@ -19,7 +19,7 @@ create table sessions (
     ends_at_ms bigint not null,
     time_zone text not null,
     host_token text not null unique,
-    -- Increases by one with every change a client sees (page, deck, question, vote).
+    -- Increases by one with every change a client sees (page, deck, question; votes are counts, see 0002).
     version bigint not null default 0,
     current_page bigint not null default 1,
     deck_id bigint null,
