@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using LiveExchange.Hub.Agencies;
+using LiveExchange.Hub.Sessions;
+using LiveExchange.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace LiveExchange.Tests.Browser;
+
+public sealed class OrganiserInBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+{
+    private readonly Api _api = new(fixture.App.BaseAddress);
+
+    [Fact]
+    public async Task The_organiser_schedules_a_session_watches_attendance_and_downloads_the_sheet()
+    {
+        await using var context = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN", AcceptDownloads = true });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(_api.BaseAddress, $"/organiser.html#key={ExchangeApp.OrganiserKey}").ToString());
+        Assert.DoesNotContain(ExchangeApp.OrganiserKey, page.Url); // The key leaves the address bar.
+
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        foreach (var (name, city, province) in new[] { ($"益家乐社会工作服务中心{suffix}", "镇江", "江苏"), ($"邢台市益襄社会工作服务中心{suffix}", "邢台", "河北") })
+        {
+            await page.Locator("#agency-name").FillAsync(name);
+            await page.Locator("#agency-city").FillAsync(city);
+            await page.Locator("#agency-province").FillAsync(province);
+            await page.Locator("#create-agency").ClickAsync();
+            await Assertions.Expect(page.Locator("#agency-rows")).ToContainTextAsync(name);
+        }
+
+        using var organiser = _api.Organiser();
+        var agencies = (await organiser.GetFromJsonAsync<Agency[]>("/api/agencies", Api.Json))!;
+        var host = agencies.Single(a => a.Name == $"益家乐社会工作服务中心{suffix}");
+        var remote = agencies.Single(a => a.Name == $"邢台市益襄社会工作服务中心{suffix}");
+
+        await page.Locator("#session-title-input").FillAsync($"苏冀云牵手 {suffix}");
+        await page.Locator("#session-description").FillAsync("社工如何参与社区疫情防控");
+        await page.Locator("#host-agency").SelectOptionAsync(host.Id.ToString(CultureInfo.InvariantCulture));
+        await page.Locator($"input[name=invited][value=\"{remote.Id}\"]").CheckAsync();
+        await page.Locator("#starts-at").FillAsync("2020-03-16T14:00");
+        await page.Locator("#ends-at").FillAsync("2020-03-16T16:00");
+        await page.Locator("#time-zone").FillAsync("Asia/Shanghai");
+        await page.Locator("#schedule").ClickAsync();
+        await Assertions.Expect(page.Locator("#result-code")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[A-Z2-9]{6}$"));
+        var code = await page.Locator("#result-code").InnerTextAsync();
+        var session = (await organiser.GetFromJsonAsync<SessionScheduled[]>("/api/sessions", Api.Json))!.Single(s => s.Code == code);
+        Assert.Equal(remote.Id, Assert.Single(session.InvitedAgencies).Id);
+        Assert.Equal(TimeSpan.FromHours(8), session.StartsAt.Offset);
+
+        // A remote agency joins with eight people; the organiser's live table shows it.
+        var joined = await _api.JoinAsync(code, remote.Id, "李华", headcount: 8);
+        await using (await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken))
+        {
+            var article = page.Locator($"article.session[data-session-id=\"{session.Id}\"]");
+            await article.Locator(".attendance-toggle").ClickAsync();
+            await Assertions.Expect(article.Locator(".attendance-table")).ToContainTextAsync("李华");
+            await Assertions.Expect(article.Locator(".attendance-table")).ToContainTextAsync("8");
+        }
+
+        var articleAgain = page.Locator($"article.session[data-session-id=\"{session.Id}\"]");
+        var download = await page.RunAndWaitForDownloadAsync(() => articleAgain.Locator("a.download-csv[data-lang=zh]").ClickAsync());
+        var bytes = await File.ReadAllBytesAsync((await download.PathAsync())!);
+        Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, bytes[..3]);
+        var lines = Encoding.UTF8.GetString(bytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", lines[0]);
+        Assert.StartsWith($"邢台市益襄社会工作服务中心{suffix},邢台,李华,观看方,8,", Assert.Single(lines[1..]));
+    }
+}
