@@ -81,6 +81,32 @@ public sealed class BenchViewer : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Connection.DisposeAsync();
 
+    /// <summary>Starts work(i) for 0..count-1 evenly over <paramref name="seconds"/> (a storm) and waits for all.</summary>
+    public static Task SpreadAsync(int count, double seconds, Func<int, Task> work, CancellationToken ct)
+    {
+        var start = Stopwatch.GetTimestamp();
+        return Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
+        {
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), start + (long)(i * seconds / count * Stopwatch.Frequency));
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, ct);
+            }
+
+            await work(i);
+        }));
+    }
+
+    /// <summary>Closes every viewer that was made, a few dozen at a time.</summary>
+    public static Task DisposeAllAsync(IReadOnlyList<BenchViewer?> viewers) =>
+        ForAllAsync(viewers.Count, 64, async i =>
+        {
+            if (viewers[i] is { } v)
+            {
+                await v.DisposeAsync();
+            }
+        }, CancellationToken.None);
+
     /// <summary>Runs <paramref name="work"/> for 0..count-1, at most <paramref name="parallel"/> at once.</summary>
     public static Task ForAllAsync(int count, int parallel, Func<int, Task> work, CancellationToken ct) =>
         Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = ct },

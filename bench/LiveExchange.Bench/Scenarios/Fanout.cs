@@ -142,13 +142,7 @@ public static class Fanout
         }
         finally
         {
-            await BenchViewer.ForAllAsync(s.Viewers, 64, async i =>
-            {
-                if (viewers[i] is { } v)
-                {
-                    await v.DisposeAsync();
-                }
-            }, CancellationToken.None);
+            await BenchViewer.DisposeAllAsync(viewers);
         }
     }
 }

@@ -31,18 +31,10 @@ public static class JoinStorm
         var latencies = new ConcurrentBag<double>();
         var errors = new ConcurrentBag<string>();
         var cpuBefore = cluster.CpuTimes();
-        var start = Stopwatch.GetTimestamp();
         try
         {
-            await Task.WhenAll(Enumerable.Range(0, s.Viewers).Select(async i =>
+            await BenchViewer.SpreadAsync(s.Viewers, s.Seconds, async i =>
             {
-                var due = start + (long)(i * s.Seconds / s.Viewers * Stopwatch.Frequency);
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, ct);
-                }
-
                 var began = Stopwatch.GetTimestamp();
                 try
                 {
@@ -56,7 +48,7 @@ public static class JoinStorm
                 {
                     errors.Add(e.GetType().Name + ": " + e.Message.Split('\n')[0]);
                 }
-            }));
+            }, ct);
             var cpuAfter = cluster.CpuTimes();
             var rows = await cluster.CountAsync(
                 "select count(*) from attendance_intervals where session_id = @s and left_at_ms is null", new { s = session.Id });
@@ -72,13 +64,7 @@ public static class JoinStorm
         }
         finally
         {
-            await BenchViewer.ForAllAsync(s.Viewers, 64, async i =>
-            {
-                if (viewers[i] is { } v)
-                {
-                    await v.DisposeAsync();
-                }
-            }, CancellationToken.None);
+            await BenchViewer.DisposeAllAsync(viewers);
         }
     }
 }

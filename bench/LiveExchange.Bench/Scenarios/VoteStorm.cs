@@ -64,16 +64,8 @@ public static class VoteStorm
             var cpuBefore = cluster.CpuTimes();
             var latencies = new ConcurrentBag<double>();
             var errors = new ConcurrentBag<string>();
-            var start = Stopwatch.GetTimestamp();
-            await Task.WhenAll(Enumerable.Range(0, s.Viewers).Select(async i =>
+            await BenchViewer.SpreadAsync(s.Viewers, s.Seconds, async i =>
             {
-                var due = start + (long)(i * s.Seconds / s.Viewers * Stopwatch.Frequency);
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                if (wait > TimeSpan.Zero)
-                {
-                    await Task.Delay(wait, ct);
-                }
-
                 var began = Stopwatch.GetTimestamp();
                 try
                 {
@@ -84,7 +76,7 @@ public static class VoteStorm
                 {
                     errors.Add(e.GetType().Name + ": " + e.Message.Split('\n')[0]);
                 }
-            }));
+            }, ct);
 
             var expected = questions.Select((_, q) => (long)Enumerable.Range(0, s.Viewers).Count(i => i % s.Questions == q)).ToArray();
             bool Converged(BenchViewer v) => questions.Select((id, q) => v.HighestCount(id) == expected[q]).All(x => x);
@@ -114,13 +106,7 @@ public static class VoteStorm
         }
         finally
         {
-            await BenchViewer.ForAllAsync(s.Viewers, 64, async i =>
-            {
-                if (viewers[i] is { } v)
-                {
-                    await v.DisposeAsync();
-                }
-            }, CancellationToken.None);
+            await BenchViewer.DisposeAllAsync(viewers);
             foreach (var a in askers.Where(a => a is not null))
             {
                 await a.DisposeAsync();
