@@ -18,7 +18,12 @@ public static class RealtimeExtensions
         builder.Services.AddSingleton(new HubInstance(
             string.IsNullOrWhiteSpace(instanceId) ? $"{Environment.MachineName}:{Environment.ProcessId}" : instanceId));
 
-        var signalR = builder.Services.AddSignalR(o => o.AddFilter<ExchangeProblemHubFilter>());
+        // The problem filter is outermost, so a refusal by the rate filter becomes a HubException too.
+        var signalR = builder.Services.AddSignalR(o =>
+        {
+            o.AddFilter<ExchangeProblemHubFilter>();
+            o.AddFilter<HubCallRateFilter>();
+        });
         var redis = builder.Configuration.GetConnectionString("Redis");
         if (!string.IsNullOrWhiteSpace(redis))
         {
@@ -36,6 +41,7 @@ public static class RealtimeExtensions
         }
 
         builder.Services.AddSingleton<ExchangeProblemHubFilter>();
+        builder.Services.AddSingleton<HubCallRateFilter>();
         // The features the hub hands its calls to.
         builder.Services.AddSingleton<SessionSnapshots>();
         builder.Services.AddSingleton<Attendance.AttendanceLedger>();

@@ -1,24 +1,33 @@
+using LiveExchange.Bench;
 using LiveExchange.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace LiveExchange.Tests.Browser;
 
 /// <summary>
-/// Headless Debian Chromium driven by Playwright against the Hub on Kestrel (SQLite, the embedded
-/// default). Playwright's own browser download is never used: the machine's /usr/bin/chromium is.
+/// Headless Debian Chromium driven by Playwright against the Hub in its own process, as deployed
+/// (SQLite, the embedded default; the built front end from src/Hub/wwwroot). A process of its own
+/// keeps the pages' requests clear of whatever else the test process is busy with.
+/// Playwright's own browser download is never used: the machine's /usr/bin/chromium is.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
     private readonly string _file = TestServers.NewSqliteFile();
     private IPlaywright? _playwright;
+    private HubProcess? _hub;
 
-    public ExchangeApp App { get; private set; } = null!;
+    public Uri BaseAddress => _hub!.BaseAddress;
 
     public IBrowser Browser { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        App = new ExchangeApp(new() { ["ConnectionStrings:Sqlite"] = $"Data Source={_file}" });
+        _hub = await HubProcess.StartAsync("browser", new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Sqlite"] = $"Data Source={_file}",
+            ["Organiser:Key"] = ExchangeApp.OrganiserKey,
+            ["webroot"] = Path.Combine(TestServers.RepoRoot, "src", "Hub", "wwwroot"),
+        });
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -36,8 +45,21 @@ public sealed class BrowserFixture : IAsyncLifetime
     {
         await Browser.DisposeAsync();
         _playwright?.Dispose();
-        await App.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Delete(_file);
+        if (_hub is not null)
+        {
+            await _hub.DisposeAsync();
+        }
+
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(_file + suffix);
+        }
     }
+}
+
+/// <summary>Browser tests run on their own, after the rest: Chromium wants both cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BrowserCollection
+{
+    public const string Name = "Browser";
 }

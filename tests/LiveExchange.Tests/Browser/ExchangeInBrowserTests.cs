@@ -4,9 +4,10 @@ using Microsoft.Playwright;
 
 namespace LiveExchange.Tests.Browser;
 
+[Collection(BrowserCollection.Name)]
 public sealed class ExchangeInBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
 {
-    private readonly Api _api = new(fixture.App.BaseAddress);
+    private readonly Api _api = new(fixture.BaseAddress);
 
     [Fact]
     public async Task Host_uploads_and_turns_pages_and_the_viewer_follows_and_asks_in_Chinese()
@@ -35,12 +36,25 @@ public sealed class ExchangeInBrowserTests(BrowserFixture fixture) : IClassFixtu
         await using var viewerContext = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
         var viewer = await viewerContext.NewPageAsync();
         viewer.PageError += (_, e) => failures.Add($"viewer: {e}");
+        var console = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        viewer.Console += (_, m) => console.Enqueue($"{m.Type}: {m.Text}");
+        viewer.RequestFinished += (_, r) => console.Enqueue($"request {r.Method} {r.Url}");
+        viewer.RequestFailed += (_, r) => console.Enqueue($"failed {r.Method} {r.Url} {r.Failure}");
         await viewer.GotoAsync(new Uri(_api.BaseAddress, session.ViewerLink).ToString());
         await viewer.Locator("#agency").SelectOptionAsync(invited[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await viewer.Locator("#display-name").FillAsync("李华");
         await viewer.Locator("#headcount").FillAsync("6");
         await viewer.Locator("#join").ClickAsync();
-        await viewer.WaitForURLAsync("**/viewer.html?code=*");
+        try
+        {
+            await viewer.WaitForURLAsync("**/viewer.html?code=*");
+        }
+        catch (TimeoutException)
+        {
+            var error = await viewer.Locator("#error").InnerTextAsync();
+            Assert.Fail($"no viewer page after joining; url {viewer.Url}; error '{error}'; join button '{await viewer.Locator("#join").InnerTextAsync()}'\n{string.Join("\n", console)}");
+        }
+
         await Expect(viewer.Locator("#slide-canvas")).ToHaveAttributeAsync("data-rendered-page", "1");
 
         // The host goes to page 2 with the button, then page 3 with the arrow key.

@@ -8,9 +8,10 @@ using Microsoft.Playwright;
 
 namespace LiveExchange.Tests.Browser;
 
+[Collection(BrowserCollection.Name)]
 public sealed class OrganiserInBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
 {
-    private readonly Api _api = new(fixture.App.BaseAddress);
+    private readonly Api _api = new(fixture.BaseAddress);
 
     [Fact]
     public async Task The_organiser_schedules_a_session_watches_attendance_and_downloads_the_sheet()
