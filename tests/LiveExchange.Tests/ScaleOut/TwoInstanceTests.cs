@@ -201,3 +201,42 @@ public sealed class InstanceCrashTests
         await viewer.DisposeAsync();
     }
 }
+
+/// <summary>With no Organiser:Key, the first start makes one, keeps it in the database and prints the organiser link.</summary>
+public sealed partial class GeneratedOrganiserKeyTests
+{
+    [Fact]
+    public async Task Two_instances_without_a_configured_key_print_the_same_working_organiser_link()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Postgres"] = await TestServers.CreatePostgresDatabaseAsync(),
+            ["ConnectionStrings:Redis"] = TestServers.Redis,
+            ["Realtime:ChannelPrefix"] = "key-" + Guid.NewGuid().ToString("N"),
+        };
+        await using var first = await HubProcess.StartAsync("first", settings);
+        await using var second = await HubProcess.StartAsync("second", settings);
+
+        async Task<string> PrintedKeyAsync(HubProcess hub)
+        {
+            for (var i = 0; i < 50 && !OrganiserLink().IsMatch(hub.Output); i++)
+            {
+                await Task.Delay(100);
+            }
+
+            var match = OrganiserLink().Match(hub.Output);
+            Assert.True(match.Success, hub.Output);
+            Assert.Equal(hub.BaseAddress.ToString().TrimEnd('/'), match.Groups[1].Value);
+            return match.Groups[2].Value;
+        }
+
+        var key = await PrintedKeyAsync(first);
+        Assert.Equal(key, await PrintedKeyAsync(second));
+        using var organiser = new HttpClient { BaseAddress = second.BaseAddress };
+        organiser.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        Assert.Equal(HttpStatusCode.OK, (await organiser.GetAsync("/api/agencies")).StatusCode);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Organiser page \(keep this link private\): (http://127\.0\.0\.1:\d+)/organiser\.html#key=([A-Za-z0-9_-]+)")]
+    private static partial System.Text.RegularExpressions.Regex OrganiserLink();
+}
