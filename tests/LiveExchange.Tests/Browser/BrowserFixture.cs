@@ -50,10 +50,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             await _hub.DisposeAsync();
         }
 
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_file + suffix);
-        }
+        TestServers.DeleteSqliteFile(_file);
     }
 }
 

@@ -28,6 +28,34 @@ public static class TestServers
         return new NpgsqlConnectionStringBuilder(Postgres) { Database = name }.ToString();
     }
 
+    /// <summary>
+    /// Settings for a hub on a fresh PostgreSQL database and the test Redis, under a channel prefix of
+    /// its own (fixtures share one Redis, and every fresh database numbers its sessions from 1).
+    /// </summary>
+    public static async Task<Dictionary<string, string>> FreshHubSettingsAsync(bool organiserKey = true)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Postgres"] = await CreatePostgresDatabaseAsync(),
+            ["ConnectionStrings:Redis"] = Redis,
+            ["Realtime:ChannelPrefix"] = "test-" + Guid.NewGuid().ToString("N"),
+        };
+        if (organiserKey)
+        {
+            settings["Organiser:Key"] = ExchangeApp.OrganiserKey;
+        }
+
+        return settings;
+    }
+
+    public static void DeleteSqliteFile(string file)
+    {
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(file + suffix);
+        }
+    }
+
     public static string NewSqliteFile() => Path.Combine(Path.GetTempPath(), $"lx-test-{Guid.NewGuid():N}.db");
 
     public static string RepoRoot

@@ -20,14 +20,8 @@ public sealed class TwoInstances : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Database = await TestServers.CreatePostgresDatabaseAsync();
-        var settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Postgres"] = Database,
-            ["ConnectionStrings:Redis"] = TestServers.Redis,
-            ["Realtime:ChannelPrefix"] = "test-" + Guid.NewGuid().ToString("N"),
-            ["Organiser:Key"] = ExchangeApp.OrganiserKey,
-        };
+        var settings = await TestServers.FreshHubSettingsAsync();
+        Database = settings["ConnectionStrings:Postgres"];
         // Started together on an empty database: the migration lock lets exactly one migrate.
         var a = HubProcess.StartAsync("A", settings);
         var b = HubProcess.StartAsync("B", settings);
@@ -137,13 +131,7 @@ public sealed class SharedRedisTests
     [Fact]
     public async Task Deployments_sharing_a_Redis_do_not_see_each_others_sessions()
     {
-        async Task<HubProcess> StartAsync(string name) => await HubProcess.StartAsync(name, new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Postgres"] = await TestServers.CreatePostgresDatabaseAsync(),
-            ["ConnectionStrings:Redis"] = TestServers.Redis,
-            ["Realtime:ChannelPrefix"] = name + "-" + Guid.NewGuid().ToString("N"),
-            ["Organiser:Key"] = ExchangeApp.OrganiserKey,
-        });
+        async Task<HubProcess> StartAsync(string name) => await HubProcess.StartAsync(name, await TestServers.FreshHubSettingsAsync());
         await using var first = await StartAsync("first");
         await using var second = await StartAsync("second");
 
@@ -172,14 +160,8 @@ public sealed class InstanceCrashTests
     [Fact]
     public async Task Intervals_on_a_killed_instance_end_at_its_last_heartbeat()
     {
-        var settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Postgres"] = await TestServers.CreatePostgresDatabaseAsync(),
-            ["ConnectionStrings:Redis"] = TestServers.Redis,
-            ["Realtime:ChannelPrefix"] = "crash-" + Guid.NewGuid().ToString("N"),
-            ["Organiser:Key"] = ExchangeApp.OrganiserKey,
-            ["Attendance:InstanceTimeoutSeconds"] = "2",
-        };
+        var settings = await TestServers.FreshHubSettingsAsync();
+        settings["Attendance:InstanceTimeoutSeconds"] = "2";
         await using var survivor = await HubProcess.StartAsync("survivor", settings);
         var doomed = await HubProcess.StartAsync("doomed", settings);
         var api = new Api(survivor.BaseAddress);
@@ -208,12 +190,7 @@ public sealed partial class GeneratedOrganiserKeyTests
     [Fact]
     public async Task Two_instances_without_a_configured_key_print_the_same_working_organiser_link()
     {
-        var settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Postgres"] = await TestServers.CreatePostgresDatabaseAsync(),
-            ["ConnectionStrings:Redis"] = TestServers.Redis,
-            ["Realtime:ChannelPrefix"] = "key-" + Guid.NewGuid().ToString("N"),
-        };
+        var settings = await TestServers.FreshHubSettingsAsync(organiserKey: false);
         await using var first = await HubProcess.StartAsync("first", settings);
         await using var second = await HubProcess.StartAsync("second", settings);
 

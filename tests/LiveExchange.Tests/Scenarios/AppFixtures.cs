@@ -9,14 +9,9 @@ public sealed class PostgresAppFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var database = await TestServers.CreatePostgresDatabaseAsync();
-        App = new ExchangeApp(new()
-        {
-            ["ConnectionStrings:Postgres"] = database,
-            ["ConnectionStrings:Redis"] = TestServers.Redis,
-            ["Realtime:ChannelPrefix"] = "test-" + Guid.NewGuid().ToString("N"),
-            ["Decks:MaxBytes"] = ExchangeBehaviour.TestDeckLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        var settings = await TestServers.FreshHubSettingsAsync();
+        settings["Decks:MaxBytes"] = ExchangeBehaviour.TestDeckLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        App = new ExchangeApp(settings.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
     }
 
     public async Task DisposeAsync() => await App.DisposeAsync();
@@ -43,10 +38,7 @@ public sealed class SqliteAppFixture : IAsyncLifetime
     {
         await App.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_file + suffix);
-        }
+        TestServers.DeleteSqliteFile(_file);
     }
 }
 
