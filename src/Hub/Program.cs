@@ -8,6 +8,7 @@ using LiveExchange.Hub.Live;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Sessions;
 using LiveExchange.Hub.Storage;
+using LiveExchange.Hub.Video;
 using LiveExchange.Shared;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -38,7 +39,8 @@ app.MapSessions();
 app.MapJoin();
 app.MapDecks();
 app.MapAttendance();
-app.MapHub<ExchangeHub>(ExchangeHubRoute.Path);
+app.MapReception();
+app.MapExchangeHub();
 
 app.PrintLinksOnStart(demo);
 app.Run();

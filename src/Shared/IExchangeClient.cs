@@ -2,24 +2,40 @@ namespace LiveExchange.Shared;
 
 /// <summary>
 /// What the exchange hub pushes to browsers and .NET clients. The TypeScript side names the same
-/// events in src/Web/src/contract.ts; a test keeps the two lists equal.
+/// events in src/Web/src/contract.ts; a test keeps the two lists equal. Each event goes to an
+/// audience: the whole session, its hosts, or one participant (all its connections, any instance).
 /// </summary>
 public interface IExchangeClient
 {
-    /// <summary>The whole state a screen needs, sent on connect and on request (resync).</summary>
+    /// <summary>The whole state a screen needs, sent on connect and on request.</summary>
     Task Snapshot(SessionSnapshot snapshot);
 
+    /// <summary>Session; slides stream.</summary>
     Task PageChanged(PageChanged change);
 
+    /// <summary>Session; slides stream.</summary>
     Task DeckChanged(DeckChanged change);
 
+    /// <summary>Session; questions stream.</summary>
     Task QuestionAsked(QuestionAsked asked);
 
     /// <summary>
-    /// Vote counts, sent at most once per <c>VoteFanout.Window</c> per session and instance: a storm of
-    /// votes reaches each viewer as a bounded number of messages, not one per vote.
+    /// Session. Vote counts, sent at most once per <c>VoteFanout.Window</c> per session and instance: a
+    /// storm of votes reaches each viewer as a bounded number of messages, not one per vote.
     /// </summary>
     Task VotesChanged(VotesChanged votes);
+
+    /// <summary>Session; stage stream (whole state).</summary>
+    Task StageChanged(StageState stage);
+
+    /// <summary>Hosts only; hands stream (whole state).</summary>
+    Task HandsChanged(HandsState hands);
+
+    /// <summary>One participant: its own hand and stage place changed.</summary>
+    Task MyStageChanged(MyStage me);
+
+    /// <summary>Hosts only: who is receiving the video, coalesced.</summary>
+    Task ReceptionChanged(ReceptionSummary reception);
 }
 
 /// <summary>What clients may call on the exchange hub. Roles are checked by the hub on every call.</summary>
@@ -27,6 +43,16 @@ public interface IExchangeHub
 {
     /// <summary>Any participant: the current state, read from the database.</summary>
     Task<SessionSnapshot> GetSnapshot();
+
+    /// <summary>Any participant: reload one stream after a gap in it.</summary>
+    Task<SlidesState> GetSlides();
+
+    Task<QuestionsState> GetQuestions();
+
+    Task<StageState> GetStage();
+
+    /// <summary>Host only.</summary>
+    Task<HandsState> GetHands();
 
     /// <summary>Host only: show page <paramref name="page"/> (1-based) to everyone.</summary>
     Task<PageChanged> GoToPage(int page);
@@ -36,6 +62,38 @@ public interface IExchangeHub
 
     /// <summary>Viewer only: upvote someone else's question, once. Returns its count after this vote.</summary>
     Task<VoteCount> Upvote(long questionId);
+
+    /// <summary>Viewer only: raise or lower this screen's hand; only hosts see it.</summary>
+    Task<MyStage> RaiseHand(bool raised);
+
+    /// <summary>Host only: bring a participant on stage (it may then publish its camera).</summary>
+    Task BringOnStage(long participantId);
+
+    /// <summary>Host only: take a participant off stage; its feed stops.</summary>
+    Task TakeOffStage(long participantId);
+
+    /// <summary>Host, or a viewer on stage: publish camera or screen. Returns the media server's answer.</summary>
+    Task<PublishAnswer> Publish(PublishOffer offer);
+
+    /// <summary>Stop publishing <paramref name="kind"/>.</summary>
+    Task Unpublish(string kind);
+
+    /// <summary>Signalling: subscribe to a feed; returns the media server's offer.</summary>
+    Task<WatchOffer> Watch(long feedId, string quality);
+
+    /// <summary>Signalling: the browser's answer to a <see cref="WatchOffer"/>.</summary>
+    Task StartWatching(long handleId, string sdp);
+
+    /// <summary>Signalling: switch quality (auto / low) on a subscription.</summary>
+    Task SetQuality(long handleId, string quality);
+
+    Task StopWatching(long handleId);
+
+    /// <summary>Signalling: a local ICE candidate for one of this connection's handles (null candidate: gathering done).</summary>
+    Task SendCandidate(long handleId, IceCandidate candidate);
+
+    /// <summary>Signalling: what this screen receives (ReceptionStates).</summary>
+    Task ReportReception(string state);
 }
 
 public static class ExchangeHubRoute

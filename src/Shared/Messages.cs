@@ -1,22 +1,39 @@
 namespace LiveExchange.Shared;
 
-// Every message that changes a session's state carries the session's version after the change.
-// Versions increase by one per change, so a client that sees a gap knows it missed something
-// and asks for a snapshot; one that sees an old version drops the message.
-// Vote counts are the exception: they only grow, so they need no version. A client keeps the
-// highest count it has seen per question, whatever order the (coalesced) updates arrive in.
+// State that clients keep in sync is split into streams (slides, questions, stage, hands), each
+// numbered on its own: every change to a stream carries that stream's version after the change.
+// Versions increase by one per change, so a client that sees a gap in a stream reloads that stream
+// alone (GetSlides, GetQuestions, GetStage, GetHands); an old version is dropped.
+// Vote counts and reception reports are the exception: they are coalesced, whole values, so they
+// need no version. Signalling (SDP, ICE) is not state at all: it answers the one caller.
+
+/// <summary>Names of the versioned streams, as used in the database and in <see cref="StreamVersions"/>.</summary>
+public static class LiveStreams
+{
+    public const string Slides = "slides";
+    public const string Questions = "questions";
+    public const string Stage = "stage";
+    public const string Hands = "hands";
+}
 
 public sealed record SessionSnapshot(
-    long Version,
     long SessionId,
     string Code,
     string Title,
     string Role,
-    DeckView? Deck,
-    int CurrentPage,
-    IReadOnlyList<QuestionView> Questions,
-    IReadOnlyList<long> MyVotes,
-    long? MyParticipantId);
+    long MyParticipantId,
+    SlidesState Slides,
+    QuestionsState Questions,
+    StageState Stage,
+    /// <summary>Raised hands: hosts only (null for everyone else).</summary>
+    HandsState? Hands,
+    /// <summary>This participant's own place: hand raised, on stage.</summary>
+    MyStage Me,
+    VideoSettings Video);
+
+public sealed record SlidesState(long Version, DeckView? Deck, int CurrentPage);
+
+public sealed record QuestionsState(long Version, IReadOnlyList<QuestionView> Questions, IReadOnlyList<long> MyVotes);
 
 public sealed record DeckView(long DeckId, string FileName, int PageCount);
 
@@ -39,3 +56,78 @@ public sealed record QuestionAsked(long Version, QuestionView Question);
 public sealed record VotesChanged(IReadOnlyList<VoteCount> Counts);
 
 public sealed record VoteCount(long QuestionId, int Votes);
+
+// --- Stage and video ---------------------------------------------------------------------------
+
+public static class FeedKinds
+{
+    public const string Camera = "camera";
+    public const string Screen = "screen";
+}
+
+public static class FeedStatuses
+{
+    /// <summary>Janus carries it.</summary>
+    public const string Live = "live";
+
+    /// <summary>Its publisher's connection or the media server went away; it may resume.</summary>
+    public const string Interrupted = "interrupted";
+}
+
+/// <summary>Who is on stage and what they publish. Sent whole on every change (it is small).</summary>
+public sealed record StageState(long Version, IReadOnlyList<StageFeed> Feeds, IReadOnlyList<StageMember> OnStage);
+
+/// <summary>One published stream: the host's camera or screen, or an on-stage agency's camera.</summary>
+public sealed record StageFeed(
+    long FeedId,
+    long ParticipantId,
+    string AgencyName,
+    string DisplayName,
+    string Kind,
+    string Status,
+    bool HasAudio,
+    bool HasVideo);
+
+public sealed record StageMember(long ParticipantId, string AgencyName, string City, string DisplayName);
+
+/// <summary>Hands raised, in the order raised. Hosts only.</summary>
+public sealed record HandsState(long Version, IReadOnlyList<RaisedHand> Raised);
+
+public sealed record RaisedHand(long ParticipantId, string AgencyName, string City, string DisplayName, DateTimeOffset RaisedAt);
+
+/// <summary>Sent to one participant (all its connections) when its own place changes.</summary>
+public sealed record MyStage(bool HandRaised, bool OnStage);
+
+/// <summary>What a browser needs to reach the media server; Configured is false in the embedded default.</summary>
+public sealed record VideoSettings(bool Configured, IReadOnlyList<IceServer> IceServers, int MaxOnStage);
+
+public sealed record IceServer(IReadOnlyList<string> Urls, string? Username, string? Credential);
+
+public sealed record PublishOffer(string Kind, string Sdp);
+
+public sealed record PublishAnswer(long FeedId, long HandleId, string Sdp);
+
+public static class WatchQualities
+{
+    public const string Auto = "auto";
+    public const string Low = "low";
+    public const string AudioOnly = "audio";
+}
+
+public sealed record WatchOffer(long HandleId, long FeedId, string Quality, string Sdp);
+
+public sealed record IceCandidate(string? Candidate, string? SdpMid, int? SdpMLineIndex);
+
+public static class ReceptionStates
+{
+    public const string Playing = "playing";
+    public const string Buffering = "buffering";
+    public const string Failed = "failed";
+    public const string AudioOnly = "audio";
+    public const string Idle = "idle";
+}
+
+/// <summary>Per agency, what its screens report receiving. Hosts (and the organiser over HTTP).</summary>
+public sealed record ReceptionSummary(int AgenciesReceiving, int AgenciesWatching, IReadOnlyList<AgencyReception> Agencies);
+
+public sealed record AgencyReception(string AgencyName, int Screens, int Playing, int AudioOnly, int Buffering, int Failed);

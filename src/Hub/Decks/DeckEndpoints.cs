@@ -47,8 +47,7 @@ public static class DeckEndpoints
     }
 
     private static async Task<Created<DeckView>> UploadAsync(
-        long id, HttpContext http, DeckStore decks, IOptions<DeckOptions> options,
-        IHubContext<ExchangeHub, IExchangeClient> hub, ILoggerFactory loggers, CancellationToken ct)
+        long id, HttpContext http, DeckStore decks, IOptions<DeckOptions> options, CancellationToken ct)
     {
         if (http.User.SessionId() != id)
         {
@@ -103,9 +102,8 @@ public static class DeckEndpoints
         var fileName = Path.GetFileName(file.FileName ?? "").Trim();
         fileName = fileName.Length == 0 ? "deck.pdf" : fileName[..Math.Min(fileName.Length, FileNameMax)];
 
-        var (deck, version) = await decks.StoreAsync(id, fileName, content, pageCount, ct);
-        await hub.Clients.Group(SessionGroups.Of(id)).DeckChanged(new DeckChanged(version, deck, 1)).SentOrLogged(loggers.CreateLogger(typeof(DeckEndpoints)));
-        return TypedResults.Created($"/api/decks/{deck.DeckId}", deck);
+        var change = await decks.StoreAsync(id, fileName, content, pageCount, ct);
+        return TypedResults.Created($"/api/decks/{change.Deck.DeckId}", change.Deck);
     }
 
     private static async Task<IResult> DownloadAsync(long deckId, HttpContext http, DeckStore decks, CancellationToken ct)

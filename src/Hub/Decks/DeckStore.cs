@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Dapper;
+using LiveExchange.Hub.Live;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Shared;
@@ -13,7 +14,7 @@ namespace LiveExchange.Hub.Decks;
 /// many ask together, keeps that from becoming hundreds of copies of a 25 MB blob read at once.
 /// A deck never changes under its id, so the cache needs no invalidation.
 /// </summary>
-public sealed class DeckStore(Database database, TimeProvider clock)
+public sealed class DeckStore(Database database, LiveChanges changes, TimeProvider clock)
 {
     /// <summary>Decks per session: a host replacing its deck many times must not fill the database.</summary>
     public const int PerSession = 20;
@@ -29,38 +30,34 @@ public sealed class DeckStore(Database database, TimeProvider clock)
         returning id
         """;
 
-    private const string ShowDeck = """
-        update sessions set deck_id = @deckId, current_page = 1, version = version + 1 where id = @sessionId returning version
-        """;
+    private const string ShowDeck = "update sessions set deck_id = @deckId, current_page = 1 where id = @sessionId";
 
     private const string SelectDeck = "select session_id as SessionId, content from decks where id = @deckId";
 
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Cached });
     private readonly ConcurrentDictionary<long, Lazy<Task<StoredDeck?>>> _loading = new();
 
-    /// <summary>Stores a checked deck and shows it from page 1; returns it with the session's new version.</summary>
-    public async Task<(DeckView Deck, long Version)> StoreAsync(long sessionId, string fileName, byte[] content, int pageCount, CancellationToken ct)
-    {
-        await using var connection = await database.OpenAsync(ct);
-        await using var tx = await database.BeginWriteAsync(connection, ct);
-        if (await connection.ExecuteScalarAsync<long>(CountDecks, new { sessionId }, tx) >= PerSession)
+    /// <summary>Stores a checked deck and shows it to everyone from page 1 (a change to the slides stream).</summary>
+    public Task<DeckChanged> StoreAsync(long sessionId, string fileName, byte[] content, int pageCount, CancellationToken ct) =>
+        changes.CommitAsync(sessionId, LiveStreams.Slides, async (connection, tx, version) =>
         {
-            throw ExchangeProblem.Conflict("deck_limit", $"A session can have at most {PerSession} decks.");
-        }
+            if (await connection.ExecuteScalarAsync<long>(CountDecks, new { sessionId }, tx) >= PerSession)
+            {
+                throw ExchangeProblem.Conflict("deck_limit", $"A session can have at most {PerSession} decks.");
+            }
 
-        var deckId = await connection.QuerySingleAsync<long>(InsertDeck, new
-        {
-            sessionId,
-            fileName,
-            pageCount,
-            sizeBytes = content.LongLength,
-            content,
-            now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
-        }, tx);
-        var version = await connection.QuerySingleAsync<long>(ShowDeck, new { deckId, sessionId }, tx);
-        await tx.CommitAsync(ct);
-        return (new DeckView(deckId, fileName, pageCount), version);
-    }
+            var deckId = await connection.QuerySingleAsync<long>(InsertDeck, new
+            {
+                sessionId,
+                fileName,
+                pageCount,
+                sizeBytes = content.LongLength,
+                content,
+                now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            }, tx);
+            await connection.ExecuteAsync(ShowDeck, new { deckId, sessionId }, tx);
+            return new DeckChanged(version, new DeckView(deckId, fileName, pageCount), 1);
+        }, (clients, change) => clients.DeckChanged(change), ct: ct);
 
     public async Task<StoredDeck?> LoadAsync(long deckId, CancellationToken ct)
     {

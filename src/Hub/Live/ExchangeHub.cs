@@ -3,6 +3,8 @@ using LiveExchange.Hub.Attendance;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Questions;
 using LiveExchange.Hub.Slides;
+using LiveExchange.Hub.Stage;
+using LiveExchange.Hub.Video;
 using LiveExchange.Shared;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
@@ -18,7 +20,10 @@ public sealed class ExchangeHub(
     AttendanceLedger attendance,
     SessionSnapshots snapshots,
     SlideState slides,
-    QuestionBoard questions) : Hub<IExchangeClient>, IExchangeHub
+    QuestionBoard questions,
+    StageBoard stage,
+    MediaRelay media,
+    ReceptionBoard reception) : Hub<IExchangeClient>, IExchangeHub
 {
     private const string CallerKey = "lx:caller";
 
@@ -28,10 +33,16 @@ public sealed class ExchangeHub(
         Context.Items[CallerKey] = caller;
         try
         {
-            // Join the group before reading the snapshot: a change committed in between reaches this
+            // Join the groups before reading the snapshot: a change committed in between reaches this
             // client as an event with a version above the snapshot's, never falls in a gap unseen.
-            await Groups.AddToGroupAsync(Context.ConnectionId, SessionGroups.Of(caller.SessionId), Context.ConnectionAborted);
+            await Groups.AddToGroupAsync(Context.ConnectionId, Audience.Session(caller.SessionId).Group!, Context.ConnectionAborted);
+            if (caller.IsHost)
+            {
+                await Groups.AddToGroupAsync(Context.ConnectionId, Audience.Hosts(caller.SessionId).Group!, Context.ConnectionAborted);
+            }
+
             await Clients.Caller.Snapshot(await snapshots.LoadAsync(caller, Context.ConnectionAborted));
+            reception.Touch(caller.SessionId);
         }
         catch
         {
@@ -41,9 +52,31 @@ public sealed class ExchangeHub(
         }
     }
 
-    public override Task OnDisconnectedAsync(Exception? exception) => attendance.CloseAsync(Context.ConnectionId);
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        try
+        {
+            await media.ConnectionClosedAsync(Context.ConnectionId);
+        }
+        finally
+        {
+            await attendance.CloseAsync(Context.ConnectionId);
+            if (Context.Items[CallerKey] is ExchangeCaller caller)
+            {
+                reception.Touch(caller.SessionId);
+            }
+        }
+    }
 
     public Task<SessionSnapshot> GetSnapshot() => snapshots.LoadAsync(Caller, Context.ConnectionAborted);
+
+    public Task<SlidesState> GetSlides() => snapshots.LoadSlidesAsync(Caller, Context.ConnectionAborted);
+
+    public Task<QuestionsState> GetQuestions() => snapshots.LoadQuestionsAsync(Caller, Context.ConnectionAborted);
+
+    public Task<StageState> GetStage() => snapshots.LoadStageAsync(Caller, Context.ConnectionAborted);
+
+    public Task<HandsState> GetHands() => snapshots.LoadHandsAsync(Caller.RequireHost(), Context.ConnectionAborted);
 
     public Task<PageChanged> GoToPage(int page) => slides.GoToPageAsync(Caller.RequireHost(), page);
 
@@ -51,22 +84,51 @@ public sealed class ExchangeHub(
 
     public Task<VoteCount> Upvote(long questionId) => questions.UpvoteAsync(Caller.RequireViewer(), questionId);
 
+    public Task<MyStage> RaiseHand(bool raised) => stage.RaiseHandAsync(Caller.RequireViewer(), raised);
+
+    public Task BringOnStage(long participantId) => stage.BringOnStageAsync(Caller.RequireHost(), participantId);
+
+    public async Task TakeOffStage(long participantId)
+    {
+        var host = Caller.RequireHost();
+        await media.KickAsync(host.SessionId, await stage.TakeOffStageAsync(host, participantId));
+    }
+
+    public Task<PublishAnswer> Publish(PublishOffer offer) => media.PublishAsync(Caller, Context.ConnectionId, offer);
+
+    public Task Unpublish(string kind) => media.UnpublishAsync(Caller, Context.ConnectionId, kind);
+
+    [Signalling]
+    public Task<WatchOffer> Watch(long feedId, string quality) => media.WatchAsync(Caller, Context.ConnectionId, feedId, quality);
+
+    [Signalling]
+    public Task StartWatching(long handleId, string sdp) => media.StartWatchingAsync(Context.ConnectionId, handleId, sdp);
+
+    [Signalling]
+    public Task SetQuality(long handleId, string quality) => media.SetQualityAsync(Context.ConnectionId, handleId, quality);
+
+    [Signalling]
+    public Task StopWatching(long handleId) => media.StopWatchingAsync(Context.ConnectionId, handleId);
+
+    [Signalling]
+    public Task SendCandidate(long handleId, IceCandidate candidate) => media.TrickleAsync(Context.ConnectionId, handleId, candidate);
+
+    [Signalling]
+    public Task ReportReception(string state) => reception.ReportAsync(Caller, state);
+
     private ExchangeCaller Caller => (ExchangeCaller)Context.Items[CallerKey]!;
 }
 
 /// <summary>Who holds a hub connection: resolved once, on connect.</summary>
 public sealed record ExchangeCaller(long SessionId, long ParticipantId, string Role)
 {
-    public ExchangeCaller RequireHost() => Role == ParticipantRoles.Host
+    public bool IsHost => Role == ParticipantRoles.Host;
+
+    public ExchangeCaller RequireHost() => IsHost
         ? this
         : throw ExchangeProblem.Forbidden("host_only", "Only the host can do this.");
 
     public ExchangeCaller RequireViewer() => Role == ParticipantRoles.Viewer
         ? this
         : throw ExchangeProblem.Forbidden("viewer_only", "Only viewers can do this.");
-}
-
-public static class SessionGroups
-{
-    public static string Of(long sessionId) => $"session:{sessionId}";
 }

@@ -1,49 +1,71 @@
-using System.Threading.RateLimiting;
+using System.Reflection;
 using LiveExchange.Hub.Problems;
 using Microsoft.AspNetCore.SignalR;
 
 namespace LiveExchange.Hub.Live;
 
 /// <summary>
-/// Every hub call costs a database transaction, so each connection gets a budget: a burst of
-/// <see cref="Burst"/> calls, refilled at <see cref="PerSecond"/> a second. A host pressing the arrow key
-/// quickly or a viewer voting down the list stays well inside it; a script calling in a loop does not.
+/// Marks a hub method as signalling: it answers the caller only and writes nothing to the database
+/// (SDP, ICE candidates, reception reports), so it is counted in a lane of its own. A browser setting
+/// up video sends bursts of candidates that must not eat the budget protecting database writes.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class SignallingAttribute : Attribute;
+
+/// <summary>
+/// Every hub call is counted against the connection's budget for its lane. State changes cost a
+/// database transaction: a burst of <see cref="Burst"/>, refilled at <see cref="PerSecond"/> a second,
+/// which a host pressing the arrow key quickly or a viewer voting down the list stays well inside.
+/// Signalling gets <see cref="SignallingBurst"/> and <see cref="SignallingPerSecond"/>.
+/// The buckets refill when asked, from the time elapsed: no timer per connection.
 /// </summary>
 internal sealed class HubCallRateFilter : IHubFilter
 {
     public const int Burst = 20;
     public const int PerSecond = 5;
+    public const int SignallingBurst = 120;
+    public const int SignallingPerSecond = 40;
 
-    private const string BucketKey = "lx:call-budget";
+    private const string StateKey = "lx:call-budget";
+    private const string SignallingKey = "lx:signalling-budget";
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
-        var bucket = (TokenBucketRateLimiter)(context.Context.Items[BucketKey] ??= new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = Burst,
-            TokensPerPeriod = PerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
-        using var lease = bucket.AttemptAcquire();
-        if (!lease.IsAcquired)
+        var signalling = context.HubMethod.IsDefined(typeof(SignallingAttribute));
+        var items = context.Context.Items;
+        var bucket = signalling
+            ? (CallBucket)(items[SignallingKey] ??= new CallBucket(SignallingBurst, SignallingPerSecond))
+            : (CallBucket)(items[StateKey] ??= new CallBucket(Burst, PerSecond));
+        if (!bucket.TryTake())
         {
             throw ExchangeProblem.TooMany("rate_limited", "Too many requests; wait a moment.");
         }
 
         return await next(context);
     }
+}
 
-    public async Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
+/// <summary>A token bucket refilled lazily from the monotonic clock.</summary>
+internal sealed class CallBucket(int burst, int perSecond)
+{
+    private readonly Lock _lock = new();
+    private double _tokens = burst;
+    private long _lastTicks = Environment.TickCount64;
+
+    public bool TryTake()
     {
-        try
+        lock (_lock)
         {
-            await next(context, exception);
-        }
-        finally
-        {
-            (context.Context.Items[BucketKey] as IDisposable)?.Dispose();
+            var now = Environment.TickCount64;
+            _tokens = Math.Min(burst, _tokens + (now - _lastTicks) * perSecond / 1000.0);
+            _lastTicks = now;
+            if (_tokens < 1)
+            {
+                return false;
+            }
+
+            _tokens -= 1;
+            return true;
         }
     }
 }

@@ -1,4 +1,5 @@
 using LiveExchange.Hub.Problems;
+using LiveExchange.Shared;
 using Microsoft.AspNetCore.SignalR;
 using StackExchange.Redis;
 
@@ -6,6 +7,9 @@ namespace LiveExchange.Hub.Live;
 
 /// <summary>Names this process in attendance rows, so an interval shows which instance served it.</summary>
 public sealed record HubInstance(string Id);
+
+/// <summary>This deployment's name on shared servers (Redis channels, Janus rooms).</summary>
+public sealed record RealtimeNames(string ChannelPrefix);
 
 public static class RealtimeExtensions
 {
@@ -24,6 +28,13 @@ public static class RealtimeExtensions
             o.AddFilter<ExchangeProblemHubFilter>();
             o.AddFilter<HubCallRateFilter>();
         });
+        builder.Services.AddSingleton<IUserIdProvider, ParticipantUserIds>();
+        builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Realtime:Outbox")
+            .Validate(o => o.MaxBytes is >= 16 * 1024 and <= 256 * 1024 * 1024, "Realtime:Outbox:MaxBytes must be between 16384 and 268435456.")
+            .Validate(o => o.StallSeconds is >= 1 and <= 600, "Realtime:Outbox:StallSeconds must be between 1 and 600.")
+            .ValidateOnStart();
+        var prefix = builder.Configuration["Realtime:ChannelPrefix"] is { Length: > 0 } p ? p : RedisPrefix;
+        builder.Services.AddSingleton(new RealtimeNames(prefix));
         var redis = builder.Configuration.GetConnectionString("Redis");
         if (!string.IsNullOrWhiteSpace(redis))
         {
@@ -32,8 +43,7 @@ public static class RealtimeExtensions
             // The prefix must be on the multiplexer itself: with a ConnectionFactory, SignalR never
             // looks at its own options' configuration.
             var options = ConfigurationOptions.Parse(redis);
-            options.ChannelPrefix = RedisChannel.Literal(
-                builder.Configuration["Realtime:ChannelPrefix"] is { Length: > 0 } p ? p : RedisPrefix);
+            options.ChannelPrefix = RedisChannel.Literal(prefix);
             options.AbortOnConnectFail = false; // A Redis that is briefly away must not stop the hub starting.
             var multiplexer = ConnectionMultiplexer.Connect(options);
             builder.Services.AddSingleton<IConnectionMultiplexer>(multiplexer);
@@ -43,7 +53,9 @@ public static class RealtimeExtensions
         builder.Services.AddSingleton<ExchangeProblemHubFilter>();
         builder.Services.AddSingleton<HubCallRateFilter>();
         // The features the hub hands its calls to.
+        builder.Services.AddSingleton<LiveChanges>();
         builder.Services.AddSingleton<SessionSnapshots>();
+        builder.Services.AddSingleton<Stage.StageBoard>();
         builder.Services.AddSingleton<Attendance.AttendanceLedger>();
         builder.Services.AddSingleton<Slides.SlideState>();
         builder.Services.AddSingleton<Questions.QuestionBoard>();
@@ -53,6 +65,32 @@ public static class RealtimeExtensions
             .Validate(o => o.InstanceTimeoutSeconds is >= 2 and <= 3600, "Attendance:InstanceTimeoutSeconds must be between 2 and 3600.")
             .ValidateOnStart();
         builder.Services.AddHostedService<Attendance.InstanceHeartbeat>();
+
+        // Video: Janus as the SFU, the hub as its only client.
+        Video.VideoOptions.Validate(builder.Services.AddOptions<Video.VideoOptions>().BindConfiguration("Video"));
+        builder.Services.AddSingleton<Video.VideoSettingsSource>();
+        builder.Services.AddSingleton<Video.JanusGateway>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Video.JanusGateway>());
+        builder.Services.AddSingleton<Video.MediaRelay>();
+        builder.Services.AddSingleton<Video.ReceptionBoard>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Video.ReceptionBoard>());
         return builder;
+    }
+
+    /// <summary>
+    /// Maps the hub as MapHub would, with one addition: every connection's output goes through its own
+    /// <see cref="ConnectionOutbox"/>, so no send ever waits for a slow client.
+    /// </summary>
+    public static void MapExchangeHub(this WebApplication app)
+    {
+        var outbox = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OutboxOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILogger<ConnectionOutbox>>();
+        app.MapConnections(ExchangeHubRoute.Path, new Microsoft.AspNetCore.Http.Connections.HttpConnectionDispatcherOptions(), connection =>
+            {
+                connection.Use(next => context => ConnectionOutbox.RunAsync(context, () => next(context), outbox, logger));
+                connection.UseHub<ExchangeHub>();
+            })
+            .WithMetadata(new HubMetadata(typeof(ExchangeHub)))
+            .RequireAuthorization(Access.ExchangePolicies.Participant);
     }
 }

@@ -1,15 +1,22 @@
+using System.Data.Common;
 using Dapper;
+using LiveExchange.Hub.Stage;
 using LiveExchange.Hub.Storage;
+using LiveExchange.Hub.Video;
 using LiveExchange.Shared;
 
 namespace LiveExchange.Hub.Live;
 
-/// <summary>The whole state a screen needs, read in one consistent transaction with its version.</summary>
-public sealed class SessionSnapshots(Database database)
+/// <summary>
+/// The state a screen needs, whole (on connect) or one stream at a time (after a gap in that stream).
+/// Each read runs in one consistent transaction, so a stream's content matches its version.
+/// </summary>
+public sealed class SessionSnapshots(Database database, StageBoard stage, VideoSettingsSource video)
 {
-    private const string SelectSession = """
-        select s.version, s.code, s.title, s.current_page as CurrentPage,
-               d.id as DeckId, d.file_name as FileName, d.page_count as PageCount
+    private const string SelectSession = "select code, title from sessions where id = @sessionId";
+
+    private const string SelectSlides = """
+        select s.current_page as CurrentPage, d.id as DeckId, d.file_name as FileName, d.page_count as PageCount
         from sessions s left join decks d on d.id = s.deck_id
         where s.id = @sessionId
         """;
@@ -33,22 +40,61 @@ public sealed class SessionSnapshots(Database database)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginConsistentReadAsync(connection, ct);
+        var head = await connection.QuerySingleAsync<(string Code, string Title)>(SelectSession, new { sessionId = caller.SessionId }, tx);
+        var snapshot = new SessionSnapshot(
+            caller.SessionId, head.Code, head.Title, caller.Role, caller.ParticipantId,
+            await SlidesAsync(connection, tx, caller.SessionId),
+            await QuestionsAsync(connection, tx, caller),
+            await stage.StageAsync(connection, tx, caller.SessionId),
+            caller.IsHost ? await stage.HandsAsync(connection, tx, caller.SessionId) : null,
+            await stage.MeAsync(connection, tx, caller),
+            video.For(caller));
+        await tx.CommitAsync(ct);
+        return snapshot;
+    }
+
+    public Task<SlidesState> LoadSlidesAsync(ExchangeCaller caller, CancellationToken ct) =>
+        ReadAsync((c, tx) => SlidesAsync(c, tx, caller.SessionId), ct);
+
+    public Task<QuestionsState> LoadQuestionsAsync(ExchangeCaller caller, CancellationToken ct) =>
+        ReadAsync((c, tx) => QuestionsAsync(c, tx, caller), ct);
+
+    public Task<StageState> LoadStageAsync(ExchangeCaller caller, CancellationToken ct) =>
+        ReadAsync((c, tx) => stage.StageAsync(c, tx, caller.SessionId), ct);
+
+    public Task<HandsState> LoadHandsAsync(ExchangeCaller caller, CancellationToken ct) =>
+        ReadAsync((c, tx) => stage.HandsAsync(c, tx, caller.SessionId), ct);
+
+    private async Task<T> ReadAsync<T>(Func<DbConnection, DbTransaction, Task<T>> read, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await using var tx = await database.BeginConsistentReadAsync(connection, ct);
+        var result = await read(connection, tx);
+        await tx.CommitAsync(ct);
+        return result;
+    }
+
+    private static async Task<SlidesState> SlidesAsync(DbConnection connection, DbTransaction tx, long sessionId)
+    {
+        var version = await LiveChanges.VersionAsync(connection, tx, sessionId, LiveStreams.Slides);
+        var s = await connection.QuerySingleAsync<SlidesRow>(SelectSlides, new { sessionId }, tx);
+        return new SlidesState(
+            version,
+            s.DeckId is { } deckId ? new DeckView(deckId, s.FileName!, (int)s.PageCount!.Value) : null,
+            (int)s.CurrentPage);
+    }
+
+    private static async Task<QuestionsState> QuestionsAsync(DbConnection connection, DbTransaction tx, ExchangeCaller caller)
+    {
         var args = new { sessionId = caller.SessionId, participantId = caller.ParticipantId };
-        var s = await connection.QuerySingleAsync<SessionHead>(SelectSession, args, tx);
+        var version = await LiveChanges.VersionAsync(connection, tx, caller.SessionId, LiveStreams.Questions);
         var questions = await connection.QueryAsync<QuestionRow>(
             SelectQuestions + " where q.session_id = @sessionId order by votes desc, q.id", args, tx);
         var myVotes = await connection.QueryAsync<long>(SelectMyVotes, args, tx);
-        await tx.CommitAsync(ct);
-        return new SessionSnapshot(
-            s.Version, caller.SessionId, s.Code, s.Title, caller.Role,
-            s.DeckId is { } deckId ? new DeckView(deckId, s.FileName!, (int)s.PageCount!.Value) : null,
-            (int)s.CurrentPage,
-            questions.Select(q => q.ToView()).ToArray(),
-            myVotes.ToArray(),
-            caller.ParticipantId);
+        return new QuestionsState(version, questions.Select(q => q.ToView()).ToArray(), myVotes.ToArray());
     }
 
-    private sealed record SessionHead(long Version, string Code, string Title, long CurrentPage, long? DeckId, string? FileName, long? PageCount);
+    private sealed record SlidesRow(long CurrentPage, long? DeckId, string? FileName, long? PageCount);
 }
 
 /// <summary>

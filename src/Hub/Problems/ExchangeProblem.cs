@@ -27,6 +27,8 @@ public sealed class ExchangeProblem(int status, string code, string message) : E
 
     public static ExchangeProblem TooMany(string code, string message) => new(StatusCodes.Status429TooManyRequests, code, message);
 
+    public static ExchangeProblem Unavailable(string code, string message) => new(StatusCodes.Status503ServiceUnavailable, code, message);
+
     /// <summary>Writes a ProblemDetails with a code where no exception is thrown (authentication, rate limits).</summary>
     public static async Task WriteAsync(HttpContext http, int status, string code, string title)
     {

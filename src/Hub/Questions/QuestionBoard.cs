@@ -3,12 +3,11 @@ using LiveExchange.Hub.Live;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Shared;
-using Microsoft.AspNetCore.SignalR;
 
 namespace LiveExchange.Hub.Questions;
 
 /// <summary>Viewers' questions and their upvotes: one vote per viewer per question, enforced by the key.</summary>
-public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IExchangeClient> hub, VoteFanout votes, TimeProvider clock, ILogger<QuestionBoard> logger)
+public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFanout votes, TimeProvider clock)
 {
     public const int TextMax = 300;
     public const int PerMinute = 5;
@@ -51,30 +50,28 @@ public sealed class QuestionBoard(Database database, IHubContext<ExchangeHub, IE
         }
 
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await using var connection = await database.OpenAsync();
-        await using var tx = await database.BeginWriteAsync(connection);
-        // Bumping first locks the session row, so two questions sent at once are counted one after the other.
-        var version = await SessionVersion.BumpAsync(connection, tx, viewer.SessionId);
-        var recent = await connection.ExecuteScalarAsync<long>(CountRecent,
-            new { participantId = viewer.ParticipantId, sinceMs = now - 60_000 }, tx);
-        if (recent >= PerMinute)
+        // The questions stream's bump comes first and locks its row, so two questions sent at once are
+        // counted against the limits one after the other.
+        var asked = await changes.CommitAsync(viewer.SessionId, LiveStreams.Questions, async (connection, tx, version) =>
         {
-            throw ExchangeProblem.TooMany("question_rate_limited", $"At most {PerMinute} questions a minute; wait a moment.");
-        }
+            var recent = await connection.ExecuteScalarAsync<long>(CountRecent,
+                new { participantId = viewer.ParticipantId, sinceMs = now - 60_000 }, tx);
+            if (recent >= PerMinute)
+            {
+                throw ExchangeProblem.TooMany("question_rate_limited", $"At most {PerMinute} questions a minute; wait a moment.");
+            }
 
-        if (await connection.ExecuteScalarAsync<long>(CountSession, new { sessionId = viewer.SessionId }, tx) >= PerSession)
-        {
-            throw ExchangeProblem.Conflict("question_limit", $"This session has reached its {PerSession} questions.");
-        }
+            if (await connection.ExecuteScalarAsync<long>(CountSession, new { sessionId = viewer.SessionId }, tx) >= PerSession)
+            {
+                throw ExchangeProblem.Conflict("question_limit", $"This session has reached its {PerSession} questions.");
+            }
 
-        var id = await connection.QuerySingleAsync<long>(Insert,
-            new { sessionId = viewer.SessionId, participantId = viewer.ParticipantId, text = trimmed, askedAtMs = now }, tx);
-        var row = await connection.QuerySingleAsync<QuestionRow>(SessionSnapshots.SelectQuestions + " where q.id = @id", new { id }, tx);
-        await tx.CommitAsync();
-
-        var question = row.ToView();
-        await hub.Clients.Group(SessionGroups.Of(viewer.SessionId)).QuestionAsked(new QuestionAsked(version, question)).SentOrLogged(logger);
-        return question;
+            var id = await connection.QuerySingleAsync<long>(Insert,
+                new { sessionId = viewer.SessionId, participantId = viewer.ParticipantId, text = trimmed, askedAtMs = now }, tx);
+            var row = await connection.QuerySingleAsync<QuestionRow>(SessionSnapshots.SelectQuestions + " where q.id = @id", new { id }, tx);
+            return new QuestionAsked(version, row.ToView());
+        }, (clients, asked) => clients.QuestionAsked(asked));
+        return asked.Question;
     }
 
     /// <summary>

@@ -3,7 +3,6 @@ using Dapper;
 using LiveExchange.Hub.Live;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Shared;
-using Microsoft.AspNetCore.SignalR;
 
 namespace LiveExchange.Hub.Questions;
 
@@ -15,7 +14,7 @@ namespace LiveExchange.Hub.Questions;
 /// several instances may arrive in any order. Only the list of questions to announce is in memory;
 /// if an instance dies before a flush, its last counts arrive with the next vote or snapshot.
 /// </summary>
-public sealed class VoteFanout(Database database, IHubContext<ExchangeHub, IExchangeClient> hub, ILogger<VoteFanout> logger)
+public sealed class VoteFanout(Database database, LiveChanges changes, ILogger<VoteFanout> logger)
     : BackgroundService
 {
     public static readonly TimeSpan Window = TimeSpan.FromMilliseconds(250);
@@ -63,7 +62,7 @@ public sealed class VoteFanout(Database database, IHubContext<ExchangeHub, IExch
                     .Where(c => questions.Contains(c.QuestionId))
                     .Select(c => new VoteCount(c.QuestionId, (int)c.Votes))
                     .ToArray();
-                await hub.Clients.Group(SessionGroups.Of(session.Key)).VotesChanged(new VotesChanged(counts));
+                await changes.To(Audience.Session(session.Key)).VotesChanged(new VotesChanged(counts));
             }
             catch
             {

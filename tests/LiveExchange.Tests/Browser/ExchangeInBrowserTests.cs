@@ -83,8 +83,8 @@ public sealed class ExchangeInBrowserTests(BrowserFixture fixture) : IClassFixtu
         var other = await _api.JoinAsync(session.Code, invited[2].Id, "孙丽");
         await using (var voter = await LiveClient.ConnectAsync(_api.BaseAddress, other.ParticipantToken))
         {
-            var snapshot = await voter.WaitForAsync<LiveExchange.Shared.SessionSnapshot>(s => s.Questions.Count == 2);
-            await voter.InvokeAsync<LiveExchange.Shared.VoteCount>(nameof(LiveExchange.Shared.IExchangeHub.Upvote), snapshot.Questions[1].Id);
+            var snapshot = await voter.WaitForAsync<LiveExchange.Shared.SessionSnapshot>(s => s.Questions.Questions.Count == 2);
+            await voter.InvokeAsync<LiveExchange.Shared.VoteCount>(nameof(LiveExchange.Shared.IExchangeHub.Upvote), snapshot.Questions.Questions[1].Id);
         }
 
         foreach (var screen in new[] { host, viewer })

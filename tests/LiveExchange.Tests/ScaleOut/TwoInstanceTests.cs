@@ -77,14 +77,15 @@ public sealed class TwoInstanceTests(TwoInstances hubs) : IClassFixture<TwoInsta
         var j3 = await _onB.JoinAsync(session.Code, invited[2].Id, "孙丽", 2);
         await using var late = await LiveClient.ConnectAsync(hubs.B.BaseAddress, j3.ParticipantToken);
         var snapshot = await late.WaitForAsync<SessionSnapshot>(_ => true);
-        Assert.Equal(4, snapshot.CurrentPage);
-        Assert.Equal(1, Assert.Single(snapshot.Questions).Votes);
-        Assert.Equal(last.Version + 1, snapshot.Version); // The question; votes are counts, not versioned changes.
+        Assert.Equal(4, snapshot.Slides.CurrentPage);
+        Assert.Equal(1, Assert.Single(snapshot.Questions.Questions).Votes);
+        Assert.Equal(last.Version, snapshot.Slides.Version); // Each stream counts its own changes:
+        Assert.Equal(1, snapshot.Questions.Version);          // one question; votes are counts, not versioned changes.
 
         // A viewer on B calling a host method is refused; the page stays.
         var refused = await Assert.ThrowsAsync<HubException>(() => late.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 1));
         Assert.Contains("[host_only]", refused.Message);
-        Assert.Equal(4, (await host.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot))).CurrentPage);
+        Assert.Equal(4, (await host.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot))).Slides.CurrentPage);
 
         // Attendance knows which instance served each connection.
         await using var db = new NpgsqlConnection(hubs.Database);

@@ -65,11 +65,11 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         var joined = await _api.JoinAsync(session.Code, invited[0].Id, "李华", headcount: 6);
         await using var viewer = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
         var first = await viewer.WaitForAsync<SessionSnapshot>(_ => true);
-        Assert.Equal(uploaded.DeckId, first.Deck?.DeckId);
-        Assert.Equal(1, first.CurrentPage);
+        Assert.Equal(uploaded.DeckId, first.Slides.Deck?.DeckId);
+        Assert.Equal(1, first.Slides.CurrentPage);
 
         var change = await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 3);
-        Assert.Equal(first.Version + 1, change.Version);
+        Assert.Equal(first.Slides.Version + 1, change.Version);
         var seen = await viewer.WaitForAsync<PageChanged>(p => p.Page == 3);
         Assert.Equal(change.Version, seen.Version);
         await host.WaitForAsync<PageChanged>(p => p.Page == 3);
@@ -77,8 +77,8 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         var late = await _api.JoinAsync(session.Code, invited[1].Id, "赵敏", headcount: 3);
         await using var lateViewer = await LiveClient.ConnectAsync(_api.BaseAddress, late.ParticipantToken);
         var snapshot = await lateViewer.WaitForAsync<SessionSnapshot>(_ => true);
-        Assert.Equal(3, snapshot.CurrentPage);
-        Assert.Equal(change.Version, snapshot.Version);
+        Assert.Equal(3, snapshot.Slides.CurrentPage);
+        Assert.Equal(change.Version, snapshot.Slides.Version);
 
         // The viewer downloads the deck it is told about, byte for byte; asked again, the browser's copy stands.
         using var asViewer = _api.Client(late.ParticipantToken);
@@ -122,9 +122,9 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
 
         // Most votes first; the refused votes changed nothing; the voter's own vote is remembered.
         var snapshot = await b.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot));
-        Assert.Equal([q2.Id, q1.Id], snapshot.Questions.Select(q => q.Id));
-        Assert.Equal([1, 0], snapshot.Questions.Select(q => q.Votes));
-        Assert.Equal([q2.Id], snapshot.MyVotes);
+        Assert.Equal([q2.Id, q1.Id], snapshot.Questions.Questions.Select(q => q.Id));
+        Assert.Equal([1, 0], snapshot.Questions.Questions.Select(q => q.Votes));
+        Assert.Equal([q2.Id], snapshot.Questions.MyVotes);
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         var outOfRange = await Assert.ThrowsAsync<HubException>(() => host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 4));
         Assert.Contains("[page_out_of_range]", outOfRange.Message);
 
-        Assert.Equal(1, (await viewer.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot))).CurrentPage);
+        Assert.Equal(1, (await viewer.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot))).Slides.CurrentPage);
 
         // Each connection has a call budget: a script asking for snapshots in a loop is refused, politely.
         var calls = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
@@ -223,9 +223,9 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
             HttpStatusCode.BadRequest, "validation");
 
         var after = await viewer.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot));
-        Assert.Null(after.Deck);
-        Assert.Empty(after.Questions);
-        Assert.Equal(before.Version, after.Version);
+        Assert.Null(after.Slides.Deck);
+        Assert.Empty(after.Questions.Questions);
+        Assert.Equal(before.Slides.Version, after.Slides.Version);
         var attendance = await organiser.GetFromJsonAsync<ParticipantAttendance[]>($"/api/sessions/{session.Id}/attendance", Api.Json);
         Assert.Single(attendance!); // Only the one viewer who joined; the failed joins made nobody.
     }

@@ -1,0 +1,107 @@
+using System.Data.Common;
+using Dapper;
+using LiveExchange.Hub.Access;
+using LiveExchange.Hub.Storage;
+using LiveExchange.Shared;
+using Microsoft.AspNetCore.SignalR;
+
+namespace LiveExchange.Hub.Live;
+
+/// <summary>
+/// Who an event is for: everyone in a session, its hosts, or one participant (all its connections,
+/// on whichever instances they are: the backplane carries user and group sends alike).
+/// </summary>
+public readonly record struct Audience(string? Group, string? User)
+{
+    public static Audience Session(long sessionId) => new($"session:{sessionId}", null);
+
+    public static Audience Hosts(long sessionId) => new($"session:{sessionId}:hosts", null);
+
+    public static Audience Participant(long participantId) => new(null, ParticipantUserIds.Of(participantId));
+}
+
+/// <summary>
+/// The one way a feature changes state that clients keep in sync: open a transaction, bump the
+/// stream's version (which locks the stream's row, so changes to one stream are numbered in order
+/// across instances), run the feature's SQL, commit, then hand the event to the audience.
+/// <para>
+/// The event is handed over, not delivered: every connection has its own outbox
+/// (<see cref="ConnectionOutbox"/>), so this returns once the event is queued locally and published to
+/// the backplane, whatever any one viewer's network does. If the hand-over fails (Redis away), the
+/// change still succeeded: clients catch up through the gap on their next event, or on reconnect.
+/// Reporting an error would make the caller retry and store the change twice.
+/// </para>
+/// </summary>
+public sealed class LiveChanges(Database database, IHubContext<ExchangeHub, IExchangeClient> hub, ILogger<LiveChanges> logger)
+{
+    private const string Bump = """
+        insert into stream_versions (session_id, stream, version) values (@sessionId, @stream, 1)
+        on conflict (session_id, stream) do update set version = stream_versions.version + 1
+        returning version
+        """;
+
+    private const string Current = "select version from stream_versions where session_id = @sessionId and stream = @stream";
+
+    /// <summary>Runs <paramref name="change"/> under a new version of <paramref name="stream"/>, commits, then publishes its result.</summary>
+    public async Task<T> CommitAsync<T>(
+        long sessionId,
+        string stream,
+        Func<DbConnection, DbTransaction, long, Task<T>> change,
+        Func<IExchangeClient, T, Task>? publish,
+        Audience? audience = null,
+        CancellationToken ct = default)
+    {
+        T result;
+        await using (var connection = await database.OpenAsync(ct))
+        {
+            await using var tx = await database.BeginWriteAsync(connection, ct);
+            var version = await connection.QuerySingleAsync<long>(Bump, new { sessionId, stream }, tx);
+            result = await change(connection, tx, version);
+            await tx.CommitAsync(ct);
+        }
+
+        if (publish is not null)
+        {
+            await PublishAsync(audience ?? Audience.Session(sessionId), client => publish(client, result));
+        }
+
+        return result;
+    }
+
+    /// <summary>Sends an unversioned event (signalling, coalesced counts); failures are logged, not thrown.</summary>
+    public async Task PublishAsync(Audience audience, Func<IExchangeClient, Task> send)
+    {
+        try
+        {
+            await send(To(audience));
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "An event could not be handed to the backplane; clients resync on their next event.");
+        }
+    }
+
+    public IExchangeClient To(Audience audience) =>
+        audience.User is { } user ? hub.Clients.User(user) : hub.Clients.Group(audience.Group!);
+
+    /// <summary>Bumps a second stream inside a change that touches two (bringing a hand on stage).</summary>
+    public static Task<long> BumpAsync(DbConnection connection, DbTransaction tx, long sessionId, string stream) =>
+        connection.QuerySingleAsync<long>(Bump, new { sessionId, stream }, tx);
+
+    /// <summary>A stream's version as seen inside <paramref name="tx"/> (0 before its first change).</summary>
+    public static async Task<long> VersionAsync(DbConnection connection, DbTransaction tx, long sessionId, string stream) =>
+        await connection.QuerySingleOrDefaultAsync<long?>(Current, new { sessionId, stream }, tx) ?? 0;
+}
+
+/// <summary>
+/// SignalR's user id for a connection, so <c>Clients.User</c> reaches one participant on every instance.
+/// Viewers carry their participant id in the token's claims; a host is its session's host participant,
+/// whose id is only known after its first connect, so hosts are addressed as a group instead.
+/// </summary>
+internal sealed class ParticipantUserIds : IUserIdProvider
+{
+    public static string Of(long participantId) => $"p:{participantId}";
+
+    public string? GetUserId(HubConnectionContext connection) =>
+        connection.User.ParticipantId() is { } id ? Of(id) : null;
+}
