@@ -3,9 +3,9 @@
 // HubMethods below and compares them with the C# interfaces, so keep both objects on one line each and
 // use these constants for every event and method name.
 
-export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged" } as const;
+export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged" } as const;
 
-export const HubMethods = { GetSnapshot: "GetSnapshot", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote" } as const;
+export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception" } as const;
 
 export const HubPath = "/hubs/exchange";
 
@@ -35,18 +35,127 @@ export interface QuestionView {
   askedAt: string;
 }
 
+/** Stream names (LiveStreams in Messages.cs): each is versioned on its own. */
+export const LiveStreams = { Slides: "slides", Questions: "questions", Stage: "stage", Hands: "hands" } as const;
+export type LiveStream = (typeof LiveStreams)[keyof typeof LiveStreams];
+
+export interface SlidesState {
+  version: number;
+  deck: DeckView | null;
+  currentPage: number;
+}
+
+export interface QuestionsState {
+  version: number;
+  questions: QuestionView[];
+  myVotes: number[];
+}
+
+export const FeedKinds = { Camera: "camera", Screen: "screen" } as const;
+export const FeedStatuses = { Live: "live", Interrupted: "interrupted" } as const;
+
+/** StageFeed: one stream published through the media server. */
+export interface StageFeed {
+  feedId: number;
+  participantId: number;
+  agencyName: string;
+  displayName: string;
+  kind: string;
+  status: string;
+  hasAudio: boolean;
+  hasVideo: boolean;
+}
+
+export interface StageMember {
+  participantId: number;
+  agencyName: string;
+  city: string;
+  displayName: string;
+}
+
+export interface StageState {
+  version: number;
+  feeds: StageFeed[];
+  onStage: StageMember[];
+}
+
+export interface RaisedHand {
+  participantId: number;
+  agencyName: string;
+  city: string;
+  displayName: string;
+  raisedAt: string;
+}
+
+export interface HandsState {
+  version: number;
+  raised: RaisedHand[];
+}
+
+export interface MyStage {
+  handRaised: boolean;
+  onStage: boolean;
+}
+
+export interface IceServerInfo {
+  urls: string[];
+  username: string | null;
+  credential: string | null;
+}
+
+export interface VideoSettings {
+  configured: boolean;
+  iceServers: IceServerInfo[];
+  maxOnStage: number;
+}
+
 /** SessionSnapshot: the whole state a screen needs, sent on connect and returned by GetSnapshot. */
 export interface SessionSnapshot {
-  version: number;
   sessionId: number;
   code: string;
   title: string;
   role: ParticipantRole | string;
-  deck: DeckView | null;
-  currentPage: number;
-  questions: QuestionView[];
-  myVotes: number[];
-  myParticipantId: number | null;
+  myParticipantId: number;
+  slides: SlidesState;
+  questions: QuestionsState;
+  stage: StageState;
+  hands: HandsState | null;
+  me: MyStage;
+  video: VideoSettings;
+}
+
+export interface PublishAnswer {
+  feedId: number;
+  handleId: number;
+  sdp: string;
+}
+
+export const WatchQualities = { Auto: "auto", Low: "low", AudioOnly: "audio" } as const;
+export type WatchQuality = (typeof WatchQualities)[keyof typeof WatchQualities];
+
+export interface WatchOffer {
+  handleId: number;
+  feedId: number;
+  quality: string;
+  sdp: string;
+}
+
+export const ReceptionStates = { Playing: "playing", Buffering: "buffering", Failed: "failed", AudioOnly: "audio", Idle: "idle" } as const;
+export type ReceptionState = (typeof ReceptionStates)[keyof typeof ReceptionStates];
+
+export interface AgencyReception {
+  agencyName: string;
+  screens: number;
+  playing: number;
+  audioOnly: number;
+  buffering: number;
+  failed: number;
+}
+
+export interface ReceptionSummary {
+  agenciesReceiving: number;
+  agenciesWatching: number;
+  agencies: AgencyReception[];
 }
 
 /** PageChanged(long Version, int Page, int PageCount) */
@@ -83,7 +192,22 @@ export interface VotesChanged {
 /** What each hub method returns (IExchangeHub). */
 export interface HubMethodResults {
   GetSnapshot: SessionSnapshot;
+  GetSlides: SlidesState;
+  GetQuestions: QuestionsState;
+  GetStage: StageState;
+  GetHands: HandsState;
   GoToPage: PageChanged;
   AskQuestion: QuestionView;
   Upvote: VoteCount;
+  RaiseHand: MyStage;
+  BringOnStage: void;
+  TakeOffStage: void;
+  Publish: PublishAnswer;
+  Unpublish: void;
+  Watch: WatchOffer;
+  StartWatching: void;
+  SetQuality: void;
+  StopWatching: void;
+  SendCandidate: void;
+  ReportReception: void;
 }

@@ -3,13 +3,21 @@ import {
   ClientEvents,
   HubMethods,
   HubPath,
+  LiveStreams,
   type DeckChanged,
+  type DeckView,
+  type HandsState,
   type HubMethodName,
   type HubMethodResults,
+  type LiveStream,
+  type MyStage,
   type PageChanged,
   type QuestionAsked,
   type QuestionView,
+  type ReceptionSummary,
   type SessionSnapshot,
+  type StageState,
+  type VideoSettings,
   type VoteCount,
   type VotesChanged,
 } from "./contract";
@@ -17,13 +25,36 @@ import { errorCode, NotConnectedError } from "./errors";
 import { setText } from "./i18n";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
-export type ChangeKind = "snapshot" | "page" | "deck" | "question" | "votes";
+export type ChangeKind = "snapshot" | "page" | "deck" | "question" | "votes" | "stage" | "hands" | "me" | "reception";
+
+/** What the views read: the snapshot's streams laid flat, kept current by events. */
+export interface LiveState {
+  sessionId: number;
+  code: string;
+  title: string;
+  role: string;
+  myParticipantId: number;
+  deck: DeckView | null;
+  currentPage: number;
+  questions: QuestionView[];
+  myVotes: number[];
+  stage: StageState;
+  hands: HandsState | null;
+  me: MyStage;
+  video: VideoSettings;
+  reception: ReceptionSummary | null;
+}
+
+const allStreams: LiveStream[] = [LiveStreams.Slides, LiveStreams.Questions, LiveStreams.Stage, LiveStreams.Hands];
+const zeroVersions = (): Record<LiveStream, number> => ({ slides: 0, questions: 0, stage: 0, hands: 0 });
 
 export interface LiveOptions {
   /** Host or participant token; sent as `access_token` by the SignalR client. */
   token: string;
   /** Called after every change to the session state. */
-  onChange: (state: Readonly<SessionSnapshot>, kind: ChangeKind) => void;
+  onChange: (state: Readonly<LiveState>, kind: ChangeKind) => void;
+  /** The connection came back (possibly to another instance): per-connection signalling must start again. */
+  onReconnected?: () => void;
   /** The server refused the token: starting again won't help. */
   onUnauthorised?: (error: unknown) => void;
   /** A background resync failed; the connection will try again on its own. */
@@ -45,26 +76,25 @@ const retryForever: IRetryPolicy = {
 const delay = (ms: number) => new Promise<void>((resolve) => window.setTimeout(resolve, ms));
 
 /**
- * One screen's live view of a session over the exchange hub. It keeps the state and its `version`:
- * a Snapshot replaces the state; an event applies only when it is exactly version + 1, is dropped when it
- * is old, and a gap (or a reconnect) makes it ask for a fresh snapshot.
+ * One screen's live view of a session over the exchange hub. The state is split into streams (slides,
+ * questions, stage, hands), each with its own version: an event applies only when it is exactly that
+ * stream's version + 1, is dropped when old, and a gap reloads that stream alone. A Snapshot (on
+ * connect) replaces everything.
  */
 export class LiveSession {
   private readonly connection: HubConnection;
   private readonly statusElement: HTMLElement | null;
-  private state: SessionSnapshot | null = null;
-  private version = 0;
+  private state: LiveState | null = null;
+  private versions = zeroVersions();
   private stopped = false;
-  private resyncing = false;
-  /** The highest version seen beyond a gap; a resync is complete once the state has reached it. */
-  private wantedVersion = 0;
+  private readonly resyncing = new Set<LiveStream>();
   /**
    * From connecting until the server's pushed Snapshot arrives, events are not applied (the state is
-   * missing or stale) but their highest version is kept: the hub joins the session's group before it
-   * reads the snapshot, so an event may overtake it, and then a resync fetches what it carried.
+   * missing or stale) but each stream's highest version is kept: the hub joins the session's groups before
+   * it reads the snapshot, so an event may overtake it, and then that stream is reloaded.
    */
   private awaitingPushed = true;
-  private seenWhileAwaiting = 0;
+  private seenWhileAwaiting = zeroVersions();
 
   constructor(private readonly options: LiveOptions) {
     this.statusElement = document.getElementById("connection-status");
@@ -74,10 +104,23 @@ export class LiveSession {
       .configureLogging(LogLevel.Warning)
       .build();
 
-    this.connection.on(ClientEvents.Snapshot, (snapshot: SessionSnapshot) => this.acceptSnapshot(snapshot, true));
-    this.connection.on(ClientEvents.PageChanged, (change: PageChanged) => this.receive(change, "page", applyPageChanged));
-    this.connection.on(ClientEvents.DeckChanged, (change: DeckChanged) => this.receive(change, "deck", applyDeckChanged));
-    this.connection.on(ClientEvents.QuestionAsked, (asked: QuestionAsked) => this.receive(asked, "question", applyQuestionAsked));
+    this.connection.on(ClientEvents.Snapshot, (snapshot: SessionSnapshot) => this.acceptSnapshot(snapshot));
+    this.connection.on(ClientEvents.PageChanged, (change: PageChanged) => this.receive(LiveStreams.Slides, change, "page", applyPageChanged));
+    this.connection.on(ClientEvents.DeckChanged, (change: DeckChanged) => this.receive(LiveStreams.Slides, change, "deck", applyDeckChanged));
+    this.connection.on(ClientEvents.QuestionAsked, (asked: QuestionAsked) => this.receive(LiveStreams.Questions, asked, "question", applyQuestionAsked));
+    // Stage and hands come whole: any newer version replaces what is there.
+    this.connection.on(ClientEvents.StageChanged, (stage: StageState) => this.replace(LiveStreams.Stage, stage, "stage", (s) => (s.stage = stage)));
+    this.connection.on(ClientEvents.HandsChanged, (hands: HandsState) => this.replace(LiveStreams.Hands, hands, "hands", (s) => (s.hands = hands)));
+    this.connection.on(ClientEvents.MyStageChanged, (me: MyStage) => {
+      if (!this.state) return;
+      this.state.me = me;
+      this.emit("me");
+    });
+    this.connection.on(ClientEvents.ReceptionChanged, (reception: ReceptionSummary) => {
+      if (!this.state) return;
+      this.state.reception = reception;
+      this.emit("reception");
+    });
     // Vote counts only grow and carry no version: keep the highest seen, in whatever order they come.
     this.connection.on(ClientEvents.VotesChanged, (votes: VotesChanged) => this.applyCounts(votes.counts));
 
@@ -86,8 +129,9 @@ export class LiveSession {
       this.setStatus("reconnecting");
     });
     this.connection.onreconnected(() => {
+      // The hub pushes a fresh snapshot to every new connection; signalling state was per connection.
       this.setStatus("connected");
-      void this.resync();
+      this.options.onReconnected?.();
     });
     this.connection.onclose(() => {
       this.setStatus("disconnected");
@@ -98,7 +142,7 @@ export class LiveSession {
   }
 
   /** The current state, or null until the first snapshot. */
-  get snapshot(): Readonly<SessionSnapshot> | null {
+  get snapshot(): Readonly<LiveState> | null {
     return this.state;
   }
 
@@ -115,6 +159,7 @@ export class LiveSession {
         this.awaitSnapshot();
         await this.connection.start();
         this.setStatus("connected");
+        if (attempt > 0 || this.state) this.options.onReconnected?.();
         return;
       } catch (error) {
         this.setStatus("disconnected");
@@ -143,7 +188,7 @@ export class LiveSession {
   /** Host: show `page`. The reply is applied at once when it is the next version. */
   async goToPage(page: number): Promise<void> {
     const change = await this.invoke(HubMethods.GoToPage, page);
-    this.applyReply(change, "page", applyPageChanged);
+    if (this.state && change.version === this.versions.slides + 1) this.applyNext(LiveStreams.Slides, change, "page", applyPageChanged);
   }
 
   /** Viewer: ask a question. Shown at once; the QuestionAsked broadcast is then recognised by id. */
@@ -170,6 +215,15 @@ export class LiveSession {
     }
   }
 
+  /** Viewer: raise or lower this screen's hand. */
+  async raiseHand(raised: boolean): Promise<void> {
+    const me = await this.invoke(HubMethods.RaiseHand, raised);
+    if (this.state) {
+      this.state.me = me;
+      this.emit("me");
+    }
+  }
+
   /** The highest count seen per question, also for questions this state does not have yet. */
   private readonly highestCounts = new Map<number, number>();
 
@@ -181,7 +235,7 @@ export class LiveSession {
   }
 
   /** Lifts every question's count to the highest seen; true when something changed. */
-  private raiseCounts(state: SessionSnapshot): boolean {
+  private raiseCounts(state: LiveState): boolean {
     let changed = false;
     for (const question of state.questions) {
       const highest = this.highestCounts.get(question.id) ?? 0;
@@ -201,80 +255,123 @@ export class LiveSession {
     }
   }
 
-  private acceptSnapshot(snapshot: SessionSnapshot, pushed: boolean): void {
-    // A snapshot the server pushes (on connect) always wins, even over a higher version (a server
-    // restarted on a fresh database). One we asked for may be older than events applied meanwhile.
-    if (!pushed && this.state && snapshot.version < this.version) return;
-    if (pushed) this.awaitingPushed = false;
+  private acceptSnapshot(snapshot: SessionSnapshot): void {
+    // A snapshot the server pushes (on connect) always wins, even over higher versions (a server
+    // restarted on a fresh database).
+    this.awaitingPushed = false;
     this.state = {
-      ...snapshot,
-      questions: [...(snapshot.questions ?? [])].sort(compareQuestions),
-      myVotes: [...(snapshot.myVotes ?? [])],
+      sessionId: snapshot.sessionId,
+      code: snapshot.code,
+      title: snapshot.title,
+      role: snapshot.role,
+      myParticipantId: snapshot.myParticipantId,
+      deck: snapshot.slides.deck,
+      currentPage: snapshot.slides.currentPage,
+      questions: [...(snapshot.questions.questions ?? [])].sort(compareQuestions),
+      myVotes: [...(snapshot.questions.myVotes ?? [])],
+      stage: snapshot.stage,
+      hands: snapshot.hands,
+      me: snapshot.me,
+      video: snapshot.video,
+      reception: this.state?.reception ?? null,
     };
-    this.version = snapshot.version;
+    this.versions = {
+      slides: snapshot.slides.version,
+      questions: snapshot.questions.version,
+      stage: snapshot.stage.version,
+      hands: snapshot.hands?.version ?? 0,
+    };
     this.raiseCounts(this.state);
-    if (pushed) this.wantedVersion = 0;
     this.emit("snapshot");
-    if (pushed && this.seenWhileAwaiting > snapshot.version) {
-      this.wantedVersion = this.seenWhileAwaiting;
-      void this.resync();
+    for (const stream of allStreams) {
+      if (this.seenWhileAwaiting[stream] > this.versions[stream]) void this.resync(stream);
     }
   }
 
   private awaitSnapshot(): void {
     this.awaitingPushed = true;
-    this.seenWhileAwaiting = 0;
+    this.seenWhileAwaiting = zeroVersions();
   }
 
-  private receive<T extends { version: number }>(message: T, kind: ChangeKind, apply: (state: SessionSnapshot, message: T) => boolean): void {
+  private receive<T extends { version: number }>(stream: LiveStream, message: T, kind: ChangeKind, apply: (state: LiveState, message: T) => boolean): void {
     if (!this.state || this.awaitingPushed) {
-      this.seenWhileAwaiting = Math.max(this.seenWhileAwaiting, message.version);
+      this.seenWhileAwaiting[stream] = Math.max(this.seenWhileAwaiting[stream], message.version);
       return;
     }
-    if (message.version <= this.version) return;
-    if (message.version > this.version + 1) {
-      this.wantedVersion = Math.max(this.wantedVersion, message.version);
-      void this.resync();
+    if (message.version <= this.versions[stream]) return;
+    if (message.version > this.versions[stream] + 1) {
+      void this.resync(stream);
       return;
     }
-    this.applyNext(message, kind, apply);
+    this.applyNext(stream, message, kind, apply);
   }
 
-  /** A method's reply is applied only when it is exactly next; otherwise its broadcast will follow. */
-  private applyReply<T extends { version: number }>(message: T, kind: ChangeKind, apply: (state: SessionSnapshot, message: T) => boolean): void {
-    if (this.state && message.version === this.version + 1) this.applyNext(message, kind, apply);
+  private replace<T extends { version: number }>(stream: LiveStream, message: T, kind: ChangeKind, set: (state: LiveState) => void): void {
+    if (!this.state || this.awaitingPushed) {
+      this.seenWhileAwaiting[stream] = Math.max(this.seenWhileAwaiting[stream], message.version);
+      return;
+    }
+    if (message.version <= this.versions[stream]) return;
+    set(this.state);
+    this.versions[stream] = message.version;
+    this.emit(kind);
   }
 
-  private applyNext<T extends { version: number }>(message: T, kind: ChangeKind, apply: (state: SessionSnapshot, message: T) => boolean): void {
+  private applyNext<T extends { version: number }>(stream: LiveStream, message: T, kind: ChangeKind, apply: (state: LiveState, message: T) => boolean): void {
     const state = this.state!;
     if (!apply(state, message)) {
-      // The event refers to something this state doesn't have: it is out of step.
-      this.wantedVersion = Math.max(this.wantedVersion, message.version);
-      void this.resync();
+      // The event refers to something this state doesn't have: the stream is out of step.
+      void this.resync(stream);
       return;
     }
-    this.version = message.version;
-    state.version = message.version;
+    this.versions[stream] = message.version;
     this.raiseCounts(state); // A question may arrive after votes for it did.
     this.emit(kind);
   }
 
-  /** Replaces the state with GetSnapshot. One at a time; repeats (a few times) while still behind a gap. */
-  async resync(): Promise<void> {
-    if (this.resyncing) return;
-    this.resyncing = true;
+  /** Reloads one stream after a gap in it; the others are left alone. One reload per stream at a time. */
+  async resync(stream: LiveStream): Promise<void> {
+    if (this.resyncing.has(stream)) return;
+    this.resyncing.add(stream);
     try {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const snapshot = await this.invoke(HubMethods.GetSnapshot);
-        this.acceptSnapshot(snapshot, false);
-        if (this.version >= this.wantedVersion) break;
+      const state = this.state;
+      if (!state) return;
+      switch (stream) {
+        case LiveStreams.Slides: {
+          const slides = await this.invoke(HubMethods.GetSlides);
+          if (slides.version < this.versions.slides) return;
+          state.deck = slides.deck;
+          state.currentPage = slides.currentPage;
+          this.versions.slides = slides.version;
+          this.emit("deck");
+          break;
+        }
+        case LiveStreams.Questions: {
+          const questions = await this.invoke(HubMethods.GetQuestions);
+          if (questions.version < this.versions.questions) return;
+          state.questions = [...questions.questions].sort(compareQuestions);
+          state.myVotes = [...questions.myVotes];
+          this.versions.questions = questions.version;
+          this.raiseCounts(state);
+          this.emit("question");
+          break;
+        }
+        case LiveStreams.Stage: {
+          const stage = await this.invoke(HubMethods.GetStage);
+          this.replace(LiveStreams.Stage, stage, "stage", (s) => (s.stage = stage));
+          break;
+        }
+        case LiveStreams.Hands: {
+          const hands = await this.invoke(HubMethods.GetHands);
+          this.replace(LiveStreams.Hands, hands, "hands", (s) => (s.hands = hands));
+          break;
+        }
       }
-      this.wantedVersion = Math.min(this.wantedVersion, this.version);
     } catch (error) {
-      // Reconnecting will resync again; a failure here is only worth a note.
+      // Reconnecting brings a fresh snapshot; a failure here is only worth a note.
       if (!(error instanceof NotConnectedError)) this.options.onError?.(error);
     } finally {
-      this.resyncing = false;
+      this.resyncing.delete(stream);
     }
   }
 
@@ -289,19 +386,20 @@ export class LiveSession {
   }
 }
 
-function applyPageChanged(state: SessionSnapshot, change: PageChanged): boolean {
+function applyPageChanged(state: LiveState, change: PageChanged): boolean {
+  if (!state.deck) return false; // A page of a deck this state has not seen: reload the stream.
   state.currentPage = change.page;
-  if (state.deck) state.deck = { ...state.deck, pageCount: change.pageCount };
+  state.deck = { ...state.deck, pageCount: change.pageCount };
   return true;
 }
 
-function applyDeckChanged(state: SessionSnapshot, change: DeckChanged): boolean {
+function applyDeckChanged(state: LiveState, change: DeckChanged): boolean {
   state.deck = change.deck;
   state.currentPage = change.currentPage;
   return true;
 }
 
-function applyQuestionAsked(state: SessionSnapshot, asked: QuestionAsked): boolean {
+function applyQuestionAsked(state: LiveState, asked: QuestionAsked): boolean {
   const existing = state.questions.findIndex((q) => q.id === asked.question.id);
   if (existing >= 0) state.questions[existing] = asked.question;
   else state.questions.push(asked.question);

@@ -1,4 +1,5 @@
-import type { QuestionView, SessionSnapshot } from "./contract";
+import type { QuestionView } from "./contract";
+import type { LiveState } from "./live";
 import { h } from "./dom";
 import { setAttrText, setPlain, setText } from "./i18n";
 
@@ -14,7 +15,7 @@ export interface QuestionListOptions {
 export class QuestionList {
   private readonly items = new Map<number, HTMLLIElement>();
   private readonly pending = new Set<number>();
-  private last: Readonly<SessionSnapshot> | null = null;
+  private last: Readonly<LiveState> | null = null;
 
   constructor(
     private readonly list: HTMLOListElement,
@@ -22,7 +23,7 @@ export class QuestionList {
     private readonly options: QuestionListOptions = {},
   ) {}
 
-  render(state: Readonly<SessionSnapshot>): void {
+  render(state: Readonly<LiveState>): void {
     this.last = state;
     const seen = new Set<number>();
     state.questions.forEach((question, index) => {
@@ -75,7 +76,7 @@ export class QuestionList {
     return item;
   }
 
-  private update(item: HTMLLIElement, question: QuestionView, state: Readonly<SessionSnapshot>): void {
+  private update(item: HTMLLIElement, question: QuestionView, state: Readonly<LiveState>): void {
     const own = state.myParticipantId !== null && state.myParticipantId !== undefined && question.participantId === state.myParticipantId;
     const voted = state.myVotes.includes(question.id);
     item.classList.toggle("own", own);

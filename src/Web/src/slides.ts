@@ -51,6 +51,10 @@ export class SlideView {
         if (this.wanted && this.drawn && Math.abs(this.stageWidth() - this.drawn.width) > 1) void this.render();
       }, 150);
     }).observe(this.stage);
+    // Full screen, or a phone turned on its side, changes the height a slide may take.
+    const redraw = () => window.setTimeout(() => this.wanted && this.drawn && void this.render(), 150);
+    document.addEventListener("fullscreenchange", redraw);
+    window.addEventListener("orientationchange", redraw);
   }
 
   /** Shows `page` of `deck`, or the "no slides yet" message when there is no deck. */
@@ -146,7 +150,12 @@ export class SlideView {
       // Fit the container's width, and keep a portrait page from growing taller than the window.
       const natural = page.getViewport({ scale: 1 });
       const cssWidthLimit = this.stageWidth();
-      const cssHeightLimit = Math.max(240, window.innerHeight * 0.85);
+      // In projector mode the stage is the whole screen; a phone on its side gives the slide all its height.
+      const cssHeightLimit = document.body.classList.contains("projector")
+        ? Math.max(240, this.stage.clientHeight || window.innerHeight)
+        : window.innerHeight < 500 && window.innerWidth > window.innerHeight
+          ? Math.max(200, window.innerHeight - 8)
+          : Math.max(240, window.innerHeight * 0.85);
       const scale = Math.min(cssWidthLimit / natural.width, cssHeightLimit / natural.height);
       const pixelRatio = window.devicePixelRatio || 1;
       const viewport = page.getViewport({ scale: scale * pixelRatio });

@@ -9,6 +9,8 @@ export const StorageKeys = {
   lastAgencyId: "lx.join.agencyId",
   lastHeadcount: "lx.join.headcount",
   hostToken: "lx.host.token",
+  quality: "lx.video.quality",
+  hostLive: (token: string) => `lx.host.live.${token.slice(0, 12)}`,
   organiserKey: "lx.organiser.key",
 } as const;
 

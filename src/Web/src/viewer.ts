@@ -6,6 +6,8 @@ import { LiveSession } from "./live";
 import { QuestionList } from "./questions";
 import { SlideView } from "./slides";
 import { local, normaliseCode, StorageKeys } from "./storage";
+import { WatchQualities, type WatchQuality } from "./contract";
+import { Publisher, renderLiveBadge, StageView } from "./video";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -45,6 +47,94 @@ function startViewer(code: string, token: string): void {
     },
   });
 
+  // --- Video: the live picture beside the slides, quality, projector mode, raising a hand -------------
+  const badge = byId("live-badge");
+  const mediaArea = byId("media-area");
+  const qualitySelect = byId<HTMLSelectElement>("quality");
+  const raiseHandButton = byId<HTMLButtonElement>("raise-hand");
+  const stageStatus = byId("stage-status");
+  const stageView = new StageView({
+    container: byId("feeds"),
+    notice: byId("video-notice"),
+    isMine: (feed) => feed.participantId === live.snapshot?.myParticipantId,
+    report: true,
+  });
+  let onStagePublisher: Publisher | null = null;
+  let stageBusy = false;
+
+  const savedQuality = local.get(StorageKeys.quality) as WatchQuality | null;
+  if (savedQuality && Object.values(WatchQualities).includes(savedQuality)) {
+    qualitySelect.value = savedQuality;
+    void stageView.setQuality(savedQuality);
+  }
+  qualitySelect.addEventListener("change", () => {
+    const quality = qualitySelect.value as WatchQuality;
+    local.set(StorageKeys.quality, quality);
+    void stageView.setQuality(quality);
+  });
+  byId("unmute").addEventListener("click", () => stageView.unmuteAll());
+  byId("swap-view").addEventListener("click", () => {
+    mediaArea.dataset.large = mediaArea.dataset.large === "video" ? "slides" : "video";
+  });
+  const projectorButton = byId<HTMLButtonElement>("projector");
+  projectorButton.addEventListener("click", async () => {
+    if (document.fullscreenElement) await document.exitFullscreen().catch(() => undefined);
+    else await mediaArea.requestFullscreen().catch(() => document.body.classList.toggle("projector"));
+  });
+  document.addEventListener("fullscreenchange", () => {
+    document.body.classList.toggle("projector", document.fullscreenElement === mediaArea);
+    setText(projectorButton, document.fullscreenElement ? "video.exitProjector" : "video.projector");
+  });
+  raiseHandButton.addEventListener("click", async () => {
+    errors.clear();
+    try {
+      await live.raiseHand(!live.snapshot?.me.handRaised);
+    } catch (error) {
+      errors.show(error);
+    }
+  });
+
+  /** On stage: this screen's camera and microphone go live; off stage: they stop. */
+  async function followStage(): Promise<void> {
+    const state = live.snapshot;
+    if (!state || stageBusy) return;
+    stageBusy = true;
+    try {
+      if (state.me.onStage && !onStagePublisher && state.video.configured) {
+        let stream: MediaStream;
+        try {
+          stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { ideal: 640 }, height: { ideal: 480 } } });
+        } catch {
+          errors.showMessage("video.devicesFailed");
+          return;
+        }
+        onStagePublisher = new Publisher(live, "camera", stream);
+        await onStagePublisher.start(state.video);
+      } else if (!state.me.onStage && onStagePublisher) {
+        await onStagePublisher.stop();
+        onStagePublisher = null;
+      }
+    } catch (error) {
+      errors.show(error);
+    } finally {
+      stageBusy = false;
+    }
+  }
+
+  function renderStage(): void {
+    const state = live.snapshot;
+    if (!state) return;
+    renderLiveBadge(badge, state);
+    stageView.update(state);
+    raiseHandButton.hidden = !state.video.configured || state.me.onStage;
+    setText(raiseHandButton, state.me.handRaised ? "stage.lowerHand" : "stage.raiseHand");
+    raiseHandButton.setAttribute("aria-pressed", String(state.me.handRaised));
+    if (state.me.onStage) setText(stageStatus, "stage.onStage");
+    else if (state.me.handRaised) setText(stageStatus, "stage.handRaised");
+    stageStatus.hidden = !state.me.onStage && !state.me.handRaised;
+    void followStage();
+  }
+
   const live = new LiveSession({
     token,
     onChange: (state, kind) => {
@@ -54,6 +144,12 @@ function startViewer(code: string, token: string): void {
       }
       if (kind === "snapshot" || kind === "page" || kind === "deck") slides.show(state.deck, state.currentPage);
       if (kind === "snapshot" || kind === "question" || kind === "votes") questions.render(state);
+      if (kind === "snapshot" || kind === "stage" || kind === "me") renderStage();
+    },
+    onReconnected: () => {
+      // Subscriptions and publications belonged to the old connection.
+      stageView.restartAll();
+      if (onStagePublisher && live.snapshot) void onStagePublisher.start(live.snapshot.video).catch((error) => errors.show(error));
     },
     onUnauthorised: () => {
       // The token no longer works (the session was reset, or it belongs to another one): join again.
@@ -124,5 +220,8 @@ function startViewer(code: string, token: string): void {
     }
   });
 
+  stageView.attach(live);
+  // For diagnostics (and the browser tests): what this page receives.
+  (window as unknown as { lxStage: StageView }).lxStage = stageView;
   void live.start();
 }

@@ -1,0 +1,162 @@
+using System.Net;
+using System.Net.Http.Json;
+using LiveExchange.Shared;
+using LiveExchange.Tests.Infrastructure;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Playwright;
+
+namespace LiveExchange.Tests.Video;
+
+[Collection(VideoCollection.Name)]
+public sealed class VideoInBrowserTests(VideoFixture fixture) : IClassFixture<VideoFixture>
+{
+    private readonly Api _onA = new(fixture.A.BaseAddress);
+    private readonly Api _onB = new(fixture.B.BaseAddress);
+
+    [Fact]
+    public async Task The_host_goes_live_and_viewers_on_both_instances_see_and_hear_it_at_the_quality_they_chose()
+    {
+        var log = new List<string>();
+        var (session, invited) = await _onA.ScheduleAsync();
+        var host = await fixture.HostPageAsync(fixture.A, session.HostLink, log);
+        var j1 = await _onA.JoinAsync(session.Code, invited[0].Id, "李华", 6);
+        var j2 = await _onB.JoinAsync(session.Code, invited[1].Id, "赵敏", 3);
+        var onA = await fixture.ViewerPageAsync(fixture.A, session.Code, j1.ParticipantToken, log, "viewer A");
+        var onB = await fixture.ViewerPageAsync(fixture.B, session.Code, j2.ParticipantToken, log, "viewer B");
+        await Expect(onA.Locator("#video-notice")).ToContainTextAsync("直播尚未开始");
+
+        await host.Locator("#go-live").ClickAsync();
+        await Expect(host.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live");
+        await Expect(onB.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live");
+
+        // Both viewers decode frames (rising) and receive sound.
+        foreach (var viewer in new[] { onA, onB })
+        {
+            var first = await viewer.UntilReceivingAsync(r => r.Length == 1 && r[0].FramesDecoded > 0 && r[0].VideoWidth > 0 && r[0].AudioPackets > 0, "picture and sound", log);
+            await viewer.UntilReceivingAsync(r => r[0].FramesDecoded > first[0].FramesDecoded + 10 && r[0].AudioPackets > first[0].AudioPackets + 10, "frames and sound keep coming", log);
+        }
+
+        // The host and the organiser see who receives.
+        await Expect(host.Locator("#reception")).ToContainTextAsync("2 / 2");
+        using (var organiser = _onA.Organiser())
+        {
+            var summary = await organiser.GetFromJsonAsync<ReceptionSummary>($"/api/sessions/{session.Id}/reception", Api.Json);
+            Assert.Equal(2, summary!.AgenciesReceiving);
+        }
+
+        // Low quality: the smallest simulcast layer, narrower than what the automatic viewer gets.
+        await onB.Locator("#quality").SelectOptionAsync("low");
+        var auto = await onA.UntilReceivingAsync(r => r[0].Width >= 320, "the automatic viewer gets a large layer", log);
+        await onB.UntilReceivingAsync(r => r[0].Quality == "low" && r[0].Width > 0 && r[0].Width < auto[0].Width, "the low-quality viewer gets a smaller layer", log);
+
+        // Sound only: no picture arrives at all, the sound does.
+        await onB.Locator("#quality").SelectOptionAsync("audio");
+        var audio = await onB.UntilReceivingAsync(r => r.Length == 1 && r[0].Quality == "audio" && r[0].AudioPackets > 0, "sound only", log);
+        await onB.UntilReceivingAsync(r => r[0].AudioPackets > audio[0].AudioPackets + 10, "sound keeps coming", log);
+        Assert.All(await onB.ReceivingAsync(), r => Assert.Equal(0, r.VideoBytes));
+    }
+
+    [Fact]
+    public async Task A_raised_hand_reaches_the_host_who_brings_the_agency_on_stage_and_everyone_sees_it()
+    {
+        var log = new List<string>();
+        var (session, invited) = await _onA.ScheduleAsync();
+        var host = await fixture.HostPageAsync(fixture.A, session.HostLink, log);
+        var speaker = await _onB.JoinAsync(session.Code, invited[0].Id, "李华", 6);
+        var watcher = await _onA.JoinAsync(session.Code, invited[1].Id, "赵敏", 3);
+        var speakerPage = await fixture.ViewerPageAsync(fixture.B, session.Code, speaker.ParticipantToken, log, "speaker");
+        var watcherPage = await fixture.ViewerPageAsync(fixture.A, session.Code, watcher.ParticipantToken, log, "watcher");
+
+        // A viewer not on stage cannot publish, whatever it sends.
+        await using (var rogue = await LiveClient.ConnectAsync(fixture.A.BaseAddress, watcher.ParticipantToken))
+        {
+            var refused = await Assert.ThrowsAsync<HubException>(() =>
+                rogue.InvokeAsync<PublishAnswer>(nameof(IExchangeHub.Publish), new PublishOffer(FeedKinds.Camera, "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n")));
+            Assert.Contains("[not_on_stage]", refused.Message);
+            var screen = await Assert.ThrowsAsync<HubException>(() =>
+                rogue.InvokeAsync<PublishAnswer>(nameof(IExchangeHub.Publish), new PublishOffer(FeedKinds.Screen, "v=0\r\n")));
+            Assert.Contains("[host_only]", screen.Message);
+        }
+
+        await speakerPage.Locator("#raise-hand").ClickAsync();
+        await Expect(speakerPage.Locator("#stage-status")).ToBeVisibleAsync();
+        var hand = host.Locator("#hands li");
+        await Expect(hand).ToContainTextAsync("李华");
+        await Expect(watcherPage.Locator("#stage-status")).ToBeHiddenAsync();
+
+        await hand.Locator("button").ClickAsync();
+        await Expect(host.Locator("#on-stage li")).ToContainTextAsync("李华");
+        await Expect(host.Locator("#hands li")).ToHaveCountAsync(0);
+
+        // The speaker's browser publishes its camera; the other viewer and the host decode it.
+        await watcherPage.UntilReceivingAsync(r => r.Any(x => x.FramesDecoded > 5 && x.AudioPackets > 0), "the on-stage agency's picture and sound", log);
+        await host.UntilReceivingAsync(r => r.Any(x => x.FramesDecoded > 5), "the host sees the on-stage agency", log);
+
+        // Off stage: the feed stops for everyone.
+        await host.Locator("#on-stage li button").ClickAsync();
+        await watcherPage.UntilReceivingAsync(r => r.Length == 0, "the feed is gone after leaving the stage", log);
+        await Expect(speakerPage.Locator("#stage-status")).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task Janus_refuses_anyone_who_comes_to_it_directly_without_the_hub()
+    {
+        using var http = new HttpClient();
+        // No API secret: refused before anything else (the room PIN is a second lock behind it).
+        var create = await http.PostAsJsonAsync(fixture.Janus.Url, new { janus = "create", transaction = "t1" });
+        var reply = await create.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>();
+        Assert.Equal("error", (string?)reply!["janus"]);
+        Assert.Equal(403, (int)reply["error"]!["code"]!);
+
+        // With the secret but without the room's PIN, a publisher join is refused too.
+        var session = await http.PostAsJsonAsync(fixture.Janus.Url, new { janus = "create", transaction = "t2", apisecret = JanusServer.ApiSecret });
+        var sessionId = (long)(await session.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["data"]!["id"]!;
+        var attach = await http.PostAsJsonAsync($"{fixture.Janus.Url}/{sessionId}", new { janus = "attach", plugin = "janus.plugin.videoroom", transaction = "t3", apisecret = JanusServer.ApiSecret });
+        var handle = (long)(await attach.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["data"]!["id"]!;
+        var list = await http.PostAsJsonAsync($"{fixture.Janus.Url}/{sessionId}/{handle}", new { janus = "message", transaction = "t4", apisecret = JanusServer.ApiSecret, body = new { request = "list" } });
+        var rooms = (await list.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["plugindata"]!["data"]!["list"]!.AsArray();
+        Assert.All(rooms, room => Assert.True((bool)room!["pin_required"]!)); // Rooms are private; none is listed without its PIN.
+    }
+
+    [Fact]
+    public async Task When_Janus_stops_the_pages_say_video_is_interrupted_slides_and_questions_go_on_and_video_comes_back()
+    {
+        var log = new List<string>();
+        var (session, invited) = await _onA.ScheduleAsync();
+        Assert.Equal(HttpStatusCode.Created, (await _onA.UploadDeckAsync(session, LiveExchange.Hub.Demo.DemoSession.SampleDeck(3))).StatusCode);
+        var host = await fixture.HostPageAsync(fixture.A, session.HostLink, log);
+        var joined = await _onB.JoinAsync(session.Code, invited[0].Id, "李华", 6);
+        var viewer = await fixture.ViewerPageAsync(fixture.B, session.Code, joined.ParticipantToken, log, "viewer");
+        await host.Locator("#go-live").ClickAsync();
+        await viewer.UntilReceivingAsync(r => r.Length == 1 && r[0].FramesDecoded > 5, "video before the stop", log);
+
+        await fixture.Janus.StopAsync();
+        try
+        {
+            await Expect(viewer.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "interrupted");
+            await Expect(viewer.Locator("#video-notice")).ToContainTextAsync("中断");
+            await Expect(host.Locator("#publish-status")).ToBeVisibleAsync();
+
+            // Slides, questions and attendance carry on without the media server.
+            await host.Locator("#next-page").ClickAsync();
+            await Expect(viewer.Locator("#page-indicator")).ToHaveAttributeAsync("data-page", "2");
+            await viewer.Locator("#question-text").FillAsync("视频断了还能提问吗？");
+            await viewer.Locator("#ask-question").ClickAsync();
+            await Expect(host.Locator("#questions .question-text")).ToHaveTextAsync("视频断了还能提问吗？");
+            using var organiser = _onA.Organiser();
+            var attendance = await organiser.GetFromJsonAsync<LiveExchange.Hub.Attendance.ParticipantAttendance[]>($"/api/sessions/{session.Id}/attendance", Api.Json);
+            Assert.Contains(attendance!, a => a.Connected && a.DisplayName == "李华");
+        }
+        finally
+        {
+            await fixture.Janus.StartAsync();
+        }
+
+        // Janus is back: the host page publishes again by itself, and the viewer picks the new feed up.
+        await Expect(viewer.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live", new() { Timeout = 30_000 });
+        var back = await viewer.UntilReceivingAsync(r => r.Length == 1 && r[0].FramesDecoded > 0, "video after Janus is back", log, 40_000);
+        await viewer.UntilReceivingAsync(r => r.Length == 1 && r[0].FeedId == back[0].FeedId && r[0].FramesDecoded > back[0].FramesDecoded + 10, "frames keep coming after the restart", log);
+    }
+
+    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+}
