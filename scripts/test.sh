@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need, starts a throwaway PostgreSQL and Redis on free
-# loopback ports, runs every test in LiveExchange.sln against them, and stops them again.
+# The test command: installs what the tests need, builds, then runs every test in LiveExchange.sln in a
+# network namespace of its own, against a throwaway PostgreSQL and Redis on free loopback ports and a
+# Janus the video tests start themselves; everything it started stops with it.
 # Works on a fresh Debian machine as root; on a machine that has everything it installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# 1. System packages: PostgreSQL, Redis, Chromium (the browser tests drive /usr/bin/chromium).
+if [ "${LIVEEXCHANGE_IN_NETNS:-}" != 1 ]; then
+# 1. System packages: PostgreSQL, Redis, Chromium (the browser tests drive /usr/bin/chromium), and the
+#    Janus WebRTC Server for the video tests (installing it starts nothing).
 missing=()
+command -v janus >/dev/null || missing+=(janus)
+command -v ip >/dev/null || missing+=(iproute2)
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
@@ -21,7 +26,26 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# 2. Throwaway servers.
+# 2. Build while the package registries are reachable (npm ci and the Vite build run from MSBuild).
+dotnet build LiveExchange.sln -c Release
+fi
+
+# 3. Run the tests in a network namespace of their own, so media and services stay inside it: loopback,
+#    plus a veth pair for Janus, which never gathers ICE candidates on loopback. Where namespaces are not
+#    allowed (no CAP_SYS_ADMIN), run in this one; Janus then uses the first non-loopback interface.
+if [ "${LIVEEXCHANGE_IN_NETNS:-}" != 1 ] && unshare -n true 2>/dev/null; then
+  exec unshare -n env LIVEEXCHANGE_IN_NETNS=1 "$0" --in-netns "$@"
+fi
+if [ "${1:-}" = "--in-netns" ]; then
+  shift
+  ip link set lo up
+  ip link add lx-janus type veth peer name lx-peer
+  ip addr add 10.77.0.1/24 dev lx-janus
+  ip link set lx-janus up
+  ip link set lx-peer up
+  export LIVEEXCHANGE_TEST_JANUS_IFACE=lx-janus
+fi
+
 source scripts/services.sh
 trap services_stop EXIT
 services_start
@@ -30,5 +54,4 @@ export LIVEEXCHANGE_TEST_POSTGRES="Host=127.0.0.1;Port=${PG_PORT};Username=postg
 export LIVEEXCHANGE_TEST_REDIS="127.0.0.1:${REDIS_PORT}"
 export LIVEEXCHANGE_TEST_CHROMIUM=/usr/bin/chromium
 
-# 3. Everything. Building the Hub runs npm ci and the Vite build of src/Web when it is stale.
-dotnet test LiveExchange.sln -c Release --logger "console;verbosity=normal" "$@"
+dotnet test LiveExchange.sln -c Release --no-build --logger "console;verbosity=normal" "$@"

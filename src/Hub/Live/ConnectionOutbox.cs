@@ -16,6 +16,9 @@ public sealed class OutboxOptions
 
     /// <summary>How long a connection may go without taking any of its waiting bytes before it is dropped.</summary>
     public int StallSeconds { get; set; } = 15;
+
+    /// <summary>The kernel send buffer of each hub WebSocket (0: the kernel's own, self-growing, choice).</summary>
+    public int SocketSendBufferBytes { get; set; } = 256 * 1024;
 }
 
 /// <summary>
@@ -41,9 +44,12 @@ internal sealed class ConnectionOutbox : PipeWriter
     private readonly Pipe _queue = new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
     private readonly OutboxOptions _options;
     private readonly ILogger _logger;
-    private long _queued;
     private long _lastProgressTicks = Environment.TickCount64;
     private int _aborted;
+
+    // Bytes handed to the queue and bytes the pump has passed on; each written by one side only.
+    private long _written;
+    private long _pumped;
 
     private ConnectionOutbox(ConnectionContext connection, OutboxOptions options, ILogger logger)
     {
@@ -54,11 +60,12 @@ internal sealed class ConnectionOutbox : PipeWriter
     }
 
     /// <summary>Bytes written but not yet taken by the transport.</summary>
-    internal long Queued => Interlocked.Read(ref _queued);
+    internal long Queued => Interlocked.Read(ref _written) - Interlocked.Read(ref _pumped);
 
     /// <summary>The connection middleware: wraps the transport's output, runs the hub, then drains the pump.</summary>
     public static async Task RunAsync(ConnectionContext connection, Func<Task> next, OutboxOptions options, ILogger logger)
     {
+        LimitSocketBuffer(connection, options);
         var outbox = new ConnectionOutbox(connection, options, logger);
         var transport = connection.Transport;
         connection.Transport = new DuplexPipe(transport.Input, outbox);
@@ -77,6 +84,32 @@ internal sealed class ConnectionOutbox : PipeWriter
         }
     }
 
+    /// <summary>
+    /// The kernel would otherwise grow a WebSocket's send buffer to megabytes for a client that does
+    /// not read, hiding it from the stall check and costing memory per viewer. Hub messages are small:
+    /// a fixed buffer still carries megabytes a second on a 100 ms line.
+    /// </summary>
+    private static void LimitSocketBuffer(ConnectionContext connection, OutboxOptions options)
+    {
+        if (options.SocketSendBufferBytes <= 0)
+        {
+            return;
+        }
+
+        var http = Microsoft.AspNetCore.Http.Connections.HttpConnectionContextExtensions.GetHttpContext(connection);
+        if (http?.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket is { } socket)
+        {
+            try
+            {
+                socket.SendBufferSize = options.SocketSendBufferBytes;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // Not a socket that takes the option (a test server); the stall check still works, later.
+            }
+        }
+    }
+
     private async Task PumpAsync()
     {
         try
@@ -92,7 +125,7 @@ internal sealed class ConnectionOutbox : PipeWriter
 
                 var flush = await _transport.FlushAsync();
                 _queue.Reader.AdvanceTo(buffer.End);
-                Interlocked.Add(ref _queued, -buffer.Length);
+                Interlocked.Add(ref _pumped, buffer.Length);
                 Volatile.Write(ref _lastProgressTicks, Environment.TickCount64);
                 if (result.IsCompleted)
                 {
@@ -174,15 +207,15 @@ internal sealed class ConnectionOutbox : PipeWriter
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Add(ref _queued, _unflushed) > _options.MaxBytes)
-        {
-            Drop($"left more than {_options.MaxBytes} bytes unread");
-        }
-
-        if (Queued == _unflushed)
+        if (Queued == 0)
         {
             // The queue was empty: the client is keeping up, so this write starts the clock afresh.
             Volatile.Write(ref _lastProgressTicks, Environment.TickCount64);
+        }
+
+        if (Interlocked.Add(ref _written, _unflushed) - Interlocked.Read(ref _pumped) > _options.MaxBytes)
+        {
+            Drop($"left more than {_options.MaxBytes} bytes unread");
         }
 
         _unflushed = 0;

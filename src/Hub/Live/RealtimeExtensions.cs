@@ -32,6 +32,7 @@ public static class RealtimeExtensions
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Realtime:Outbox")
             .Validate(o => o.MaxBytes is >= 16 * 1024 and <= 256 * 1024 * 1024, "Realtime:Outbox:MaxBytes must be between 16384 and 268435456.")
             .Validate(o => o.StallSeconds is >= 1 and <= 600, "Realtime:Outbox:StallSeconds must be between 1 and 600.")
+            .Validate(o => o.SocketSendBufferBytes is 0 or (>= 4096 and <= 16 * 1024 * 1024), "Realtime:Outbox:SocketSendBufferBytes must be 0 or between 4096 and 16777216.")
             .ValidateOnStart();
         var prefix = builder.Configuration["Realtime:ChannelPrefix"] is { Length: > 0 } p ? p : RedisPrefix;
         builder.Services.AddSingleton(new RealtimeNames(prefix));

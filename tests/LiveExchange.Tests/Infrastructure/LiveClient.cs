@@ -27,6 +27,10 @@ public sealed class LiveClient : IAsyncDisposable
         client.Record<DeckChanged>(nameof(IExchangeClient.DeckChanged));
         client.Record<QuestionAsked>(nameof(IExchangeClient.QuestionAsked));
         client.Record<VotesChanged>(nameof(IExchangeClient.VotesChanged));
+        client.Record<StageState>(nameof(IExchangeClient.StageChanged));
+        client.Record<HandsState>(nameof(IExchangeClient.HandsChanged));
+        client.Record<MyStage>(nameof(IExchangeClient.MyStageChanged));
+        client.Record<ReceptionSummary>(nameof(IExchangeClient.ReceptionChanged));
         await connection.StartAsync();
         await client.WaitForAsync<SessionSnapshot>(_ => true);
         return client;
