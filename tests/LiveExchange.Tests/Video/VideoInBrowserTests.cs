@@ -54,6 +54,12 @@ public sealed class VideoInBrowserTests(VideoFixture fixture) : IClassFixture<Vi
         var audio = await onB.UntilReceivingAsync(r => r.Length == 1 && r[0].Quality == "audio" && r[0].AudioPackets > 0, "sound only", log);
         await onB.UntilReceivingAsync(r => r[0].AudioPackets > audio[0].AudioPackets + 10, "sound keeps coming", log);
         Assert.All(await onB.ReceivingAsync(), r => Assert.Equal(0, r.VideoBytes));
+
+        // The host reloads its page: viewers are not left on a frozen picture; the page goes live again by itself.
+        var feedBefore = (await onA.ReceivingAsync())[0].FeedId;
+        await host.ReloadAsync();
+        await onA.UntilReceivingAsync(r => r.Length == 1 && r[0].FeedId != feedBefore && r[0].FramesDecoded > 5, "the host's video resumes after a reload", log);
+        await Expect(onA.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live");
     }
 
     [Fact]
