@@ -49,6 +49,57 @@ public static class BenchRunner
                 break;
             }
 
+            case "stalled":
+            {
+                // The same fan-out with and without viewers that stop reading, side by side in each run.
+                var results = new List<(FanoutResult Clean, FanoutResult Stalled)>();
+                for (var r = 0; r < s.Runs; r++)
+                {
+                    var clean = await Fanout.RunAsync(s, bare: false, ct);
+                    var stalled = await Fanout.RunAsync(s, bare: false, ct, stalled: s.Stalled);
+                    results.Add((clean, stalled));
+                    output.WriteLine($"-- run {r + 1}");
+                    output.Write(FanoutTable([clean, stalled]));
+                    output.WriteLine($"stalled/clean: p99 {Stats.F(stalled.P99Ms / clean.P99Ms, "0.00")}, delivered {Stats.F(stalled.DeliveredPercent, "0.00")}%");
+                }
+
+                median = new
+                {
+                    cleanP50Ms = Stats.Median(results.Select(r => r.Clean.P50Ms)),
+                    cleanP99Ms = Stats.Median(results.Select(r => r.Clean.P99Ms)),
+                    stalledP50Ms = Stats.Median(results.Select(r => r.Stalled.P50Ms)),
+                    stalledP99Ms = Stats.Median(results.Select(r => r.Stalled.P99Ms)),
+                    stalledDelivered = Stats.Median(results.Select(r => r.Stalled.DeliveredPercent)),
+                    p99Ratio = Stats.Median(results.Select(r => r.Stalled.P99Ms / r.Clean.P99Ms)),
+                };
+                runs = results.Select(r => (object)new { clean = r.Clean, stalled = r.Stalled }).ToArray();
+                break;
+            }
+
+            case "video":
+            {
+                var results = new List<VideoResult>();
+                for (var r = 0; r < s.Runs; r++)
+                {
+                    var result = await VideoFanout.RunAsync(s, ct);
+                    results.Add(result);
+                    output.WriteLine($"-- run {r + 1}");
+                    output.Write(VideoFanout.Table(result));
+                }
+
+                median = new
+                {
+                    firstFrameP50Ms = Stats.Median(results.Select(r => r.FirstFrameP50Ms)),
+                    firstFrameMaxMs = Stats.Median(results.Select(r => r.FirstFrameMaxMs)),
+                    janusCpuPercent = Stats.Median(results.Select(r => r.JanusCpuPercentHigh)),
+                    highKbitPerViewer = Stats.Median(results.Select(r => r.HighKbitPerViewer)),
+                    lowKbitPerViewer = Stats.Median(results.Select(r => r.LowKbitPerViewer)),
+                    janusCpuPercentLow = Stats.Median(results.Select(r => r.JanusCpuPercentLow)),
+                };
+                runs = results.Cast<object>().ToArray();
+                break;
+            }
+
             case "joinstorm":
             {
                 var results = new List<JoinStormResult>();

@@ -24,6 +24,9 @@ public sealed record BenchSettings
 
     public int Runs { get; init; } = 1;
 
+    /// <summary>stalled: viewers that stop reading, present during the measured fan-out.</summary>
+    public int Stalled { get; init; } = 1;
+
     /// <summary>A run that has not finished by then is stopped and reported as failed.</summary>
     public double TimeoutSeconds { get; init; } = 900;
 
@@ -37,7 +40,7 @@ public sealed record BenchSettings
     public string? OrganiserKey { get; init; }
 
     public const string Usage = """
-        usage: LiveExchange.Bench <fanout|joinstorm|votestorm> [options]
+        usage: LiveExchange.Bench <fanout|stalled|video|joinstorm|votestorm> [options]
           --viewers N        viewers (default 1000)
           --instances K      hub processes started by the bench (default 2)
           --changes M        fanout: page changes (default 20)
@@ -45,6 +48,9 @@ public sealed record BenchSettings
           --seconds T        joinstorm/votestorm: spread over T seconds (default 10)
           --questions Q      votestorm: questions voted on (default 5)
           --runs N           repeat and report the median (default 1)
+          --stalled N        stalled: viewers that stop reading during the fan-out (default 1)
+                             video: --viewers browser pages subscribe to the host's camera through Janus
+                             (needs the janus package and Chromium; --seconds per measured window)
           --timeout S        stop a run after S seconds (default 900)
           --postgres CS      PostgreSQL admin connection string (or LIVEEXCHANGE_BENCH_POSTGRES)
           --redis CS         Redis (or LIVEEXCHANGE_BENCH_REDIS)
@@ -80,6 +86,7 @@ public sealed record BenchSettings
                 "--seconds" => s with { Seconds = Number(value, args[i]) },
                 "--questions" => s with { Questions = Positive(value, args[i]) },
                 "--runs" => s with { Runs = Positive(value, args[i]) },
+                "--stalled" => s with { Stalled = Positive(value, args[i]) },
                 "--timeout" => s with { TimeoutSeconds = Number(value, args[i]) },
                 "--postgres" => s with { Postgres = value },
                 "--redis" => s with { Redis = value },
@@ -89,7 +96,7 @@ public sealed record BenchSettings
             };
         }
 
-        if (s.Scenario is not ("fanout" or "joinstorm" or "votestorm"))
+        if (s.Scenario is not ("fanout" or "stalled" or "video" or "joinstorm" or "votestorm"))
         {
             throw new ArgumentException($"Unknown scenario {s.Scenario}.\n{Usage}");
         }

@@ -38,7 +38,7 @@ public sealed class Cluster : IAsyncDisposable
 
     public HttpClient Http(int i) => _http[i % _http.Length];
 
-    public static async Task<Cluster> StartOursAsync(BenchSettings s)
+    public static async Task<Cluster> StartOursAsync(BenchSettings s, IReadOnlyDictionary<string, string>? extra = null)
     {
         if (s.Urls.Count > 0)
         {
@@ -62,6 +62,11 @@ public sealed class Cluster : IAsyncDisposable
             ["Organiser:Key"] = key,
             ["Joining:PerMinutePerAddress"] = "10000000",
         };
+        foreach (var (k, v) in extra ?? new Dictionary<string, string>())
+        {
+            settings[k] = v;
+        }
+
         var processes = await StartAllAsync(s.Instances, i => HubProcess.StartAsync($"hub{i + 1}", settings));
         return new Cluster(processes, processes.Select(p => p.BaseAddress).ToArray(), database, key);
     }

@@ -32,7 +32,8 @@ public sealed record FanoutResult(
 /// </summary>
 public static class Fanout
 {
-    public static async Task<FanoutResult> RunAsync(BenchSettings s, bool bare, CancellationToken ct)
+    /// <param name="stalled">Viewers that ask for large snapshots and then stop reading, present throughout the measured changes.</param>
+    public static async Task<FanoutResult> RunAsync(BenchSettings s, bool bare, CancellationToken ct, int stalled = 0)
     {
         await using var cluster = bare ? await Cluster.StartBareAsync(s) : await Cluster.StartOursAsync(s);
         var hubPath = bare ? "/hubs/bare" : ExchangeHubRoute.Path;
@@ -80,6 +81,24 @@ public static class Fanout
                 }
             }, ct);
             var joinSeconds = joinClock.Elapsed.TotalSeconds;
+
+            // Hostile viewers: a busy session's snapshot (100 long questions) requested 20 times through a
+            // tiny receive window, never read. Each holds megabytes unsent while the changes go out.
+            var stuck = new List<StalledClient>();
+            if (stalled > 0)
+            {
+                await SeedQuestionsAsync(cluster, session!, agencyId, ct);
+                for (var i = 0; i < stalled; i++)
+                {
+                    var token = await cluster.JoinAsync(s.Viewers + i, session!, agencyId, ct);
+                    var client = await StalledClient.ConnectAsync(cluster.Url(s.Viewers + i), token);
+                    stuck.Add(client);
+                    for (var n = 0; n < 20; n++)
+                    {
+                        await client.SendAsync($$"""{"type":1,"invocationId":"{{n}}","target":"GetSnapshot","arguments":[]}""");
+                    }
+                }
+            }
 
             await Task.Delay(2000, ct);
             var loaded = cluster.ResidentBytes();
@@ -130,8 +149,13 @@ public static class Fanout
             }
 
             var span = Stopwatch.GetElapsedTime(sent[0], Math.Max(lastReceipt, sent[^1])).TotalSeconds;
+            foreach (var client in stuck)
+            {
+                client.Dispose();
+            }
+
             return new FanoutResult(
-                bare ? "bare" : "ours", s.Viewers, s.Instances, s.Changes, expected, latencies.Count,
+                bare ? "bare" : stalled > 0 ? $"ours+{stalled} stalled" : "ours", s.Viewers, s.Instances, s.Changes, expected, latencies.Count,
                 Stats.Percentile(latencies, 50), Stats.Percentile(latencies, 95), Stats.Percentile(latencies, 99),
                 latencies.Count == 0 ? double.NaN : latencies.Max(),
                 span > 0 ? latencies.Count / span : 0,
@@ -143,6 +167,22 @@ public static class Fanout
         finally
         {
             await BenchViewer.DisposeAllAsync(viewers);
+        }
+    }
+
+    private static async Task SeedQuestionsAsync(Cluster cluster, LiveExchange.Hub.Sessions.SessionScheduled session, long agencyId, CancellationToken ct)
+    {
+        for (var p = 0; p < 20; p++)
+        {
+            var token = await cluster.JoinAsync(1_000_000 + p, session, agencyId, ct);
+            await using var asker = new HubConnectionBuilder()
+                .WithUrl(new Uri(cluster.Url(0), ExchangeHubRoute.Path), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+                .Build();
+            await asker.StartAsync(ct);
+            for (var q = 0; q < 5; q++)
+            {
+                await asker.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), $"问题 {p}-{q}：" + new string('问', 280), ct);
+            }
         }
     }
 }

@@ -182,8 +182,8 @@ export class Watcher {
   }
 
   /** Inbound RTP statistics of this subscription, for the reception report and the tests. */
-  async stats(): Promise<{ framesDecoded: number; audioPackets: number; videoBytes: number; width: number }> {
-    const result = { framesDecoded: 0, audioPackets: 0, videoBytes: 0, width: 0 };
+  async stats(): Promise<{ framesDecoded: number; audioPackets: number; audioBytes: number; videoBytes: number; width: number }> {
+    const result = { framesDecoded: 0, audioPackets: 0, audioBytes: 0, videoBytes: 0, width: 0 };
     if (!this.pc) return result;
     (await this.pc.getStats()).forEach((report) => {
       if (report.type !== "inbound-rtp") return;
@@ -193,6 +193,7 @@ export class Watcher {
         result.width = Math.max(result.width, report.frameWidth ?? 0);
       } else if (report.kind === "audio") {
         result.audioPackets += report.packetsReceived ?? 0;
+        result.audioBytes += report.bytesReceived ?? 0;
       }
     });
     return result;
@@ -266,7 +267,7 @@ export class StageView {
   }
 
   /** Statistics of every subscription: what the page actually receives (diagnostics and tests). */
-  async receiving(): Promise<{ feedId: number; kind: string; quality: string; framesDecoded: number; audioPackets: number; videoBytes: number; width: number; videoWidth: number }[]> {
+  async receiving(): Promise<{ feedId: number; kind: string; quality: string; framesDecoded: number; audioPackets: number; audioBytes: number; videoBytes: number; width: number; videoWidth: number }[]> {
     return Promise.all(
       [...this.watchers.values()].map(async ({ watcher }) => ({
         feedId: watcher.feed.feedId,

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using LiveExchange.Bench;
 using LiveExchange.Shared;
 using LiveExchange.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR;

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.NetworkInformation;
 
-namespace LiveExchange.Tests.Video;
+namespace LiveExchange.Bench;
 
 /// <summary>
 /// A real Janus (the Debian package) in a process of its own, with a configuration written for the
@@ -79,6 +79,18 @@ public sealed class JanusServer : IAsyncDisposable
         }
 
         throw new InvalidOperationException($"Janus did not answer on {Url}.\n{Log}");
+    }
+
+    /// <summary>CPU time Janus has used so far (user + system), from /proc.</summary>
+    public TimeSpan CpuTime()
+    {
+        if (_process is not { HasExited: false } process)
+        {
+            return TimeSpan.Zero;
+        }
+
+        process.Refresh();
+        return process.TotalProcessorTime;
     }
 
     /// <summary>Kills Janus (no goodbye to anyone), as a crash or an operator would.</summary>
