@@ -33,7 +33,8 @@ public sealed record FanoutResult(
 public static class Fanout
 {
     /// <param name="stalled">Viewers that ask for large snapshots and then stop reading, present throughout the measured changes.</param>
-    public static async Task<FanoutResult> RunAsync(BenchSettings s, bool bare, CancellationToken ct, int stalled = 0)
+    /// <param name="busy">Seed a busy session first (100 long questions), so the stalled viewers' snapshots are large; the clean run of the comparison does it too.</param>
+    public static async Task<FanoutResult> RunAsync(BenchSettings s, bool bare, CancellationToken ct, int stalled = 0, bool busy = false)
     {
         await using var cluster = bare ? await Cluster.StartBareAsync(s) : await Cluster.StartOursAsync(s);
         var hubPath = bare ? "/hubs/bare" : ExchangeHubRoute.Path;
@@ -85,9 +86,13 @@ public static class Fanout
             // Hostile viewers: a busy session's snapshot (100 long questions) requested 20 times through a
             // tiny receive window, never read. Each holds megabytes unsent while the changes go out.
             var stuck = new List<StalledClient>();
-            if (stalled > 0)
+            if (busy)
             {
                 await SeedQuestionsAsync(cluster, session!, agencyId, ct);
+            }
+
+            if (stalled > 0)
+            {
                 for (var i = 0; i < stalled; i++)
                 {
                     var token = await cluster.JoinAsync(s.Viewers + i, session!, agencyId, ct);

@@ -1,3 +1,4 @@
+import type { ReceptionSummary } from "./contract";
 import { ApiError, NetworkError } from "./errors";
 
 // The HTTP API of docs/api.md. Every caller proves its role with a bearer token; errors come back as
@@ -180,6 +181,9 @@ export const scheduleSession = (key: string, session: NewSession) =>
   requestJson<SessionScheduled>("/api/sessions", { token: key, json: session });
 export const getAttendance = (key: string, sessionId: number, signal?: AbortSignal) =>
   requestJson<AttendanceRow[]>(`/api/sessions/${segment(String(sessionId))}/attendance`, { token: key, signal });
+
+export const getReception = (key: string, sessionId: number, signal?: AbortSignal) =>
+  requestJson<ReceptionSummary>(`/api/sessions/${segment(String(sessionId))}/reception`, { token: key, signal });
 
 export function attendanceCsvPath(sessionId: number, lang: "zh" | "en"): string {
   return `/api/sessions/${segment(String(sessionId))}/attendance.csv?lang=${lang}`;

@@ -4,6 +4,7 @@ import {
   createAgency,
   getAttendance,
   getAttendanceCsv,
+  getReception,
   listAgencies,
   listSessions,
   scheduleSession,
@@ -11,7 +12,7 @@ import {
   type AttendanceRow,
   type SessionScheduled,
 } from "./api";
-import { ParticipantRoles } from "./contract";
+import { ParticipantRoles, type ReceptionSummary } from "./contract";
 import { byId, copyButton, h, StatusLine, wireCopyButton } from "./dom";
 import { ErrorBox } from "./errors";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
@@ -63,7 +64,7 @@ function startOrganiser(key: string): void {
   let agencies: Agency[] = [];
   let sessions: SessionScheduled[] = [];
   /** Sessions whose attendance is shown, with the rows last fetched (null while the first fetch runs). */
-  const openAttendance = new Map<number, { rows: AttendanceRow[] | null; updatedAt: Date | null }>();
+  const openAttendance = new Map<number, { rows: AttendanceRow[] | null; updatedAt: Date | null; reception?: ReceptionSummary | null }>();
 
   // --- Agencies ---------------------------------------------------------------------------------
   const agencyRows = byId("agency-rows");
@@ -373,6 +374,12 @@ function startOrganiser(key: string): void {
       people: connected.reduce((sum, row) => sum + row.headcount, 0),
       total: rows.length,
     });
+    // Who is receiving the live video, per agency (as the host sees it).
+    const reception = h("p", { className: "attendance-reception" });
+    if (entry.reception && entry.reception.agenciesWatching > 0) {
+      setText(reception, "video.receiving", { receiving: entry.reception.agenciesReceiving, watching: entry.reception.agenciesWatching });
+    }
+    reception.hidden = reception.textContent === "";
     const updated = h("p", { className: "hint attendance-updated" });
     if (entry.updatedAt) setText(updated, "org.attendance.updated", { time: formatTime(entry.updatedAt.toISOString()) });
 
@@ -401,6 +408,7 @@ function startOrganiser(key: string): void {
     panel.replaceChildren(
       caption,
       summary,
+      reception,
       h("div", { className: "table-wrap" }, h("table", { className: "table attendance-table" }, h("thead", {}, head), h("tbody", {}, ...body))),
       updated,
     );
@@ -408,10 +416,11 @@ function startOrganiser(key: string): void {
 
   async function refreshAttendance(sessionId: number): Promise<void> {
     try {
-      const rows = await getAttendance(key, sessionId);
+      const [rows, reception] = await Promise.all([getAttendance(key, sessionId), getReception(key, sessionId)]);
       const entry = openAttendance.get(sessionId);
       if (!entry) return; // Closed meanwhile.
       entry.rows = rows;
+      entry.reception = reception;
       entry.updatedAt = new Date();
       const session = sessions.find((s) => s.id === sessionId);
       const panel = document.getElementById(`attendance-${sessionId}`);
