@@ -39,17 +39,7 @@ public static class VideoFanout
         });
         var (session, agencyId) = await cluster.ScheduleAsync(0);
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("LIVEEXCHANGE_TEST_CHROMIUM") ?? "/usr/bin/chromium",
-            Headless = true,
-            Args =
-            [
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        });
+        await using var browser = await playwright.Chromium.LaunchAsync(ChromiumLaunch.Options(fakeMedia: true));
 
         var viewers = new List<IPage>();
         for (var i = 0; i < s.Viewers; i++)
@@ -121,7 +111,12 @@ public static class VideoFanout
         var after = await Task.WhenAll(viewers.Select(ReceivingAsync));
         var elapsed = clock.Elapsed.TotalSeconds;
         var cpu = (janus.CpuTime() - cpuBefore).TotalSeconds / elapsed * 100;
-        var bytes = after.Zip(before, (a, b) => a.Sum(x => x.VideoBytes + x.AudioBytes) - b.Sum(x => x.VideoBytes + x.AudioBytes)).ToList();
+        // Per viewer, over the same subscription only: a page that subscribed anew meanwhile (its
+        // counters restart) is left out rather than counted as negative bytes.
+        var bytes = after.Zip(before, (a, b) => a.Length == 1 && b.Length == 1 && a[0].FeedId == b[0].FeedId && a[0].VideoBytes >= b[0].VideoBytes
+                ? (double?)(a[0].VideoBytes + a[0].AudioBytes - b[0].VideoBytes - b[0].AudioBytes)
+                : null)
+            .OfType<double>().DefaultIfEmpty(double.NaN).ToList();
         var widths = after.Where(a => a.Length > 0).Select(a => (double)a[0].Width).ToList();
         return (cpu, bytes.Average() * 8 / 1000 / elapsed, (int)Stats.Percentile(widths, 50));
     }

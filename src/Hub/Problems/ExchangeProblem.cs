@@ -93,6 +93,11 @@ internal sealed class ExchangeProblemHubFilter : IHubFilter
         {
             throw new HubException($"[{p.Code}] {p.Message}");
         }
+        catch (Video.JanusError e)
+        {
+            // Janus refused a request the hub built: nothing the caller can fix, but worth a clear message.
+            throw new HubException($"[video_error] The video server refused the request ({e.Code}); try again.");
+        }
     }
 }
 

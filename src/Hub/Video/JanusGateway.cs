@@ -224,9 +224,19 @@ public sealed class JanusGateway(IOptions<VideoOptions> options, ILogger<JanusGa
         body["apisecret"] = _options.ApiSecret;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(ReplyTimeout);
-        using var response = await _http.PostAsJsonAsync(_options.JanusUrl + path, body, timeout.Token);
-        response.EnsureSuccessStatusCode();
-        var reply = (await response.Content.ReadFromJsonAsync<JsonObject>(timeout.Token))!;
+        JsonObject reply;
+        try
+        {
+            using var response = await _http.PostAsJsonAsync(_options.JanusUrl + path, body, timeout.Token);
+            response.EnsureSuccessStatusCode();
+            reply = (await response.Content.ReadFromJsonAsync<JsonObject>(timeout.Token))!;
+        }
+        catch (Exception e) when (e is HttpRequestException || e is OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            // Janus went away (or hangs) under a request: the caller hears "unavailable", the poll loop reconnects.
+            throw Unavailable();
+        }
+
         if ((string?)reply["janus"] == "error")
         {
             var code = reply["error"]?["code"]?.GetValue<int>() ?? 0;

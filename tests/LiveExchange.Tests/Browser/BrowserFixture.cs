@@ -29,16 +29,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             ["webroot"] = Path.Combine(TestServers.RepoRoot, "src", "Hub", "wwwroot"),
         });
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = TestServers.Chromium,
-            Headless = true,
-            Args =
-            [
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-            ],
-        });
+        Browser = await _playwright.Chromium.LaunchAsync(ChromiumLaunch.Options());
     }
 
     public async Task DisposeAsync()

@@ -12,8 +12,6 @@ public static class TestServers
 
     public static string Redis => Require("LIVEEXCHANGE_TEST_REDIS");
 
-    public static string Chromium => Environment.GetEnvironmentVariable("LIVEEXCHANGE_TEST_CHROMIUM") ?? "/usr/bin/chromium";
-
     /// <summary>A fresh, empty database on the test server, so each fixture starts clean.</summary>
     public static async Task<string> CreatePostgresDatabaseAsync()
     {

@@ -34,18 +34,7 @@ public sealed class VideoFixture : IAsyncLifetime
         var b = HubProcess.StartAsync("B", settings);
         (A, B) = (await a, await b);
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = TestServers.Chromium,
-            Headless = true,
-            Args =
-            [
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        });
+        Browser = await _playwright.Chromium.LaunchAsync(ChromiumLaunch.Options(fakeMedia: true));
     }
 
     public async Task DisposeAsync()

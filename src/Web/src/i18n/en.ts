@@ -243,4 +243,5 @@ export const en: Record<keyof typeof zh, string> = {
   "error.already_on_stage": "You are already on stage.",
   "error.no_audio": "That video has no sound.",
   "error.participant_not_found": "That participant is not in this session.",
+  "error.video_error": "The video server refused the request; please try again.",
 };

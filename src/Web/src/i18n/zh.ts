@@ -242,4 +242,5 @@ export const zh = {
   "error.already_on_stage": "您已经在台上。",
   "error.no_audio": "该视频没有声音。",
   "error.participant_not_found": "该参与方不在本场活动中。",
+  "error.video_error": "视频服务器拒绝了请求，请重试。",
 };
