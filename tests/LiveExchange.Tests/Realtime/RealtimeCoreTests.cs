@@ -100,6 +100,13 @@ public sealed class RealtimeCoreTests(CoreInstances hubs) : IClassFixture<CoreIn
         await using var viewerOnB = await LiveClient.ConnectAsync(b.BaseAddress, onB.ParticipantToken);
         await using var viewerOnA = await LiveClient.ConnectAsync(a.BaseAddress, onA.ParticipantToken);
 
+        // Warm both paths up, so the measurement below is not of a cold start.
+        for (var n = 0; n < 3; n++)
+        {
+            var warm = await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), n + 2);
+            await viewerOnB.WaitForAsync<PageChanged>(p => p.Version == warm.Version);
+        }
+
         // The hostile viewer, on B: asks for ten snapshots (megabytes) through a tiny receive window, then never reads.
         var stuck = await apiB.JoinAsync(session.Code, invited[2].Id, "不读取的观众");
         using var stalled = await StalledClient.ConnectAsync(b.BaseAddress, stuck.ParticipantToken);
@@ -110,30 +117,23 @@ public sealed class RealtimeCoreTests(CoreInstances hubs) : IClassFixture<CoreIn
 
         await Task.Delay(500);
 
-        // While it hangs, the host turns 25 pages, 5 a second; every viewer gets every page promptly.
-        var sentAt = new Dictionary<int, long>();
-        var hostCalls = new List<double>();
-        var stopwatch = Stopwatch.StartNew();
+        // While it hangs, the host turns 25 pages, 5 a second; each reaches both reading viewers promptly.
+        // "Promptly" is a bound far from both sides: on this busy machine a change takes tens of
+        // milliseconds, and before each connection had an outbox it waited for the stuck one's
+        // transport to time out (10 s) or its buffers to drain.
+        var latencies = new List<double>();
         for (var n = 0; n < 25; n++)
         {
-            var page = n % 4 + 2;
-            var before = stopwatch.Elapsed.TotalMilliseconds;
-            var change = await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), page);
-            hostCalls.Add(stopwatch.Elapsed.TotalMilliseconds - before);
-            sentAt[(int)change.Version] = (long)before;
+            var clock = Stopwatch.StartNew();
+            var change = await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), n % 4 + 2);
+            await Task.WhenAll(
+                viewerOnB.WaitForAsync<PageChanged>(p => p.Version == change.Version, 15_000),
+                viewerOnA.WaitForAsync<PageChanged>(p => p.Version == change.Version, 15_000));
+            latencies.Add(clock.Elapsed.TotalMilliseconds);
             await Task.Delay(200);
         }
 
-        foreach (var viewer in new[] { viewerOnB, viewerOnA })
-        {
-            var last = sentAt.Keys.Max();
-            await viewer.WaitForAsync<PageChanged>(p => p.Version == last, 5_000);
-            Assert.Equal(sentAt.Keys.Order(), viewer.Received.OfType<PageChanged>().Select(p => (int)p.Version).Where(sentAt.ContainsKey).Order());
-        }
-
-        // "Normal bounds": the host's calls return in well under a second (they took many seconds each
-        // before each connection had an outbox).
-        Assert.True(hostCalls.Max() < 1_000, $"slowest page change took {hostCalls.Max():0} ms");
+        Assert.True(latencies.Max() < 3_000, $"page changes reached both viewers in {string.Join(", ", latencies.Select(l => l.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))} ms");
 
         // The stuck viewer is dropped once it has taken nothing for the stall limit; it is no longer present.
         using var organiser = apiA.Organiser();
