@@ -86,5 +86,8 @@ public sealed class VideoSettingsSource(IOptions<VideoOptions> options, TimeProv
     /// The Janus room of a session. Deployments (and test runs) that share one Janus number their
     /// sessions from 1 alike, so the room id also carries a hash of the deployment's channel prefix.
     /// </summary>
-    public long RoomOf(long sessionId) => ((long)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(names.ChannelPrefix)) & 0xFFFFF) << 32) + sessionId;
+    public long RoomOf(long sessionId) => RoomOf(names.ChannelPrefix, sessionId);
+
+    public static long RoomOf(string channelPrefix, long sessionId) =>
+        ((long)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(channelPrefix)) & 0xFFFFF) << 32) + sessionId;
 }

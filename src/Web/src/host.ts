@@ -105,6 +105,8 @@ function startHost(token: string): void {
 
   async function goLive(): Promise<void> {
     errors.clear();
+    // The buttons stay disabled until the first snapshot says whether video is configured.
+    if (!live.snapshot?.video.configured) return;
     let stream: MediaStream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({
@@ -127,6 +129,7 @@ function startHost(token: string): void {
 
   async function shareScreen(): Promise<void> {
     errors.clear();
+    if (!live.snapshot?.video.configured) return;
     let stream: MediaStream;
     try {
       stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });

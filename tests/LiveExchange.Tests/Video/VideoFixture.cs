@@ -22,10 +22,14 @@ public sealed class VideoFixture : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
+    /// <summary>The hubs' channel prefix, which names their Janus rooms.</summary>
+    public string ChannelPrefix { get; private set; } = "";
+
     public async Task InitializeAsync()
     {
         await Janus.StartAsync();
         var settings = await TestServers.FreshHubSettingsAsync();
+        ChannelPrefix = settings["Realtime:ChannelPrefix"];
         settings["webroot"] = Path.Combine(TestServers.RepoRoot, "src", "Hub", "wwwroot");
         settings["Video:JanusUrl"] = Janus.Url;
         settings["Video:ApiSecret"] = JanusServer.ApiSecret;

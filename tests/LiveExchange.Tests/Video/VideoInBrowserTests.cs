@@ -27,8 +27,8 @@ public sealed class VideoInBrowserTests(VideoFixture fixture) : IClassFixture<Vi
         await Expect(onA.Locator("#video-notice")).ToContainTextAsync("直播尚未开始");
 
         await host.Locator("#go-live").ClickAsync();
-        await Expect(host.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live");
-        await Expect(onB.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live");
+        await Expect(host.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live", LiveWithin);
+        await Expect(onB.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live", LiveWithin);
 
         // Both viewers decode frames (rising) and receive sound.
         foreach (var viewer in new[] { onA, onB })
@@ -60,7 +60,7 @@ public sealed class VideoInBrowserTests(VideoFixture fixture) : IClassFixture<Vi
         var feedBefore = (await onA.ReceivingAsync())[0].FeedId;
         await host.ReloadAsync();
         await onA.UntilReceivingAsync(r => r.Length == 1 && r[0].FeedId != feedBefore && r[0].FramesDecoded > 5, "the host's video resumes after a reload", log);
-        await Expect(onA.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live");
+        await Expect(onA.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live", LiveWithin);
     }
 
     [Fact]
@@ -108,21 +108,38 @@ public sealed class VideoInBrowserTests(VideoFixture fixture) : IClassFixture<Vi
     [Fact]
     public async Task Janus_refuses_anyone_who_comes_to_it_directly_without_the_hub()
     {
-        using var http = new HttpClient();
-        // No API secret: refused before anything else (the room PIN is a second lock behind it).
-        var create = await http.PostAsJsonAsync(fixture.Janus.Url, new { janus = "create", transaction = "t1" });
-        var reply = await create.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>();
-        Assert.Equal("error", (string?)reply!["janus"]);
-        Assert.Equal(403, (int)reply["error"]!["code"]!);
+        // A live session, so its room exists.
+        var log = new List<string>();
+        var (session, invited) = await _onA.ScheduleAsync();
+        var host = await fixture.HostPageAsync(fixture.A, session.HostLink, log);
+        await host.Locator("#go-live").ClickAsync();
+        await Expect(host.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live", LiveWithin);
+        var room = LiveExchange.Hub.Video.VideoSettingsSource.RoomOf(fixture.ChannelPrefix, session.Id);
 
-        // With the secret but without the room's PIN, a publisher join is refused too.
-        var session = await http.PostAsJsonAsync(fixture.Janus.Url, new { janus = "create", transaction = "t2", apisecret = JanusServer.ApiSecret });
-        var sessionId = (long)(await session.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["data"]!["id"]!;
-        var attach = await http.PostAsJsonAsync($"{fixture.Janus.Url}/{sessionId}", new { janus = "attach", plugin = "janus.plugin.videoroom", transaction = "t3", apisecret = JanusServer.ApiSecret });
-        var handle = (long)(await attach.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["data"]!["id"]!;
-        var list = await http.PostAsJsonAsync($"{fixture.Janus.Url}/{sessionId}/{handle}", new { janus = "message", transaction = "t4", apisecret = JanusServer.ApiSecret, body = new { request = "list" } });
-        var rooms = (await list.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["plugindata"]!["data"]!["list"]!.AsArray();
-        Assert.All(rooms, room => Assert.True((bool)room!["pin_required"]!)); // Rooms are private; none is listed without its PIN.
+        using var http = new HttpClient();
+        async Task<System.Text.Json.Nodes.JsonObject> PostAsync(string path, object body) =>
+            (await (await http.PostAsJsonAsync(fixture.Janus.Url + path, body)).Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!;
+
+        // A browser has no API secret: Janus refuses before anything else.
+        var refused = await PostAsync("", new { janus = "create", transaction = "t1" });
+        Assert.Equal("error", (string?)refused["janus"]);
+        Assert.Equal(403, (int)refused["error"]!["code"]!);
+
+        // Even with the API secret, the room's PIN keeps an outsider from joining it as a publisher.
+        var sessionId = (long)(await PostAsync("", new { janus = "create", transaction = "t2", apisecret = JanusServer.ApiSecret }))["data"]!["id"]!;
+        var handle = (long)(await PostAsync($"/{sessionId}", new { janus = "attach", plugin = "janus.plugin.videoroom", transaction = "t3", apisecret = JanusServer.ApiSecret }))["data"]!["id"]!;
+        var exists = await PostAsync($"/{sessionId}/{handle}", new { janus = "message", transaction = "t4", apisecret = JanusServer.ApiSecret, body = new { request = "exists", room } });
+        Assert.True((bool)exists["plugindata"]!["data"]!["exists"]!);
+        object[] joins = [new { request = "join", ptype = "publisher", room }, new { request = "join", ptype = "publisher", room, pin = "guess" }];
+        foreach (var body in joins)
+        {
+            var join = await PostAsync($"/{sessionId}/{handle}", new { janus = "message", transaction = Guid.NewGuid().ToString("N"), apisecret = JanusServer.ApiSecret, body });
+            // Asynchronous: the answer comes on the long poll.
+            Assert.Equal("ack", (string?)join["janus"]);
+            var events = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync($"{fixture.Janus.Url}/{sessionId}?maxev=5&apisecret={JanusServer.ApiSecret}"))!.AsArray();
+            var error = events.Select(e => e!["plugindata"]?["data"]?["error_code"]).First(c => c is not null);
+            Assert.Contains((int)error!, new[] { 429, 433 }); // Missing PIN, wrong PIN.
+        }
     }
 
     [Fact]
@@ -160,10 +177,16 @@ public sealed class VideoInBrowserTests(VideoFixture fixture) : IClassFixture<Vi
         }
 
         // Janus is back: the host page publishes again by itself, and the viewer picks the new feed up.
-        await Expect(viewer.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live", new() { Timeout = 30_000 });
+        await Expect(viewer.Locator("#live-badge")).ToHaveAttributeAsync("data-live", "live", new() { Timeout = 30_000 }); // Janus back, the hubs reconnect (up to 3 s apart), the host republishes (every 6 s).
         var back = await viewer.UntilReceivingAsync(r => r.Length == 1 && r[0].FramesDecoded > 0, "video after Janus is back", log, 40_000);
         await viewer.UntilReceivingAsync(r => r.Length == 1 && r[0].FeedId == back[0].FeedId && r[0].FramesDecoded > back[0].FramesDecoded + 10, "frames keep coming after the restart", log);
     }
+
+    /// <summary>
+    /// Going live is a chain (camera, offer, hub, Janus room, ICE, DTLS, first media, the stage stream) that
+    /// takes a second or two here, more on the first publish of a cold process under parallel tests.
+    /// </summary>
+    private static readonly LocatorAssertionsToHaveAttributeOptions LiveWithin = new() { Timeout = 15_000 };
 
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 }
