@@ -31,6 +31,5 @@ trap 'kill $janus_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -sf http://127.0.0.1:8088/janus/info >/dev/null 2>&1 && break; sleep 0.2; done
 echo "== Janus on $iface (log: $log)"
 
-# --demo last: a flag without a value would take the next argument as its value.
 dotnet run --project src/Hub -- \
   --Video:JanusUrl=http://127.0.0.1:8088/janus --Video:ApiSecret="$api_secret" --Video:RoomSecret="$room_secret" "$@" --demo

@@ -53,7 +53,12 @@ public sealed partial class HubProcess : IAsyncDisposable
         return _process.TotalProcessorTime;
     }
 
-    public static async Task<HubProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string dll = OurHub)
+    /// <summary>
+    /// Starts a hub. <paramref name="arguments"/> come first on the command line, as a user types them
+    /// (with --urls among them, the hub listens where they say).
+    /// </summary>
+    public static async Task<HubProcess> StartAsync(string name, IReadOnlyDictionary<string, string> settings, string dll = OurHub,
+        IReadOnlyList<string>? arguments = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -63,7 +68,16 @@ public sealed partial class HubProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
-        start.ArgumentList.Add("--urls=http://127.0.0.1:0");
+        foreach (var argument in arguments ?? [])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        if (arguments?.Any(a => a.StartsWith("--urls", StringComparison.Ordinal)) != true)
+        {
+            start.ArgumentList.Add("--urls=http://127.0.0.1:0");
+        }
+
         start.ArgumentList.Add($"--Hub:InstanceId={name}");
         foreach (var (key, value) in settings)
         {
@@ -110,12 +124,24 @@ public sealed partial class HubProcess : IAsyncDisposable
         }
         catch
         {
-            await hub.DisposeAsync();
+            await hub.KillAsync();
             throw;
         }
 
         return hub;
     }
+
+    /// <summary>SIGKILL: no shutdown, no disconnects, nothing flushed, as a crash or an OOM kill.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    public int ProcessId => _process.Id;
 
     public async ValueTask DisposeAsync()
     {

@@ -11,7 +11,10 @@ using LiveExchange.Hub.Storage;
 using LiveExchange.Hub.Video;
 using LiveExchange.Shared;
 
-var builder = WebApplication.CreateBuilder(args);
+// --demo is a flag of ours, not a setting: left in, the configuration reader would take the next
+// argument as its value (`--demo --urls X` lost --urls).
+var demoRequested = args.Contains("--demo");
+var builder = WebApplication.CreateBuilder(args.Where(a => a != "--demo").ToArray());
 
 builder.AddStorage();
 builder.AddExchangeProblems();
@@ -24,9 +27,10 @@ var app = builder.Build();
 
 await app.MigrateDatabaseAsync();
 await app.EnsureOrganiserKeyAsync();
-var demo = args.Contains("--demo") ? await DemoSession.SeedAsync(app.Services) : null;
+var demo = demoRequested ? await DemoSession.SeedAsync(app.Services) : null;
 
 app.UseForwardedHeaders();
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseWebApp();

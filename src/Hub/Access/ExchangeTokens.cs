@@ -100,6 +100,37 @@ internal sealed class ExchangeTokenHandler(
     private Task WriteProblem(int status, string code, string title) => ExchangeProblem.WriteAsync(Context, status, code, title);
 }
 
+/// <summary>Proxy:TrustedProxies: addresses or CIDR networks, separated by commas or spaces.</summary>
+public static class ProxyNetworks
+{
+    public static List<System.Net.IPNetwork> Parse(string? value)
+    {
+        var networks = new List<System.Net.IPNetwork>();
+        foreach (var item in (value ?? "").Split([',', ' ', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (System.Net.IPNetwork.TryParse(item, out var network))
+            {
+                networks.Add(network);
+            }
+            else if (System.Net.IPAddress.TryParse(item, out var address))
+            {
+                networks.Add(new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+                if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+                {
+                    // Kestrel may see an IPv4 peer as IPv4-mapped IPv6 on a dual-stack socket.
+                    networks.Add(new System.Net.IPNetwork(address.MapToIPv6(), 128));
+                }
+            }
+            else
+            {
+                throw new InvalidOperationException($"Proxy:TrustedProxies: '{item}' is not an address or a network (like 10.0.0.0/8).");
+            }
+        }
+
+        return networks;
+    }
+}
+
 public static class ExchangeRoles
 {
     public const string Organiser = "organiser";
@@ -169,14 +200,30 @@ public static class AccessExtensions
         builder.Services.AddSingleton<OrganiserKey>();
 
         // Behind the compose file's nginx every request comes from the proxy: without the forwarded
-        // address, the per-address join limit would be one limit for the whole city.
-        if (builder.Configuration.GetValue<bool>("Proxy:TrustForwardedHeaders"))
+        // address, the per-address join limit would be one limit for the whole city. Only the proxies
+        // named here are believed; anyone else reaching an instance directly with X-Forwarded-For is
+        // taken at its own address (trusting every sender let a forged header dodge the join limit).
+        var trusted = ProxyNetworks.Parse(builder.Configuration["Proxy:TrustedProxies"]);
+        if (builder.Configuration.GetValue<bool>("Proxy:TrustForwardedHeaders") && trusted.Count == 0)
+        {
+            throw new InvalidOperationException(
+                "Proxy:TrustForwardedHeaders is replaced by Proxy:TrustedProxies: name the proxies' addresses or networks (e.g. 172.31.250.5 or 10.0.0.0/8).");
+        }
+
+        if (trusted.Count > 0)
         {
             builder.Services.Configure<ForwardedHeadersOptions>(o =>
             {
                 o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
                 o.KnownIPNetworks.Clear();
                 o.KnownProxies.Clear();
+                foreach (var network in trusted)
+                {
+                    o.KnownIPNetworks.Add(network);
+                }
+
+                // One proxy in front: the address it saw is the client's, whatever the client claimed before it.
+                o.ForwardLimit = 1;
             });
         }
 

@@ -56,8 +56,11 @@ internal static class AttendanceCsv
 
     private static string Cell(string value)
     {
-        // A cell starting with = + - @ is a formula to Excel; names are user text, so defuse it.
-        if (value.Length > 0 && "=+-@\t\r".Contains(value[0]))
+        // A cell starting with = + - @ is a formula to Excel; names are user text, so defuse it. Text
+        // stored before input was checked may also start with a control or bidi character, or a
+        // zero-width one hiding a formula behind it: the same quote keeps Excel from reading it.
+        if (value.Length > 0 && ("=+-@\t\r\n".Contains(value[0]) || Problems.Check.IsForbidden(value[0])
+            || System.Globalization.CharUnicodeInfo.GetUnicodeCategory(value[0]) == System.Globalization.UnicodeCategory.Format))
         {
             value = "'" + value;
         }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dapper;
 using LiveExchange.Hub.Access;
 using LiveExchange.Hub.Live;
+using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Shared;
 
@@ -12,8 +13,20 @@ namespace LiveExchange.Hub.Attendance;
 /// A participant who drops and comes back (same browser, same token) gets a second interval, not a
 /// second identity; the export merges them.
 /// </summary>
-public sealed class AttendanceLedger(Database database, HubInstance instance, TimeProvider clock)
+public sealed class AttendanceLedger(Database database, HubInstance instance, TimeProvider clock,
+    Microsoft.Extensions.Options.IOptions<AttendanceOptions> options)
 {
+    // A no-op update that takes the participant's row lock (SQLite's write transaction is a lock
+    // already): two connections opening at once are counted one after the other.
+    private const string LockParticipant = "update participants set headcount = headcount where id = @participantId";
+
+    // Open intervals on instances still alive: a crashed instance's leftovers do not count.
+    private const string CountOpen = """
+        select count(*) from attendance_intervals i
+        join hub_instances h on h.instance_id = i.instance_id
+        where i.participant_id = @participantId and i.left_at_ms is null and h.seen_at_ms > @aliveSinceMs
+        """;
+
     // The host's own participant row is made the first time the host connects: the host token is its token.
     private const string EnsureHost = """
         insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms)
@@ -54,6 +67,21 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
         {
             participant = await connection.QuerySingleAsync<(long, long)>(SelectViewer, new { participantId = user.ParticipantId() }, tx);
             role = ParticipantRoles.Viewer;
+        }
+
+        await connection.ExecuteAsync(LockParticipant, new { participantId = participant.Id }, tx);
+        var max = options.Value.ConnectionsPerParticipant;
+        var open = await connection.ExecuteScalarAsync<long>(CountOpen, new
+        {
+            participantId = participant.Id,
+            aliveSinceMs = now - options.Value.InstanceTimeoutSeconds * 1000L,
+        }, tx);
+        if (open >= max)
+        {
+            // A link is one screen (or a few: a projector and a phone); hundreds of connections on one
+            // token inflated attendance and multiplied the hub's work.
+            throw ExchangeProblem.TooMany("too_many_connections",
+                $"This link is already open on {max} screens; close one of them first.");
         }
 
         await connection.ExecuteAsync(Open, new

@@ -11,6 +11,12 @@ public sealed class AttendanceOptions
     /// and its open intervals to have ended at its last heartbeat. It beats four times as often.
     /// </summary>
     public int InstanceTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Attendance:ConnectionsPerParticipant. Hub connections one link may hold at once, over all
+    /// instances: a few screens (the host page and its presenter window, a projector and a phone).
+    /// </summary>
+    public int ConnectionsPerParticipant { get; set; } = 6;
 }
 
 /// <summary>

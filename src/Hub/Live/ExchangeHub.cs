@@ -25,7 +25,7 @@ public sealed class ExchangeHub(
     MediaRelay media,
     ReceptionBoard reception) : Hub<IExchangeClient>, IExchangeHub
 {
-    private const string CallerKey = "lx:caller";
+    internal const string CallerKey = "lx:caller";
 
     public override async Task OnConnectedAsync()
     {

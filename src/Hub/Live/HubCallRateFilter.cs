@@ -1,6 +1,7 @@
 using System.Reflection;
 using LiveExchange.Hub.Problems;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace LiveExchange.Hub.Live;
 
@@ -17,25 +18,31 @@ public sealed class SignallingAttribute : Attribute;
 /// database transaction: a burst of <see cref="Burst"/>, refilled at <see cref="PerSecond"/> a second,
 /// which a host pressing the arrow key quickly or a viewer voting down the list stays well inside.
 /// Signalling gets <see cref="SignallingBurst"/> and <see cref="SignallingPerSecond"/>.
-/// The buckets refill when asked, from the time elapsed: no timer per connection.
+/// The buckets refill when asked, from the time elapsed: no timer per connection. They belong to the
+/// participant, not the connection: opening more connections (which are capped per participant
+/// anyway) buys no more calls. An idle participant's buckets are dropped after a while; they would
+/// have refilled by then.
 /// </summary>
-internal sealed class HubCallRateFilter : IHubFilter
+internal sealed class HubCallRateFilter : IHubFilter, IDisposable
 {
     public const int Burst = 20;
     public const int PerSecond = 5;
     public const int SignallingBurst = 120;
     public const int SignallingPerSecond = 40;
 
-    private const string StateKey = "lx:call-budget";
-    private const string SignallingKey = "lx:signalling-budget";
+    private readonly Microsoft.Extensions.Caching.Memory.MemoryCache _buckets = new(new Microsoft.Extensions.Caching.Memory.MemoryCacheOptions());
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         var signalling = context.HubMethod.IsDefined(typeof(SignallingAttribute));
-        var items = context.Context.Items;
-        var bucket = signalling
-            ? (CallBucket)(items[SignallingKey] ??= new CallBucket(SignallingBurst, SignallingPerSecond))
-            : (CallBucket)(items[StateKey] ??= new CallBucket(Burst, PerSecond));
+        var owner = context.Context.Items[ExchangeHub.CallerKey] is ExchangeCaller caller
+            ? caller.ParticipantId.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : "c:" + context.Context.ConnectionId;
+        var bucket = _buckets.GetOrCreate((owner, signalling), entry =>
+        {
+            entry.SlidingExpiration = TimeSpan.FromMinutes(5);
+            return signalling ? new CallBucket(SignallingBurst, SignallingPerSecond) : new CallBucket(Burst, PerSecond);
+        })!;
         if (!bucket.TryTake())
         {
             throw ExchangeProblem.TooMany("rate_limited", "Too many requests; wait a moment.");
@@ -43,6 +50,8 @@ internal sealed class HubCallRateFilter : IHubFilter
 
         return await next(context);
     }
+
+    public void Dispose() => _buckets.Dispose();
 }
 
 /// <summary>A token bucket refilled lazily from the monotonic clock.</summary>

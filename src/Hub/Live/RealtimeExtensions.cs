@@ -64,6 +64,7 @@ public static class RealtimeExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Questions.VoteFanout>());
         builder.Services.AddOptions<Attendance.AttendanceOptions>().BindConfiguration("Attendance")
             .Validate(o => o.InstanceTimeoutSeconds is >= 2 and <= 3600, "Attendance:InstanceTimeoutSeconds must be between 2 and 3600.")
+            .Validate(o => o.ConnectionsPerParticipant is >= 1 and <= 1000, "Attendance:ConnectionsPerParticipant must be between 1 and 1000.")
             .ValidateOnStart();
         builder.Services.AddHostedService<Attendance.InstanceHeartbeat>();
 
@@ -86,7 +87,15 @@ public static class RealtimeExtensions
     {
         var outbox = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OutboxOptions>>().Value;
         var logger = app.Services.GetRequiredService<ILogger<ConnectionOutbox>>();
-        app.MapConnections(ExchangeHubRoute.Path, new Microsoft.AspNetCore.Http.Connections.HttpConnectionDispatcherOptions(), connection =>
+        // WebSockets only. With long polling or server-sent events every request names its connection by
+        // a token in the URL and SignalR takes the connection's user from the first request; a leaked
+        // id, sent with any valid token, steered that connection (a viewer of another session acted as
+        // a host). A WebSocket is one request, authenticated once, which the id cannot outlive.
+        var dispatcher = new Microsoft.AspNetCore.Http.Connections.HttpConnectionDispatcherOptions
+        {
+            Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets,
+        };
+        app.MapConnections(ExchangeHubRoute.Path, dispatcher, connection =>
             {
                 connection.Use(next => context => ConnectionOutbox.RunAsync(context, () => next(context), outbox, logger));
                 connection.UseHub<ExchangeHub>();

@@ -63,6 +63,8 @@ internal sealed class ExchangeProblemHandler(IProblemDetailsService problems) : 
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 (StatusCodes.Status413PayloadTooLarge, "too_large", "The request body is too large."),
             BadHttpRequestException b => (b.StatusCode, "validation", "The request could not be read."),
+            _ when Storage.DatabaseFaults.IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "unavailable",
+                "The service is briefly unavailable; try again in a moment."),
             _ => (0, "", ""),
         };
         if (status == 0)
@@ -71,6 +73,11 @@ internal sealed class ExchangeProblemHandler(IProblemDetailsService problems) : 
         }
 
         http.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            http.Response.Headers.RetryAfter = "2";
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
@@ -80,9 +87,34 @@ internal sealed class ExchangeProblemHandler(IProblemDetailsService problems) : 
     }
 }
 
-/// <summary>Turns refusals into HubExceptions, whose message SignalR passes to the caller.</summary>
-internal sealed class ExchangeProblemHubFilter : IHubFilter
+/// <summary>
+/// Turns refusals into HubExceptions, whose message SignalR passes to the caller, and does the hub's
+/// logging of failed calls. A refusal is the system working (a viewer voting twice, a rate limit): one
+/// information line with the method and code, no stack. Anything else is a fault: an error with its
+/// stack. SignalR's own dispatcher logs every failed call as an error with a stack trace, 1 KB a
+/// refusal, so its category is turned down in <see cref="ProblemExtensions.AddExchangeProblems"/>.
+/// </summary>
+internal sealed class ExchangeProblemHubFilter(ILogger<ExchangeProblemHubFilter> logger) : IHubFilter
 {
+    /// <summary>A connection refused on connect (too many screens, a session that has ended) hears why.</summary>
+    public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (ExchangeProblem p)
+        {
+            logger.LogInformation("Connection refused: {Code}", p.Code);
+            throw new HubException($"[{p.Code}] {p.Message}");
+        }
+        catch (Exception e) when (Storage.DatabaseFaults.IsUnavailable(e))
+        {
+            logger.LogWarning("Connection refused: the database is unavailable ({Reason})", e.Message);
+            throw new HubException("[unavailable] The service is briefly unavailable; try again in a moment.");
+        }
+    }
+
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         try
@@ -91,12 +123,25 @@ internal sealed class ExchangeProblemHubFilter : IHubFilter
         }
         catch (ExchangeProblem p)
         {
+            logger.LogInformation("{Method} refused: {Code}", context.HubMethodName, p.Code);
             throw new HubException($"[{p.Code}] {p.Message}");
         }
         catch (Video.JanusError e)
         {
             // Janus refused a request the hub built: nothing the caller can fix, but worth a clear message.
+            logger.LogWarning("{Method}: Janus refused the request ({JanusCode}): {Reason}", context.HubMethodName, e.Code, e.Message);
             throw new HubException($"[video_error] The video server refused the request ({e.Code}); try again.");
+        }
+        catch (Exception e) when (Storage.DatabaseFaults.IsUnavailable(e))
+        {
+            // The database is away (restarting, unreachable): the call did not happen and may be retried.
+            logger.LogWarning("{Method} failed: the database is unavailable ({Reason})", context.HubMethodName, e.Message);
+            throw new HubException("[unavailable] The service is briefly unavailable; try again in a moment.");
+        }
+        catch (Exception e) when (e is not HubException and not OperationCanceledException)
+        {
+            logger.LogError(e, "{Method} failed", context.HubMethodName);
+            throw;
         }
     }
 }
@@ -118,6 +163,8 @@ public static class ProblemExtensions
         // exception handler answer it as a ProblemDetails like every other refusal.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<ExchangeProblemHandler>();
+        // Failed hub calls are logged by ExchangeProblemHubFilter, refusals without a stack.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogLevel.Critical);
         return builder;
     }
 }

@@ -38,8 +38,8 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
 
     public async Task<QuestionView> AskAsync(ExchangeCaller viewer, string? text)
     {
-        var trimmed = (text ?? "").Trim();
-        if (trimmed.Length == 0)
+        var trimmed = Check.Normalise(text, "question", multiline: true);
+        if (!Check.HasVisible(trimmed))
         {
             throw ExchangeProblem.BadRequest("question_empty", "Write a question first.");
         }

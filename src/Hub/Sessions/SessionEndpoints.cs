@@ -46,7 +46,7 @@ internal sealed record SessionRow(
     string TimeZone,
     string HostToken);
 
-public static class SessionEndpoints
+public static partial class SessionEndpoints
 {
     public const int TitleMax = 200;
     public const int DescriptionMax = 2000;
@@ -107,7 +107,7 @@ public static class SessionEndpoints
         NewSession body, Database database, TimeProvider clock, CancellationToken ct)
     {
         var title = Check.Text(body.Title, "title", TitleMax);
-        var description = Check.Text(body.Description, "description", DescriptionMax, minLength: 0);
+        var description = Check.Text(body.Description, "description", DescriptionMax, minLength: 0, multiline: true);
         var zone = FindZone(body.TimeZone);
         var startsAt = LocalTime(body.StartsAt, "startsAt", zone);
         var endsAt = LocalTime(body.EndsAt, "endsAt", zone);
@@ -211,15 +211,30 @@ public static class SessionEndpoints
             name = iana;
         }
 
+        // On Linux the id is a path under /usr/share/zoneinfo: "Asia" names a directory (an
+        // UnauthorizedAccessException, once a 500) and "../x" something else. Only ids shaped like a
+        // zone reach the lookup, and whatever the lookup throws is the caller's unknown zone.
+        if (name.Length > 64 || !ZoneIdShape().IsMatch(name))
+        {
+            throw UnknownZone(id);
+        }
+
         try
         {
             return TimeZoneInfo.FindSystemTimeZoneById(name);
         }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException or IOException
+            or UnauthorizedAccessException or System.Security.SecurityException or ArgumentException)
         {
-            throw ExchangeProblem.BadRequest("validation", $"Unknown timeZone '{id}'.");
+            throw UnknownZone(id);
         }
     }
+
+    private static ExchangeProblem UnknownZone(string id) =>
+        ExchangeProblem.BadRequest("unknown_time_zone", $"Unknown time zone '{id.Trim()[..Math.Min(id.Trim().Length, 64)]}'; use a name like Asia/Shanghai.");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(UTC|[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9][A-Za-z0-9_+\-]*)+)$")]
+    private static partial System.Text.RegularExpressions.Regex ZoneIdShape();
 
     private static DateTimeOffset LocalTime(string? value, string field, TimeZoneInfo zone)
     {

@@ -83,12 +83,50 @@ public static class StorageExtensions
                 sqlite = "Data Source=liveexchange.db";
             }
 
+            RestrictSqliteFile(sqlite);
             builder.Services.AddSingleton(Database.ForSqlite(sqlite));
         }
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<Migrator>();
         return builder;
+    }
+
+    /// <summary>
+    /// The SQLite file holds the organiser key and every token: readable by its owner only. The file
+    /// is made with that mode before SQLite opens it, and an existing one (with its -wal and -shm,
+    /// which SQLite creates with the database file's mode) is narrowed on every start.
+    /// </summary>
+    internal static void RestrictSqliteFile(string connectionString)
+    {
+        var file = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        if (OperatingSystem.IsWindows() || string.IsNullOrEmpty(file) || file == ":memory:" || file.StartsWith("file:", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try
+        {
+            using var created = new FileStream(file, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = OwnerOnly,
+            });
+        }
+        catch (IOException) when (File.Exists(file))
+        {
+            // Already there (or made by another process starting at the same moment).
+        }
+
+        foreach (var path in new[] { file, file + "-wal", file + "-shm" })
+        {
+            if (File.Exists(path))
+            {
+                File.SetUnixFileMode(path, OwnerOnly);
+            }
+        }
     }
 
     public static async Task MigrateDatabaseAsync(this WebApplication app)

@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace LiveExchange.Tests.Infrastructure;
 
@@ -19,11 +22,50 @@ public sealed class ExchangeApp : WebApplicationFactory<Program>
 
     public Uri BaseAddress => ClientOptions.BaseAddress;
 
+    /// <summary>Every line the app logged, as its console would show it (level, category, message, exception).</summary>
+    public LogLines Logs { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
         }
+
+        builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
     }
+}
+
+/// <summary>Keeps what the app logs, so a test can check what an operator would read.</summary>
+public sealed class LogLines : ILoggerProvider
+{
+    private readonly ConcurrentQueue<LogLine> _lines = new();
+
+    public IReadOnlyCollection<LogLine> Lines => _lines;
+
+    public ILogger CreateLogger(string categoryName) => new Sink(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Sink(LogLines owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (owner._lines.Count < 100_000)
+            {
+                owner._lines.Enqueue(new LogLine(logLevel, category, formatter(state, exception), exception?.ToString()));
+            }
+        }
+    }
+}
+
+public sealed record LogLine(LogLevel Level, string Category, string Message, string? Exception)
+{
+    public int Bytes => Category.Length + Message.Length + (Exception?.Length ?? 0);
 }
