@@ -17,6 +17,27 @@ public sealed class DeckOptions
     /// <summary>Decks:MaxBytes. Decks live in the database, so every instance serves them; keep them modest.</summary>
     [Range(typeof(long), "1024", "209715200", ErrorMessage = "Decks:MaxBytes must be between 1024 and 209715200 bytes.")]
     public long MaxBytes { get; set; } = 25 * 1024 * 1024;
+
+    /// <summary>
+    /// Decks:MaxExpandedBytes. What a deck's compressed streams may expand to in all, when opened here
+    /// and on every viewer's phone. Real decks of 50 photo slides stay well under it; a deflate bomb does not.
+    /// </summary>
+    [Range(typeof(long), "1048576", "4294967296", ErrorMessage = "Decks:MaxExpandedBytes must be between 1 MB and 4 GB.")]
+    public long MaxExpandedBytes { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>Decks:CheckSeconds. How long checking one upload may take before it is refused.</summary>
+    [Range(1, 300, ErrorMessage = "Decks:CheckSeconds must be between 1 and 300.")]
+    public int CheckSeconds { get; set; } = 20;
+
+    /// <summary>Decks:ConcurrentChecks. Uploads checked at once per instance (each takes a core while it runs).</summary>
+    [Range(1, 64, ErrorMessage = "Decks:ConcurrentChecks must be between 1 and 64.")]
+    public int ConcurrentChecks { get; set; } = 2;
+}
+
+/// <summary>Uploads being checked on this instance: at most Decks:ConcurrentChecks at once.</summary>
+public sealed class DeckChecks(IOptions<DeckOptions> options)
+{
+    public SemaphoreSlim Slots { get; } = new(options.Value.ConcurrentChecks, options.Value.ConcurrentChecks);
 }
 
 /// <summary>
@@ -34,6 +55,7 @@ public static class DeckEndpoints
     {
         builder.Services.AddOptions<DeckOptions>().BindConfiguration("Decks").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeckStore>();
+        builder.Services.AddSingleton<DeckChecks>();
         return builder;
     }
 
@@ -47,7 +69,7 @@ public static class DeckEndpoints
     }
 
     private static async Task<Created<DeckView>> UploadAsync(
-        long id, HttpContext http, DeckStore decks, IOptions<DeckOptions> options, CancellationToken ct)
+        long id, HttpContext http, DeckStore decks, DeckChecks checks, IOptions<DeckOptions> options, CancellationToken ct)
     {
         if (http.User.SessionId() != id)
         {
@@ -98,7 +120,7 @@ public static class DeckEndpoints
             await stream.ReadExactlyAsync(content, ct);
         }
 
-        var pageCount = CountPdfPages(content);
+        var pageCount = await CheckAsync(content, checks, options.Value, ct);
         var fileName = Path.GetFileName(file.FileName ?? "").Trim();
         fileName = fileName.Length == 0 ? "deck.pdf" : fileName[..Math.Min(fileName.Length, FileNameMax)];
 
@@ -118,6 +140,43 @@ public static class DeckEndpoints
         http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
         return TypedResults.File(deck.Content, "application/pdf", enableRangeProcessing: true,
             entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"deck-{deckId}\""));
+    }
+
+    /// <summary>
+    /// The checks, bounded: a few at a time per instance (a busy instance says so rather than queueing
+    /// without end), expansion measured before any parsing, and the whole within Decks:CheckSeconds.
+    /// </summary>
+    private static async Task<int> CheckAsync(byte[] content, DeckChecks checks, DeckOptions options, CancellationToken ct)
+    {
+        if (!await checks.Slots.WaitAsync(TimeSpan.FromSeconds(10), ct))
+        {
+            throw ExchangeProblem.Unavailable("deck_busy", "Other decks are being checked right now; try again in a minute.");
+        }
+
+        var limit = TimeSpan.FromSeconds(options.CheckSeconds);
+        var work = Task.Run(() =>
+        {
+            try
+            {
+                PdfExpansionCheck.Check(content, options.MaxExpandedBytes, limit);
+                return CountPdfPages(content);
+            }
+            finally
+            {
+                // Released when the work ends, not when the caller stops waiting: a parser stuck on a
+                // file keeps its slot, so a run of such uploads cannot take every core.
+                checks.Slots.Release();
+            }
+        }, CancellationToken.None);
+        try
+        {
+            return await work.WaitAsync(limit + TimeSpan.FromSeconds(1), ct);
+        }
+        catch (TimeoutException)
+        {
+            throw ExchangeProblem.BadRequest("deck_too_complex",
+                "This PDF takes too long to open. Export the slides as PDF again (or with smaller images) and try again.");
+        }
     }
 
     /// <summary>The page count of a real PDF; anything else is refused with deck_not_pdf.</summary>

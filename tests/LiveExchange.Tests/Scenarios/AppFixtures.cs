@@ -11,6 +11,7 @@ public sealed class PostgresAppFixture : IAsyncLifetime
     {
         var settings = await TestServers.FreshHubSettingsAsync();
         settings["Decks:MaxBytes"] = ExchangeBehaviour.TestDeckLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Decks:MaxExpandedBytes"] = ExchangeBehaviour.TestExpandedLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         App = new ExchangeApp(settings.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
     }
 
@@ -30,6 +31,7 @@ public sealed class SqliteAppFixture : IAsyncLifetime
         {
             ["ConnectionStrings:Sqlite"] = $"Data Source={_file}",
             ["Decks:MaxBytes"] = ExchangeBehaviour.TestDeckLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Decks:MaxExpandedBytes"] = ExchangeBehaviour.TestExpandedLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         return Task.CompletedTask;
     }

@@ -18,6 +18,9 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
 {
     public const long TestDeckLimit = 200 * 1024;
 
+    /// <summary>Decks:MaxExpandedBytes in the fixtures: low, so the bombs here stay small and quick.</summary>
+    public const long TestExpandedLimit = 32L * 1024 * 1024;
+
     private readonly Api _api = new(app.BaseAddress);
 
     [Fact]
@@ -174,6 +177,77 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
     }
 
     [Fact]
+    public async Task A_deflate_bomb_is_refused_stored_nowhere_and_never_reaches_a_viewer()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var joined = await _api.JoinAsync(session.Code, invited[0].Id, "李华");
+        await using var viewer = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
+
+        // 96 KB of deflate that expands to 96 MB; and 64 MB deflated twice (a bomb one layer down).
+        var bomb = Deflate(new byte[96 * 1024 * 1024]);
+        var twice = Deflate(Deflate(new byte[64 * 1024 * 1024]));
+        Assert.True(bomb.Length < TestDeckLimit && twice.Length < 10_000, $"{bomb.Length} and {twice.Length} bytes");
+        foreach (var (content, filter) in new[] { (bomb, "/FlateDecode"), (twice, "[/FlateDecode /FlateDecode]") })
+        {
+            var upload = await _api.UploadDeckAsync(session, OnePagePdf(content, filter), "bomb.pdf");
+            var title = await Api.AssertProblemAsync(upload, HttpStatusCode.BadRequest, "deck_too_complex");
+            Assert.Contains("MB", title);
+        }
+
+        // Nothing stored, nothing announced: the viewer still has no deck and heard of none.
+        Assert.Null((await viewer.InvokeAsync<SlidesState>(nameof(IExchangeHub.GetSlides))).Deck);
+        Assert.Empty(viewer.Received.OfType<DeckChanged>());
+
+        // A real deck with compressed pages still goes through.
+        var fine = OnePagePdf(Deflate(Encoding.ASCII.GetBytes("BT /F1 24 Tf 72 500 Td (Hello) Tj ET")), "/FlateDecode");
+        Assert.Equal(HttpStatusCode.Created, (await _api.UploadDeckAsync(session, fine, "fine.pdf")).StatusCode);
+        await viewer.WaitForAsync<DeckChanged>(d => d.Deck.FileName == "fine.pdf");
+    }
+
+    private static byte[] Deflate(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var z = new System.IO.Compression.ZLibStream(output, System.IO.Compression.CompressionLevel.SmallestSize))
+        {
+            z.Write(data);
+        }
+
+        return output.ToArray();
+    }
+
+    /// <summary>A one-page PDF whose page content is <paramref name="content"/> under <paramref name="filter"/>, with a correct xref.</summary>
+    private static byte[] OnePagePdf(byte[] content, string filter)
+    {
+        using var pdf = new MemoryStream();
+        var offsets = new List<long>();
+        void Text(string s) => pdf.Write(Encoding.ASCII.GetBytes(s));
+        void Obj(string body)
+        {
+            offsets.Add(pdf.Position);
+            Text($"{offsets.Count} 0 obj\n{body}\nendobj\n");
+        }
+
+        Text("%PDF-1.7\n");
+        Obj("<< /Type /Catalog /Pages 2 0 R >>");
+        Obj("<< /Type /Pages /Kids [3 0 R] /Count 1 >>");
+        Obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 842 595] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>");
+        offsets.Add(pdf.Position);
+        Text($"4 0 obj\n<< /Length {content.Length} /Filter {filter} >>\nstream\n");
+        pdf.Write(content);
+        Text("\nendstream\nendobj\n");
+        Obj("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>");
+        var xref = pdf.Position;
+        Text($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
+        foreach (var offset in offsets)
+        {
+            Text($"{offset:D10} 00000 n \n");
+        }
+
+        Text($"trailer\n<< /Size {offsets.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
+        return pdf.ToArray();
+    }
+
+    [Fact]
     public async Task Bad_input_gets_a_clear_error_and_stores_nothing()
     {
         var (session, invited) = await _api.ScheduleAsync();
@@ -220,7 +294,7 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
             HttpStatusCode.BadRequest, "validation");
         await Api.AssertProblemAsync(
             await organiser.PostAsJsonAsync("/api/sessions", new { title = "x", hostAgencyId = 1, startsAt = "2020-03-16T14:00", endsAt = "2020-03-16T16:00", timeZone = "Mars/Olympus" }),
-            HttpStatusCode.BadRequest, "validation");
+            HttpStatusCode.BadRequest, "unknown_time_zone");
 
         var after = await viewer.InvokeAsync<SessionSnapshot>(nameof(IExchangeHub.GetSnapshot));
         Assert.Null(after.Slides.Deck);
