@@ -61,6 +61,9 @@ public sealed class Cluster : IAsyncDisposable
             ["Realtime:ChannelPrefix"] = "bench-" + Guid.NewGuid().ToString("N"),
             ["Organiser:Key"] = key,
             ["Joining:PerMinutePerAddress"] = "10000000",
+            // Thousands of simulated screens from one address and one agency: the fair-use limits would refuse them.
+            ["Joining:ParticipantsPerAddress"] = "10000000",
+            ["Questions:VotesPerAgency"] = "10000000",
         };
         foreach (var (k, v) in extra ?? new Dictionary<string, string>())
         {
@@ -95,8 +98,8 @@ public sealed class Cluster : IAsyncDisposable
             description = "",
             hostAgencyId = host.Id,
             invitedAgencyIds = new[] { remote.Id },
-            startsAt = "2020-03-16T14:00",
-            endsAt = "2020-03-16T16:00",
+            startsAt = LocalTime(DateTimeOffset.UtcNow.AddMinutes(-30)),
+            endsAt = LocalTime(DateTimeOffset.UtcNow.AddHours(3)),
             timeZone = "Asia/Shanghai",
         });
         http.DefaultRequestHeaders.Authorization = null;
@@ -179,4 +182,9 @@ public sealed class Cluster : IAsyncDisposable
 
         return (await response.Content.ReadFromJsonAsync<T>())!;
     }
+
+    /// <summary>A moment as the organiser types it for a session in Asia/Shanghai ("2026-12-01T14:00").</summary>
+    public static string LocalTime(DateTimeOffset at) =>
+        TimeZoneInfo.ConvertTime(at, TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai"))
+            .ToString("yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -36,6 +36,12 @@ public interface IExchangeClient
 
     /// <summary>Hosts only: who is receiving the video, coalesced.</summary>
     Task ReceptionChanged(ReceptionSummary reception);
+
+    /// <summary>Session; questions stream (whole state): questions were removed (the organiser removed a participant).</summary>
+    Task QuestionsChanged(QuestionsState questions);
+
+    /// <summary>Session, or one participant: the session has ended (or this participant was removed); stop and say so.</summary>
+    Task SessionEnded(SessionEnded ended);
 }
 
 /// <summary>What clients may call on the exchange hub. Roles are checked by the hub on every call.</summary>
@@ -58,7 +64,7 @@ public interface IExchangeHub
     Task<PageChanged> GoToPage(int page);
 
     /// <summary>Viewer only: ask a question.</summary>
-    Task<QuestionView> AskQuestion(string text);
+    Task<QuestionView> AskQuestion(string text, string? clientKey);
 
     /// <summary>Viewer only: upvote someone else's question, once. Returns its count after this vote.</summary>
     Task<VoteCount> Upvote(long questionId);

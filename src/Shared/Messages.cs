@@ -131,3 +131,6 @@ public static class ReceptionStates
 public sealed record ReceptionSummary(int AgenciesReceiving, int AgenciesWatching, IReadOnlyList<AgencyReception> Agencies);
 
 public sealed record AgencyReception(string AgencyName, int Screens, int Playing, int AudioOnly, int Buffering, int Failed);
+
+/// <summary>Why a screen is done: "ended" (the session is over) or "removed" (the organiser removed this participant).</summary>
+public sealed record SessionEnded(long SessionId, string Reason, DateTimeOffset At);

@@ -14,7 +14,7 @@ namespace LiveExchange.Hub.Attendance;
 /// second identity; the export merges them.
 /// </summary>
 public sealed class AttendanceLedger(Database database, HubInstance instance, TimeProvider clock,
-    Microsoft.Extensions.Options.IOptions<AttendanceOptions> options)
+    Microsoft.Extensions.Options.IOptions<AttendanceOptions> options, Sessions.SessionGate gate)
 {
     // A no-op update that takes the participant's row lock (SQLite's write transaction is a lock
     // already): two connections opening at once are counted one after the other.
@@ -36,9 +36,13 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
         on conflict (token) do nothing
         """;
 
-    private const string SelectHost = "select id, headcount from participants where session_id = @sessionId and role = 'host'";
+    private const string SelectHost = """
+        select id, headcount, agency_id as AgencyId, removed_at_ms as RemovedAtMs from participants where session_id = @sessionId and role = 'host'
+        """;
 
-    private const string SelectViewer = "select id, headcount from participants where id = @participantId";
+    private const string SelectViewer = """
+        select id, headcount, agency_id as AgencyId, removed_at_ms as RemovedAtMs from participants where id = @participantId
+        """;
 
     private const string Open = """
         insert into attendance_intervals (participant_id, session_id, connection_id, instance_id, headcount, joined_at_ms)
@@ -55,18 +59,25 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginWriteAsync(connection, ct);
-        (long Id, long Headcount) participant;
+        // Nothing live happens in a session that has ended: the connection is refused with the reason.
+        gate.RequireNotEnded(await Sessions.SessionGate.LoadAsync(connection, sessionId, tx));
+        ParticipantRow participant;
         string role;
         if (user.IsHost())
         {
             await connection.ExecuteAsync(EnsureHost, new { sessionId, now }, tx);
-            participant = await connection.QuerySingleAsync<(long, long)>(SelectHost, new { sessionId }, tx);
+            participant = await connection.QuerySingleAsync<ParticipantRow>(SelectHost, new { sessionId }, tx);
             role = ParticipantRoles.Host;
         }
         else
         {
-            participant = await connection.QuerySingleAsync<(long, long)>(SelectViewer, new { participantId = user.ParticipantId() }, tx);
+            participant = await connection.QuerySingleAsync<ParticipantRow>(SelectViewer, new { participantId = user.ParticipantId() }, tx);
             role = ParticipantRoles.Viewer;
+        }
+
+        if (participant.RemovedAtMs is not null)
+        {
+            throw Sessions.SessionGate.Removed();
         }
 
         await connection.ExecuteAsync(LockParticipant, new { participantId = participant.Id }, tx);
@@ -94,8 +105,10 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
             now,
         }, tx);
         await tx.CommitAsync(ct);
-        return new ExchangeCaller(sessionId, participant.Id, role);
+        return new ExchangeCaller(sessionId, participant.Id, role, participant.AgencyId);
     }
+
+    private sealed record ParticipantRow(long Id, long Headcount, long AgencyId, long? RemovedAtMs);
 
     public async Task CloseAsync(string connectionId)
     {

@@ -27,7 +27,7 @@ internal static class AttendanceReport
         join participants p on p.id = i.participant_id
         join agencies a on a.id = p.agency_id
         left join hub_instances h on h.instance_id = i.instance_id
-        where i.session_id = @sessionId
+        where i.session_id = @sessionId and p.removed_at_ms is null
         order by p.id, i.joined_at_ms
         """;
 

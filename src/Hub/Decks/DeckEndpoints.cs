@@ -69,11 +69,17 @@ public static class DeckEndpoints
     }
 
     private static async Task<Created<DeckView>> UploadAsync(
-        long id, HttpContext http, DeckStore decks, DeckChecks checks, IOptions<DeckOptions> options, CancellationToken ct)
+        long id, HttpContext http, DeckStore decks, DeckChecks checks, IOptions<DeckOptions> options,
+        Storage.Database database, Sessions.SessionGate gate, CancellationToken ct)
     {
         if (http.User.SessionId() != id)
         {
             throw ExchangeProblem.Forbidden("forbidden", "Your link is for another session.");
+        }
+
+        await using (var connection = await database.OpenAsync(ct))
+        {
+            gate.RequireNotEnded(await Sessions.SessionGate.LoadAsync(connection, id));
         }
 
         var max = options.Value.MaxBytes;

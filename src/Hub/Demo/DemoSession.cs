@@ -32,12 +32,29 @@ internal static class DemoSession
 
     private const string SetCode = "update sessions set code = @code where id = @id";
 
+    private const string Reschedule = """
+        update sessions set starts_at_ms = @startsAt, ends_at_ms = @endsAt, ended_at_ms = null, closed_at_ms = null, opened_at_ms = null
+        where code = @code and (closed_at_ms is not null or ends_at_ms < @now)
+        """;
+
+    private static string Local(DateTime t) => t.ToString("yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+
     public static async Task<SessionScheduled?> SeedAsync(IServiceProvider services)
     {
         var database = services.GetRequiredService<Database>();
         var clock = services.GetRequiredService<TimeProvider>();
         await using var connection = await database.OpenAsync();
-        if (await connection.ExecuteScalarAsync<long>(Exists, new { code = Code }) == 0)
+        // Live now: from the current half hour, for two hours, in Zhenjiang's time. A demo session
+        // from an earlier run that has since ended is moved to now again.
+        var shanghai = TimeZoneInfo.FindSystemTimeZoneById("Asia/Shanghai");
+        var local = TimeZoneInfo.ConvertTime(clock.GetUtcNow(), shanghai).DateTime;
+        var start = new DateTime(local.Year, local.Month, local.Day, local.Hour, local.Minute < 30 ? 0 : 30, 0);
+        if (await connection.ExecuteScalarAsync<long>(Exists, new { code = Code }) > 0)
+        {
+            var startsAt = new DateTimeOffset(start, shanghai.GetUtcOffset(start)).ToUnixTimeMilliseconds();
+            await connection.ExecuteAsync(Reschedule, new { code = Code, startsAt, endsAt = startsAt + 2 * 3_600_000L, now = clock.GetUtcNow().ToUnixTimeMilliseconds() });
+        }
+        else
         {
             var ids = new List<long>();
             foreach (var (name, city, province) in Agencies)
@@ -49,8 +66,8 @@ internal static class DemoSession
             var scheduled = (await SessionEndpoints.ScheduleAsync(new NewSession(
                 "苏冀云牵手，社工e在线",
                 "镇江益家乐社会工作服务中心与邢台六家社区社会组织在线交流：社工如何参与社区疫情防控。",
-                ids[0], ids.Skip(1).ToArray(), "2020-03-16T14:00", "2020-03-16T16:00", "Asia/Shanghai"),
-                database, clock, default)).Value!;
+                ids[0], ids.Skip(1).ToArray(), Local(start), Local(start.AddHours(2)), "Asia/Shanghai"),
+                database, clock, services.GetRequiredService<SessionGate>(), default)).Value!;
             await connection.ExecuteAsync(SetCode, new { code = Code, id = scheduled.Id });
 
             await services.GetRequiredService<Decks.DeckStore>().StoreAsync(
@@ -58,7 +75,7 @@ internal static class DemoSession
         }
 
         var rows = await connection.QueryAsync<SessionRow>(SessionEndpoints.SelectSessions + " where code = @code", new { code = Code });
-        return (await SessionEndpoints.DescribeAsync(connection, rows)).SingleOrDefault();
+        return (await SessionEndpoints.DescribeAsync(connection, rows, services.GetRequiredService<SessionGate>())).SingleOrDefault();
     }
 
     /// <summary>Five landscape pages. The standard PDF fonts have no Chinese glyphs, so the sample is in English.</summary>

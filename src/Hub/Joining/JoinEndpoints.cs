@@ -21,7 +21,9 @@ public sealed record JoinInfo(
     Agency[] InvitedAgencies,
     DateTimeOffset StartsAt,
     DateTimeOffset EndsAt,
-    string TimeZone);
+    string TimeZone,
+    string State,
+    DateTimeOffset JoinOpensAt);
 
 public sealed record JoinRequest(string? Code, long AgencyId, string? DisplayName, int Headcount, string? ParticipantToken);
 
@@ -47,7 +49,7 @@ public static class JoinEndpoints
     public const int DefaultJoinsPerMinute = 120;
 
     private const string FindParticipant = """
-        select id, agency_id from participants where token = @token and session_id = @sessionId and role = 'viewer'
+        select id, agency_id from participants where token = @token and session_id = @sessionId and role = 'viewer' and removed_at_ms is null
         """;
 
     private const string UpdateParticipant = """
@@ -55,10 +57,17 @@ public static class JoinEndpoints
         """;
 
     private const string InsertParticipant = """
-        insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms)
-        values (@sessionId, @token, 'viewer', @agencyId, @displayName, @headcount, @now)
+        insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms, joined_from)
+        values (@sessionId, @token, 'viewer', @agencyId, @displayName, @headcount, @now, @address)
         returning id
         """;
+
+    private const string CountFromAddress = """
+        select count(*) from participants where session_id = @sessionId and joined_from = @address and role = 'viewer'
+        """;
+
+    /// <summary>Joining:ParticipantsPerAddress: new participants one address may make in one session.</summary>
+    public const int DefaultParticipantsPerAddress = 60;
 
     public static IEndpointRouteBuilder MapJoin(this IEndpointRouteBuilder app)
     {
@@ -90,25 +99,39 @@ public static class JoinEndpoints
         return builder;
     }
 
-    private static async Task<Ok<JoinInfo>> LookupAsync(string code, Database database, CancellationToken ct)
+    private static async Task<Ok<JoinInfo>> LookupAsync(string code, Database database, SessionGate gate, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var session = await FindAsync(connection, code);
+        var session = await FindAsync(connection, code, gate);
         return TypedResults.Ok(new JoinInfo(session.Id, session.Code, session.Title, session.Description,
-            session.HostAgency, session.InvitedAgencies, session.StartsAt, session.EndsAt, session.TimeZone));
+            session.HostAgency, session.InvitedAgencies, session.StartsAt, session.EndsAt, session.TimeZone,
+            session.State, session.JoinOpensAt));
     }
 
-    private static async Task<Ok<Joined>> JoinAsync(JoinRequest body, Database database, TimeProvider clock, CancellationToken ct)
+    private static async Task<Ok<Joined>> JoinAsync(JoinRequest body, HttpContext http, Database database, TimeProvider clock,
+        SessionGate gate, IConfiguration configuration, CancellationToken ct)
     {
         var displayName = Check.Text(body.DisplayName, "displayName", DisplayNameMax);
         var headcount = Check.Range(body.Headcount, "headcount", 1, HeadcountMax);
         await using var connection = await database.OpenAsync(ct);
-        var session = await FindAsync(connection, body.Code);
+        var session = await FindAsync(connection, body.Code, gate);
+        switch (session.State)
+        {
+            case SessionStates.Ended:
+                throw SessionGate.Ended();
+            case SessionStates.Scheduled:
+                throw ExchangeProblem.Conflict("session_not_open",
+                    $"Joining opens at {session.JoinOpensAt:yyyy-MM-dd HH:mm} ({session.TimeZone}); the session starts at {session.StartsAt:HH:mm}.");
+        }
+
         if (body.AgencyId != session.HostAgency.Id && session.InvitedAgencies.All(a => a.Id != body.AgencyId))
         {
             throw ExchangeProblem.BadRequest("agency_not_invited", "Choose one of the agencies invited to this session.");
         }
 
+        var address = http.Connection.RemoteIpAddress is { } ip
+            ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString()
+            : "unknown";
         await using var tx = await database.BeginWriteAsync(connection, ct);
         var fields = new { agencyId = body.AgencyId, displayName, headcount, sessionId = session.Id };
         // The same browser coming back is the same participant; coming back for another agency is not
@@ -121,6 +144,16 @@ public static class JoinEndpoints
         }
         else
         {
+            // A new participant: at most so many per address and session. One person scripting joins
+            // made 101 participants (votes, questions, a claimed headcount of 50,500); a room of phones
+            // behind one NAT stays well inside the default.
+            var perAddress = configuration.GetValue("Joining:ParticipantsPerAddress", DefaultParticipantsPerAddress);
+            if (await connection.ExecuteScalarAsync<long>(CountFromAddress, new { sessionId = session.Id, address }, tx) >= perAddress)
+            {
+                throw ExchangeProblem.TooMany("too_many_participants",
+                    $"{perAddress} screens have already joined this session from your network; ask the organiser for help.");
+            }
+
             token = Tokens.New();
             await connection.ExecuteAsync(InsertParticipant, new
             {
@@ -129,6 +162,7 @@ public static class JoinEndpoints
                 fields.agencyId,
                 displayName,
                 headcount,
+                address,
                 now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
             }, tx);
         }
@@ -137,13 +171,13 @@ public static class JoinEndpoints
         return TypedResults.Ok(new Joined(token, session.Id, session.Code));
     }
 
-    private static async Task<SessionScheduled> FindAsync(System.Data.Common.DbConnection connection, string? typed)
+    private static async Task<SessionScheduled> FindAsync(System.Data.Common.DbConnection connection, string? typed, SessionGate gate)
     {
         var code = JoinCode.Normalise(typed);
         var rows = code is null
             ? []
             : await connection.QueryAsync<SessionRow>(SessionEndpoints.SelectSessions + " where code = @code", new { code });
-        var found = await SessionEndpoints.DescribeAsync(connection, rows);
+        var found = await SessionEndpoints.DescribeAsync(connection, rows, gate);
         return found.Length == 1
             ? found[0]
             : throw ExchangeProblem.NotFound("unknown_code", "No session has this code. Check the code and try again.");

@@ -80,7 +80,7 @@ public sealed class ExchangeHub(
 
     public Task<PageChanged> GoToPage(int page) => slides.GoToPageAsync(Caller.RequireHost(), page);
 
-    public Task<QuestionView> AskQuestion(string text) => questions.AskAsync(Caller.RequireViewer(), text);
+    public Task<QuestionView> AskQuestion(string text, string? clientKey) => questions.AskAsync(Caller.RequireViewer(), text, clientKey);
 
     public Task<VoteCount> Upvote(long questionId) => questions.UpvoteAsync(Caller.RequireViewer(), questionId);
 
@@ -120,7 +120,7 @@ public sealed class ExchangeHub(
 }
 
 /// <summary>Who holds a hub connection: resolved once, on connect.</summary>
-public sealed record ExchangeCaller(long SessionId, long ParticipantId, string Role)
+public sealed record ExchangeCaller(long SessionId, long ParticipantId, string Role, long AgencyId)
 {
     public bool IsHost => Role == ParticipantRoles.Host;
 

@@ -27,6 +27,7 @@ public static class RealtimeExtensions
         {
             o.AddFilter<ExchangeProblemHubFilter>();
             o.AddFilter<HubCallRateFilter>();
+            o.AddFilter<SessionGateHubFilter>();
         });
         builder.Services.AddSingleton<IUserIdProvider, ParticipantUserIds>();
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Realtime:Outbox")
@@ -53,6 +54,15 @@ public static class RealtimeExtensions
 
         builder.Services.AddSingleton<ExchangeProblemHubFilter>();
         builder.Services.AddSingleton<HubCallRateFilter>();
+        builder.Services.AddSingleton<SessionGateHubFilter>();
+        builder.Services.AddOptions<Sessions.SessionOptions>().BindConfiguration("Sessions")
+            .Validate(o => o.JoinOpensMinutesBefore is >= 0 and <= 7 * 24 * 60, "Sessions:JoinOpensMinutesBefore must be between 0 and 10080.")
+            .Validate(o => o.OverrunMinutes is >= 0 and <= 24 * 60, "Sessions:OverrunMinutes must be between 0 and 1440.")
+            .Validate(o => o.CloseCheckSeconds is >= 1 and <= 600, "Sessions:CloseCheckSeconds must be between 1 and 600.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Sessions.SessionGate>();
+        builder.Services.AddSingleton<Sessions.SessionCloser>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Sessions.SessionCloser>());
         // The features the hub hands its calls to.
         builder.Services.AddSingleton<LiveChanges>();
         builder.Services.AddSingleton<SessionSnapshots>();

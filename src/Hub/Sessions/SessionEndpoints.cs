@@ -30,10 +30,12 @@ public sealed record SessionScheduled(
     string TimeZone,
     string HostToken,
     string HostLink,
-    string ViewerLink);
+    string ViewerLink,
+    string State,
+    DateTimeOffset JoinOpensAt);
 
 /// <summary>What a caller's token belongs to: the page a host or viewer opens asks this first.</summary>
-public sealed record MySession(long SessionId, string Code, string Title, string Role);
+public sealed record MySession(long SessionId, string Code, string Title, string Role, string State);
 
 internal sealed record SessionRow(
     long Id,
@@ -44,7 +46,9 @@ internal sealed record SessionRow(
     long StartsAtMs,
     long EndsAtMs,
     string TimeZone,
-    string HostToken);
+    string HostToken,
+    long? OpenedAtMs,
+    long? EndedAtMs);
 
 public static partial class SessionEndpoints
 {
@@ -56,7 +60,8 @@ public static partial class SessionEndpoints
 
     internal const string SelectSessions = """
         select id, code, title, description, host_agency_id as HostAgencyId, starts_at_ms as StartsAtMs,
-               ends_at_ms as EndsAtMs, time_zone as TimeZone, host_token as HostToken
+               ends_at_ms as EndsAtMs, time_zone as TimeZone, host_token as HostToken,
+               opened_at_ms as OpenedAtMs, ended_at_ms as EndedAtMs
         from sessions
         """;
 
@@ -86,25 +91,72 @@ public static partial class SessionEndpoints
 
     private const string SelectMine = "select id as SessionId, code, title from sessions where id = @id";
 
+    private const string OpenNow = "update sessions set opened_at_ms = @now where id = @id and opened_at_ms is null";
+
+    private const string EndNow = "update sessions set ended_at_ms = @now where id = @id and ended_at_ms is null";
+
+    private const string Exists = "select count(*) from sessions where id = @id";
+
     public static IEndpointRouteBuilder MapSessions(this IEndpointRouteBuilder app)
     {
         var organiser = app.MapGroup("/api/sessions").RequireAuthorization(ExchangePolicies.Organiser);
         organiser.MapGet("/", ListAsync);
         organiser.MapPost("/", ScheduleAsync);
+        organiser.MapPost("/{id:long}/open", OpenAsync);
+        app.MapPost("/api/sessions/{id:long}/end", EndAsync)
+            .RequireAuthorization(p => p.RequireRole(Access.ExchangeRoles.Organiser, Shared.ParticipantRoles.Host));
 
         app.MapGet("/api/session", MineAsync).RequireAuthorization(ExchangePolicies.Participant);
         return app;
     }
 
-    private static async Task<Ok<SessionScheduled[]>> ListAsync(Database database, CancellationToken ct)
+    private static async Task<Ok<SessionScheduled[]>> ListAsync(Database database, SessionGate gate, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         var rows = await connection.QueryAsync<SessionRow>(SelectSessions + " order by starts_at_ms desc, id desc");
-        return TypedResults.Ok(await DescribeAsync(connection, rows));
+        return TypedResults.Ok(await DescribeAsync(connection, rows, gate));
     }
 
+    /// <summary>The organiser opens joining now, before the usual time.</summary>
+    private static async Task<Ok<SessionScheduled>> OpenAsync(long id, Database database, SessionGate gate, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        await RequireExistsAsync(connection, id);
+        gate.RequireNotEnded(await SessionGate.LoadAsync(connection, id));
+        await connection.ExecuteAsync(OpenNow, new { id, now = gate.NowMs });
+        return TypedResults.Ok(await DescribeOneAsync(connection, id, gate));
+    }
+
+    /// <summary>The organiser, or the session's host, ends it now: everyone is told, attendance closes.</summary>
+    private static async Task<Ok<SessionScheduled>> EndAsync(long id, HttpContext http, Database database, SessionGate gate,
+        SessionCloser closer, CancellationToken ct)
+    {
+        if (http.User.IsHost() && http.User.SessionId() != id)
+        {
+            throw ExchangeProblem.Forbidden("forbidden", "Your link is for another session.");
+        }
+
+        await using var connection = await database.OpenAsync(ct);
+        await RequireExistsAsync(connection, id);
+        await connection.ExecuteAsync(EndNow, new { id, now = gate.NowMs });
+        gate.ForgetAll();
+        await closer.CloseDueAsync(ct);
+        return TypedResults.Ok(await DescribeOneAsync(connection, id, gate));
+    }
+
+    private static async Task RequireExistsAsync(DbConnection connection, long id)
+    {
+        if (await connection.ExecuteScalarAsync<long>(Exists, new { id }) == 0)
+        {
+            throw ExchangeProblem.NotFound("session_not_found", "Session not found.");
+        }
+    }
+
+    private static async Task<SessionScheduled> DescribeOneAsync(DbConnection connection, long id, SessionGate gate) =>
+        (await DescribeAsync(connection, await connection.QueryAsync<SessionRow>(SelectSessions + " where id = @id", new { id }), gate))[0];
+
     internal static async Task<Created<SessionScheduled>> ScheduleAsync(
-        NewSession body, Database database, TimeProvider clock, CancellationToken ct)
+        NewSession body, Database database, TimeProvider clock, SessionGate gate, CancellationToken ct)
     {
         var title = Check.Text(body.Title, "title", TitleMax);
         var description = Check.Text(body.Description, "description", DescriptionMax, minLength: 0, multiline: true);
@@ -149,32 +201,34 @@ public static partial class SessionEndpoints
         }
 
         await tx.CommitAsync(ct);
-        var scheduled = (await DescribeAsync(connection,
-            await connection.QueryAsync<SessionRow>(SelectSessions + " where id = @id", new { id })))[0];
+        var scheduled = await DescribeOneAsync(connection, id, gate);
         return TypedResults.Created((string?)null, scheduled);
     }
 
-    private static async Task<Ok<MySession>> MineAsync(HttpContext http, Database database, CancellationToken ct)
+    private static async Task<Ok<MySession>> MineAsync(HttpContext http, Database database, SessionGate gate, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        var row = await connection.QuerySingleAsync<(long SessionId, string Code, string Title)>(
-            SelectMine, new { id = http.User.SessionId() });
+        var id = http.User.SessionId();
+        var row = await connection.QuerySingleAsync<(long SessionId, string Code, string Title)>(SelectMine, new { id });
         var role = http.User.IsHost() ? Shared.ParticipantRoles.Host : Shared.ParticipantRoles.Viewer;
-        return TypedResults.Ok(new MySession(row.SessionId, row.Code, row.Title, role));
+        var state = gate.StateOf(await SessionGate.LoadAsync(connection, id));
+        return TypedResults.Ok(new MySession(row.SessionId, row.Code, row.Title, role, state));
     }
 
-    internal static async Task<SessionScheduled[]> DescribeAsync(DbConnection connection, IEnumerable<SessionRow> rows)
+    internal static async Task<SessionScheduled[]> DescribeAsync(DbConnection connection, IEnumerable<SessionRow> rows, SessionGate gate)
     {
         var described = new List<SessionScheduled>();
         foreach (var r in rows)
         {
             var zone = TimeZoneInfo.FindSystemTimeZoneById(r.TimeZone);
+            var times = new SessionTimes(r.StartsAtMs, r.EndsAtMs, r.OpenedAtMs, r.EndedAtMs);
             var host = await connection.QuerySingleAsync<Agency>(SelectAgency, new { id = r.HostAgencyId });
             var invited = (await connection.QueryAsync<Agency>(SelectInvited, new { id = r.Id })).ToArray();
             described.Add(new SessionScheduled(
                 r.Id, r.Code, r.Title, r.Description, host, invited,
                 InZone(r.StartsAtMs, zone), InZone(r.EndsAtMs, zone), r.TimeZone, r.HostToken,
-                $"/host.html#token={r.HostToken}", $"/?code={r.Code}"));
+                $"/host.html#token={r.HostToken}", $"/?code={r.Code}",
+                gate.StateOf(times), InZone(times.JoinOpensAtMs(gate.Options), zone)));
         }
 
         return described.ToArray();

@@ -104,3 +104,18 @@ export function wireCopyButton(button: HTMLButtonElement, getText: () => string,
 export function copyButton(getText: () => string, selectOnFail?: HTMLElement): HTMLButtonElement {
   return wireCopyButton(h("button", { className: "copy", attrs: { type: "button" } }), getText, selectOnFail);
 }
+
+/**
+ * A banner at the top of the page saying the session is over for this screen ("session.ended" or
+ * "session.removed"), in the page's language; shown once, follows language changes.
+ */
+export function showEnded(key: "session.ended" | "session.removed"): void {
+  let banner = document.getElementById("session-ended");
+  if (!banner) {
+    banner = h("div", { className: "ended-banner", attrs: { id: "session-ended", role: "status" } });
+    (document.querySelector("main") ?? document.body).prepend(banner);
+  }
+  const element = banner;
+  setText(element, key);
+  onLangChange(() => setText(element, key));
+}

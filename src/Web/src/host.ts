@@ -1,7 +1,7 @@
 import "./style.css";
 import { getMySession, uploadDeck } from "./api";
 
-import { byId, StatusLine, wireCopyButton } from "./dom";
+import { byId, showEnded, StatusLine, wireCopyButton } from "./dom";
 import { ErrorBox } from "./errors";
 import { initI18n, setPlain, setText, t } from "./i18n";
 import { LiveSession, type LiveState } from "./live";
@@ -291,6 +291,10 @@ function startHost(token: string): void {
     },
     onUnauthorised: (error) => errors.show(error),
     onError: (error) => errors.show(error),
+    onEnded: () => {
+      stageView.stopAll();
+      showEnded("session.ended");
+    },
   });
 
   // --- Navigation -------------------------------------------------------------------------------

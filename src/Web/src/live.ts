@@ -14,7 +14,9 @@ import {
   type PageChanged,
   type QuestionAsked,
   type QuestionView,
+  type QuestionsState,
   type ReceptionSummary,
+  type SessionEnded,
   type SessionSnapshot,
   type StageState,
   type VideoSettings,
@@ -59,6 +61,8 @@ export interface LiveOptions {
   onUnauthorised?: (error: unknown) => void;
   /** A background resync failed; the connection will try again on its own. */
   onError?: (error: unknown) => void;
+  /** The session has ended, or the organiser removed this participant: the page stops and says so. */
+  onEnded?: (ended: SessionEnded) => void;
 }
 
 /** Most upvoted first; among equals, the earliest asked first (then by id, so the order is stable). */
@@ -72,6 +76,12 @@ const retryForever: IRetryPolicy = {
   nextRetryDelayInMilliseconds: ({ previousRetryCount }) =>
     reconnectDelays[previousRetryCount] ?? 15_000 + Math.round(Math.random() * 5_000),
 };
+
+function newKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 const delay = (ms: number) => new Promise<void>((resolve) => window.setTimeout(resolve, ms));
 
@@ -121,6 +131,22 @@ export class LiveSession {
       this.state.reception = reception;
       this.emit("reception");
     });
+    // Questions removed (the organiser removed a participant): the whole list, replacing what is here.
+    // Counts may fall with it, so the highest-seen counts start again from the new list.
+    this.connection.on(ClientEvents.QuestionsChanged, (questions: QuestionsState) =>
+      this.replace(LiveStreams.Questions, questions, "question", (s) => {
+        s.questions = [...questions.questions].sort(compareQuestions);
+        const present = new Set(s.questions.map((q) => q.id));
+        s.myVotes = s.myVotes.filter((id) => present.has(id));
+        this.highestCounts.clear();
+      }));
+    this.connection.on(ClientEvents.SessionEnded, (ended: SessionEnded) => {
+      // Over for this screen: stop for good (no reconnecting into a session that refuses us).
+      this.stopped = true;
+      void this.connection.stop();
+      this.setStatus("disconnected");
+      this.options.onEnded?.(ended);
+    });
     // Vote counts only grow and carry no version: keep the highest seen, in whatever order they come.
     this.connection.on(ClientEvents.VotesChanged, (votes: VotesChanged) => this.applyCounts(votes.counts));
 
@@ -133,8 +159,10 @@ export class LiveSession {
       this.setStatus("connected");
       this.options.onReconnected?.();
     });
-    this.connection.onclose(() => {
+    this.connection.onclose((error) => {
       this.setStatus("disconnected");
+      // Refused on connect because the session is over (or this screen was removed): say so, don't retry.
+      if (this.endedBy(error)) return;
       // Reconnecting gave up or the server closed us: start over unless the page stopped on purpose.
       if (!this.stopped) window.setTimeout(() => void this.start(), 5_000);
     });
@@ -164,6 +192,7 @@ export class LiveSession {
       } catch (error) {
         this.setStatus("disconnected");
         const code = errorCode(error);
+        if (this.endedBy(error)) return;
         if (code === "unauthorised" || code === "forbidden") {
           this.stopped = true;
           this.options.onUnauthorised?.(error);
@@ -172,6 +201,20 @@ export class LiveSession {
         await delay(reconnectDelays[attempt] ?? 15_000);
       }
     }
+  }
+
+  /** True (and the page told) when `error` says the session is over for this screen. */
+  private endedBy(error: unknown): boolean {
+    const code = errorCode(error);
+    if (code !== "session_ended" && code !== "participant_removed") return false;
+    this.stopped = true;
+    this.setStatus("disconnected");
+    this.options.onEnded?.({
+      sessionId: this.state?.sessionId ?? 0,
+      reason: code === "session_ended" ? "ended" : "removed",
+      at: new Date().toISOString(),
+    });
+    return true;
   }
 
   async stop(): Promise<void> {
@@ -191,9 +234,18 @@ export class LiveSession {
     if (this.state && change.version === this.versions.slides + 1) this.applyNext(LiveStreams.Slides, change, "page", applyPageChanged);
   }
 
-  /** Viewer: ask a question. Shown at once; the QuestionAsked broadcast is then recognised by id. */
+  /** The question being sent and its key, kept until the hub confirms it (see askQuestion). */
+  private pendingAsk: { text: string; key: string } | null = null;
+
+  /**
+   * Viewer: ask a question. Shown at once; the QuestionAsked broadcast is then recognised by id.
+   * The question carries a key made here: sending the same text again after a failure (a dropped
+   * link, a database restart) reuses it, so a question that did reach the hub is stored once.
+   */
   async askQuestion(text: string): Promise<QuestionView> {
-    const question = await this.invoke(HubMethods.AskQuestion, text);
+    if (this.pendingAsk?.text !== text) this.pendingAsk = { text, key: newKey() };
+    const question = await this.invoke(HubMethods.AskQuestion, text, this.pendingAsk.key);
+    this.pendingAsk = null;
     if (this.state && !this.state.questions.some((q) => q.id === question.id)) {
       this.state.questions.push(question);
       this.state.questions.sort(compareQuestions);

@@ -309,6 +309,16 @@ export class StageView {
     this.renderNotice();
   }
 
+  /** The session is over for this screen: stop watching everything and forget the state. */
+  stopAll(): void {
+    for (const entry of this.watchers.values()) {
+      entry.watcher.stop();
+      entry.tile.remove();
+    }
+    this.watchers.clear();
+    this.state = null;
+  }
+
   /** After a reconnect every subscription belongs to a dead connection: start them all again. */
   restartAll(): void {
     for (const entry of this.watchers.values()) {

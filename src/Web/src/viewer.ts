@@ -1,5 +1,5 @@
 import "./style.css";
-import { byId } from "./dom";
+import { byId, showEnded } from "./dom";
 import { ErrorBox, errorCode } from "./errors";
 import { initI18n, setPlain, setText } from "./i18n";
 import { LiveSession } from "./live";
@@ -157,6 +157,12 @@ function startViewer(code: string, token: string): void {
       backToJoinPage();
     },
     onError: (error) => errors.show(error),
+    onEnded: (ended) => {
+      stageView.stopAll();
+      showEnded(ended.reason === "removed" ? "session.removed" : "session.ended");
+      askButton.disabled = true;
+      textArea.disabled = true;
+    },
   });
 
   // The draft survives a reload or a dropped connection until the question is accepted.

@@ -40,8 +40,9 @@ public sealed class OrganiserInBrowserTests(BrowserFixture fixture) : IClassFixt
         await page.Locator("#session-description").FillAsync("社工如何参与社区疫情防控");
         await page.Locator("#host-agency").SelectOptionAsync(host.Id.ToString(CultureInfo.InvariantCulture));
         await page.Locator($"input[name=invited][value=\"{remote.Id}\"]").CheckAsync();
-        await page.Locator("#starts-at").FillAsync("2020-03-16T14:00");
-        await page.Locator("#ends-at").FillAsync("2020-03-16T16:00");
+        // Live now (joining is open only from shortly before the start until the end).
+        await page.Locator("#starts-at").FillAsync(LiveExchange.Bench.Cluster.LocalTime(DateTimeOffset.UtcNow.AddMinutes(-10)));
+        await page.Locator("#ends-at").FillAsync(LiveExchange.Bench.Cluster.LocalTime(DateTimeOffset.UtcNow.AddHours(2)));
         await page.Locator("#time-zone").FillAsync("Asia/Shanghai");
         await page.Locator("#schedule").ClickAsync();
         await Assertions.Expect(page.Locator("#result-code")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[A-Z2-9]{6}$"));

@@ -27,7 +27,9 @@ public sealed class Api(Uri baseAddress)
     public HttpClient Organiser() => Client(ExchangeApp.OrganiserKey);
 
     /// <summary>A host agency and three invited ones, and a session between them.</summary>
-    public async Task<(SessionScheduled Session, Agency[] Invited)> ScheduleAsync(string title = "苏冀云牵手，社工e在线")
+    /// <summary>Live now: it started half an hour ago and ends in three hours (Asia/Shanghai), unless told otherwise.</summary>
+    public async Task<(SessionScheduled Session, Agency[] Invited)> ScheduleAsync(string title = "苏冀云牵手，社工e在线",
+        DateTimeOffset? startsAt = null, DateTimeOffset? endsAt = null)
     {
         using var http = Organiser();
         var host = await PostAsync<Agency>(http, "/api/agencies", new { name = "益家乐社会工作服务中心", city = "镇江", province = "江苏" });
@@ -43,8 +45,8 @@ public sealed class Api(Uri baseAddress)
             description = "社工如何参与社区疫情防控",
             hostAgencyId = host.Id,
             invitedAgencyIds = invited.Select(a => a.Id).ToArray(),
-            startsAt = "2020-03-16T14:00",
-            endsAt = "2020-03-16T16:00",
+            startsAt = LiveExchange.Bench.Cluster.LocalTime(startsAt ?? DateTimeOffset.UtcNow.AddMinutes(-30)),
+            endsAt = LiveExchange.Bench.Cluster.LocalTime(endsAt ?? DateTimeOffset.UtcNow.AddHours(3)),
             timeZone = "Asia/Shanghai",
         });
         return (session, invited.ToArray());

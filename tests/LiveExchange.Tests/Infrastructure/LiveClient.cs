@@ -31,6 +31,8 @@ public sealed class LiveClient : IAsyncDisposable
         client.Record<HandsState>(nameof(IExchangeClient.HandsChanged));
         client.Record<MyStage>(nameof(IExchangeClient.MyStageChanged));
         client.Record<ReceptionSummary>(nameof(IExchangeClient.ReceptionChanged));
+        client.Record<QuestionsState>(nameof(IExchangeClient.QuestionsChanged));
+        client.Record<SessionEnded>(nameof(IExchangeClient.SessionEnded));
         await connection.StartAsync();
         await client.WaitForAsync<SessionSnapshot>(_ => true);
         return client;

@@ -64,7 +64,7 @@ public sealed class TwoInstanceTests(TwoInstances hubs) : IClassFixture<TwoInsta
         }
 
         // A question asked on B reaches the host on A and the other viewer; a vote on B likewise.
-        var asked = await v1.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "社区封闭管理期间，志愿者从哪里招募？");
+        var asked = await v1.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "社区封闭管理期间，志愿者从哪里招募？", (string?)null);
         await host.WaitForAsync<QuestionAsked>(q => q.Question.Id == asked.Id && q.Question.Text == asked.Text);
         await v2.WaitForAsync<QuestionAsked>(q => q.Question.Id == asked.Id);
         await v2.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), asked.Id);

@@ -12,6 +12,10 @@ public sealed class PostgresAppFixture : IAsyncLifetime
         var settings = await TestServers.FreshHubSettingsAsync();
         settings["Decks:MaxBytes"] = ExchangeBehaviour.TestDeckLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Decks:MaxExpandedBytes"] = ExchangeBehaviour.TestExpandedLimit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (key, value) in ExchangeBehaviour.FairUseLimits)
+        {
+            settings[key] = value;
+        }
         App = new ExchangeApp(settings.ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
     }
 
@@ -27,7 +31,7 @@ public sealed class SqliteAppFixture : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        App = new ExchangeApp(new()
+        App = new ExchangeApp(new Dictionary<string, string?>(ExchangeBehaviour.FairUseLimits.Select(kv => KeyValuePair.Create(kv.Key, (string?)kv.Value)))
         {
             ["ConnectionStrings:Sqlite"] = $"Data Source={_file}",
             ["Decks:MaxBytes"] = ExchangeBehaviour.TestDeckLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -7,6 +7,8 @@ using LiveExchange.Hub.Sessions;
 using LiveExchange.Shared;
 using LiveExchange.Tests.Infrastructure;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using LiveExchange.Hub.Joining;
 
 namespace LiveExchange.Tests.Scenarios;
 
@@ -21,12 +23,220 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
     /// <summary>Decks:MaxExpandedBytes in the fixtures: low, so the bombs here stay small and quick.</summary>
     public const long TestExpandedLimit = 32L * 1024 * 1024;
 
+    /// <summary>Low fair-use limits in the fixtures, so the tests reach them quickly.</summary>
+    public static readonly Dictionary<string, string> FairUseLimits = new()
+    {
+        ["Joining:ParticipantsPerAddress"] = "12",
+        ["Questions:VotesPerAgency"] = "3",
+        ["Questions:PerAgency"] = "4",
+    };
+
     private readonly Api _api = new(app.BaseAddress);
+
+    [Fact]
+    public async Task An_ended_session_refuses_joins_and_live_actions_closes_attendance_and_still_exports()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var joined = await _api.JoinAsync(session.Code, invited[0].Id, "李华", 3);
+        await using var viewer = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
+        await using var host = await LiveClient.ConnectAsync(_api.BaseAddress, session.HostToken);
+        Assert.Equal(HttpStatusCode.Created, (await _api.UploadDeckAsync(session, DemoSession.SampleDeck(3))).StatusCode);
+
+        // The host ends it (a viewer may not).
+        using var asViewer = _api.Client(joined.ParticipantToken);
+        await Api.AssertProblemAsync(await asViewer.PostAsync($"/api/sessions/{session.Id}/end", null), HttpStatusCode.Forbidden, "forbidden");
+        using var asHost = _api.Client(session.HostToken);
+        var ended = await asHost.PostAsync($"/api/sessions/{session.Id}/end", null);
+        Assert.Equal(HttpStatusCode.OK, ended.StatusCode);
+        Assert.Equal("ended", (await ended.Content.ReadFromJsonAsync<SessionScheduled>(Api.Json))!.State);
+
+        // Everyone connected is told; attendance is closed for all of them.
+        await viewer.WaitForAsync<SessionEnded>(e => e.SessionId == session.Id && e.Reason == "ended");
+        await host.WaitForAsync<SessionEnded>(e => e.Reason == "ended");
+        using var organiser = _api.Organiser();
+        var attendance = (await organiser.GetFromJsonAsync<ParticipantAttendance[]>($"/api/sessions/{session.Id}/attendance", Api.Json))!;
+        Assert.Equal(2, attendance.Length);
+        Assert.All(attendance, a => Assert.False(a.Connected));
+
+        // Nothing live works any more: calls, new connections, joins, uploads; each says why.
+        var call = await Assert.ThrowsAsync<HubException>(() => host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 2));
+        Assert.Contains("[session_ended]", call.Message);
+        var again = new HubConnectionBuilder()
+            .WithUrl(new Uri(_api.BaseAddress, ExchangeHubRoute.Path), o => o.AccessTokenProvider = () => Task.FromResult<string?>(joined.ParticipantToken))
+            .Build();
+        var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        again.Closed += e => { closed.TrySetResult(e); return Task.CompletedTask; };
+        try
+        {
+            await again.StartAsync();
+        }
+        catch (Exception e)
+        {
+            closed.TrySetResult(e);
+        }
+
+        Assert.Contains("[session_ended]", (await closed.Task.WaitAsync(TimeSpan.FromSeconds(10)))?.Message);
+        await again.DisposeAsync();
+        using var anyone = _api.Client();
+        await Api.AssertProblemAsync(
+            await anyone.PostAsJsonAsync("/api/join", new { code = session.Code, agencyId = invited[1].Id, displayName = "赵敏", headcount = 1 }),
+            HttpStatusCode.Gone, "session_ended");
+        await Api.AssertProblemAsync(await _api.UploadDeckAsync(session, DemoSession.SampleDeck(2)), HttpStatusCode.Gone, "session_ended");
+        var info = await anyone.GetFromJsonAsync<LiveExchange.Hub.Joining.JoinInfo>($"/api/join/{session.Code}", Api.Json);
+        Assert.Equal("ended", info!.State);
+        var mine = await asViewer.GetFromJsonAsync<MySession>("/api/session", Api.Json);
+        Assert.Equal("ended", mine!.State);
+
+        // The organiser can still export.
+        var csv = await organiser.GetStringAsync($"/api/sessions/{session.Id}/attendance.csv?lang=zh");
+        Assert.Contains("李华", csv);
+
+        // A session whose planned end (plus the overrun) has passed ends by itself.
+        var (past, pastInvited) = await _api.ScheduleAsync("昨天", DateTimeOffset.UtcNow.AddHours(-5), DateTimeOffset.UtcNow.AddHours(-3));
+        await Api.AssertProblemAsync(
+            await anyone.PostAsJsonAsync("/api/join", new { code = past.Code, agencyId = pastInvited[0].Id, displayName = "王芳", headcount = 1 }),
+            HttpStatusCode.Gone, "session_ended");
+    }
+
+    [Fact]
+    public async Task Joining_opens_an_hour_before_the_start_or_when_the_organiser_opens_it()
+    {
+        using var anyone = _api.Client();
+        var (soon, soonInvited) = await _api.ScheduleAsync("半小时后", DateTimeOffset.UtcNow.AddMinutes(30), DateTimeOffset.UtcNow.AddHours(2));
+        Assert.Equal("open", soon.State);
+        await _api.JoinAsync(soon.Code, soonInvited[0].Id, "李华");
+
+        var (later, laterInvited) = await _api.ScheduleAsync("三小时后", DateTimeOffset.UtcNow.AddHours(3), DateTimeOffset.UtcNow.AddHours(5));
+        Assert.Equal("scheduled", later.State);
+        var refused = await anyone.PostAsJsonAsync("/api/join", new { code = later.Code, agencyId = laterInvited[0].Id, displayName = "李华", headcount = 1 });
+        var title = await Api.AssertProblemAsync(refused, HttpStatusCode.Conflict, "session_not_open");
+        Assert.Contains(later.JoinOpensAt.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture), title);
+
+        using var organiser = _api.Organiser();
+        var opened = await organiser.PostAsync($"/api/sessions/{later.Id}/open", null);
+        Assert.Equal("open", (await opened.Content.ReadFromJsonAsync<SessionScheduled>(Api.Json))!.State);
+        await _api.JoinAsync(later.Code, laterInvited[0].Id, "李华");
+    }
+
+    [Fact]
+    public async Task One_address_makes_a_bounded_number_of_participants_agencies_get_a_fair_share_and_the_organiser_removes_stuffing()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var stuffer = new List<Joined>();
+        for (var i = 0; i < 11; i++)
+        {
+            stuffer.Add(await _api.JoinAsync(session.Code, invited[0].Id, $"刷{i}", 500));
+        }
+
+        var honest = await _api.JoinAsync(session.Code, invited[1].Id, "王芳", 6);
+        using var anyone = _api.Client();
+        await Api.AssertProblemAsync(
+            await anyone.PostAsJsonAsync("/api/join", new { code = session.Code, agencyId = invited[0].Id, displayName = "刷12", headcount = 500 }),
+            HttpStatusCode.TooManyRequests, "too_many_participants");
+        // The same screen coming back is not a new participant, so it is not refused.
+        await _api.JoinAsync(session.Code, invited[0].Id, "刷0", 500, stuffer[0].ParticipantToken);
+
+        await using var honestClient = await LiveClient.ConnectAsync(_api.BaseAddress, honest.ParticipantToken);
+        var question = await honestClient.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "志愿者怎么招募？", (string?)null);
+
+        // One agency's screens give one question at most three votes here (ten by default).
+        var stuffers = new List<LiveClient>();
+        try
+        {
+            foreach (var s in stuffer.Take(5))
+            {
+                stuffers.Add(await LiveClient.ConnectAsync(_api.BaseAddress, s.ParticipantToken));
+            }
+
+            var votes = new List<string>();
+            foreach (var c in stuffers)
+            {
+                try
+                {
+                    await c.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), question.Id);
+                    votes.Add("ok");
+                }
+                catch (HubException e)
+                {
+                    votes.Add(e.Message.Contains("[agency_vote_limit]") ? "limit" : e.Message);
+                }
+            }
+
+            Assert.Equal(["ok", "ok", "ok", "limit", "limit"], votes);
+
+            // And at most four questions in the session here, however many screens ask.
+            var asked = new List<string>();
+            foreach (var c in stuffers)
+            {
+                try
+                {
+                    await c.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), $"刷屏问题 {asked.Count}", (string?)null);
+                    asked.Add("ok");
+                }
+                catch (HubException e)
+                {
+                    asked.Add(e.Message.Contains("[agency_question_limit]") ? "limit" : e.Message);
+                }
+            }
+
+            Assert.Equal(["ok", "ok", "ok", "ok", "limit"], asked);
+
+            // The organiser sees where they came from, and removes one: its question and vote go for everyone.
+            using var organiser = _api.Organiser();
+            var participants = (await organiser.GetFromJsonAsync<LiveExchange.Hub.Participants.ParticipantEntry[]>(
+                $"/api/sessions/{session.Id}/participants", Api.Json))!;
+            var first = participants.Single(p => p.DisplayName == "刷0");
+            Assert.Equal(12, first.ParticipantsFromAddress);
+            Assert.Equal(1, first.Questions);
+            Assert.Equal(1, first.Votes);
+            Assert.Equal(HttpStatusCode.NoContent, (await organiser.DeleteAsync($"/api/sessions/{session.Id}/participants/{first.Id}")).StatusCode);
+            await stuffers[0].WaitForAsync<SessionEnded>(e => e.Reason == "removed");
+            var changed = await honestClient.WaitForAsync<QuestionsState>(q => q.Questions.Count == 4);
+            Assert.Equal(2, changed.Questions.Single(q => q.Id == question.Id).Votes);
+            Assert.DoesNotContain(changed.Questions, q => q.Text == "刷屏问题 0");
+            var state = await honestClient.InvokeAsync<QuestionsState>(nameof(IExchangeHub.GetQuestions));
+            Assert.Equal(changed.Version, state.Version);
+            Assert.Equal(2, state.Questions.Single(q => q.Id == question.Id).Votes);
+
+            // Its screen can do nothing more, and it is not in the attendance.
+            var after = await Assert.ThrowsAsync<HubException>(() => stuffers[0].InvokeAsync<SlidesState>(nameof(IExchangeHub.GetSlides)));
+            Assert.Contains("[participant_removed]", after.Message);
+            var attendance = (await organiser.GetFromJsonAsync<ParticipantAttendance[]>($"/api/sessions/{session.Id}/attendance", Api.Json))!;
+            Assert.DoesNotContain(attendance, a => a.ParticipantId == first.Id);
+        }
+        finally
+        {
+            foreach (var c in stuffers)
+            {
+                await c.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_question_sent_again_with_its_key_is_stored_once()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var joined = await _api.JoinAsync(session.Code, invited[0].Id, "李华");
+        await using var viewer = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
+        var key = Guid.NewGuid().ToString("N");
+        var first = await viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "重试会重复吗？", key);
+        var retried = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "重试会重复吗？", key)));
+        Assert.All(retried, r => Assert.Equal(first.Id, r.Id));
+        var state = await viewer.InvokeAsync<QuestionsState>(nameof(IExchangeHub.GetQuestions));
+        Assert.Single(state.Questions);
+        Assert.Equal(1, state.Version);
+        var other = await viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "重试会重复吗？", Guid.NewGuid().ToString("N"));
+        Assert.NotEqual(first.Id, other.Id);
+        var bad = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "x", "not a key!"));
+        Assert.Contains("[validation]", bad.Message);
+    }
 
     [Fact]
     public async Task Scheduling_returns_a_readable_code_and_links_and_only_organisers_may()
     {
-        var (session, invited) = await _api.ScheduleAsync();
+        var (session, invited) = await _api.ScheduleAsync(startsAt: new DateTimeOffset(2030, 3, 16, 6, 0, 0, TimeSpan.Zero),
+            endsAt: new DateTimeOffset(2030, 3, 16, 8, 0, 0, TimeSpan.Zero));
 
         Assert.Equal(6, session.Code.Length);
         Assert.All(session.Code, c => Assert.Contains(c, JoinCode.Alphabet));
@@ -34,7 +244,9 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         Assert.Equal($"/host.html#token={session.HostToken}", session.HostLink);
         Assert.Equal($"/?code={session.Code}", session.ViewerLink);
         Assert.Equal(TimeSpan.FromHours(8), session.StartsAt.Offset);
-        Assert.Equal(new DateTime(2020, 3, 16, 14, 0, 0), session.StartsAt.DateTime);
+        Assert.Equal(new DateTime(2030, 3, 16, 14, 0, 0), session.StartsAt.DateTime);
+        Assert.Equal("scheduled", session.State);
+        Assert.Equal(new DateTime(2030, 3, 16, 13, 0, 0), session.JoinOpensAt.DateTime);
         Assert.Equal(3, session.InvitedAgencies.Length);
 
         // A code typed on a phone, in lower case with a space, finds the session.
@@ -44,8 +256,16 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         Assert.Equal(session.Id, info!.SessionId);
         Assert.Equal(invited.Select(a => a.Id), info.InvitedAgencies.Select(a => a.Id));
 
+        // In 2030 it is not open yet: the join page is told when it opens, and a join is refused until then.
+        Assert.Equal("scheduled", info.State);
+        Assert.Equal(session.JoinOpensAt, info.JoinOpensAt);
+        await Api.AssertProblemAsync(
+            await anyone.PostAsJsonAsync("/api/join", new { code = session.Code, agencyId = invited[0].Id, displayName = "王芳", headcount = 1 }),
+            HttpStatusCode.Conflict, "session_not_open");
+
         await Api.AssertProblemAsync(await anyone.GetAsync("/api/sessions"), HttpStatusCode.Unauthorized, "unauthorised");
-        var viewer = await _api.JoinAsync(session.Code, invited[0].Id, "王芳");
+        var (live, liveInvited) = await _api.ScheduleAsync();
+        var viewer = await _api.JoinAsync(live.Code, liveInvited[0].Id, "王芳");
         using var asViewer = _api.Client(viewer.ParticipantToken);
         await Api.AssertProblemAsync(await asViewer.GetAsync("/api/sessions"), HttpStatusCode.Forbidden, "forbidden");
         await Api.AssertProblemAsync(
@@ -104,8 +324,8 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         await using var a = await LiveClient.ConnectAsync(_api.BaseAddress, asker.ParticipantToken);
         await using var b = await LiveClient.ConnectAsync(_api.BaseAddress, voter.ParticipantToken);
 
-        var q1 = await a.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "  志愿者轮班是怎么安排的？ ");
-        var q2 = await a.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "独居老人每天怎么联系？");
+        var q1 = await a.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "  志愿者轮班是怎么安排的？ ", (string?)null);
+        var q2 = await a.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "独居老人每天怎么联系？", (string?)null);
         Assert.Equal("志愿者轮班是怎么安排的？", q1.Text);
         Assert.Equal("邢台市益襄社会工作服务中心", q2.AgencyName);
         await host.WaitForAsync<QuestionAsked>(q => q.Question.Id == q2.Id);
@@ -141,7 +361,7 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
 
         var refused = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 2));
         Assert.Contains("[host_only] Only the host can do this.", refused.Message);
-        var hostAsks = await Assert.ThrowsAsync<HubException>(() => host.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "?"));
+        var hostAsks = await Assert.ThrowsAsync<HubException>(() => host.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "?", (string?)null));
         Assert.Contains("[viewer_only]", hostAsks.Message);
         var outOfRange = await Assert.ThrowsAsync<HubException>(() => host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 4));
         Assert.Contains("[page_out_of_range]", outOfRange.Message);
@@ -267,10 +487,10 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         await Api.AssertProblemAsync(await asHost.PostAsync($"/api/sessions/{session.Id}/deck", new MultipartFormDataContent()),
             HttpStatusCode.BadRequest, "deck_missing");
 
-        var empty = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "   "));
+        var empty = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "   ", (string?)null));
         Assert.Contains("[question_empty]", empty.Message);
         var tooLong = await Assert.ThrowsAsync<HubException>(
-            () => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), new string('问', 301)));
+            () => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), new string('问', 301), (string?)null));
         Assert.Contains("[question_too_long]", tooLong.Message);
 
         using var anyone = _api.Client();

@@ -1,0 +1,117 @@
+using Dapper;
+using LiveExchange.Hub.Access;
+using LiveExchange.Hub.Live;
+using LiveExchange.Hub.Problems;
+using LiveExchange.Hub.Questions;
+using LiveExchange.Hub.Sessions;
+using LiveExchange.Hub.Storage;
+using LiveExchange.Shared;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace LiveExchange.Hub.Participants;
+
+/// <summary>One participant as the organiser sees it: enough to spot stuffing (many from one address, many questions).</summary>
+public sealed record ParticipantEntry(
+    long Id,
+    string Role,
+    long AgencyId,
+    string AgencyName,
+    string DisplayName,
+    int Headcount,
+    string? JoinedFrom,
+    int ParticipantsFromAddress,
+    int Questions,
+    int Votes,
+    bool Removed);
+
+/// <summary>
+/// The organiser's view of who joined, and the remedy for abuse: removing a participant takes its
+/// questions and votes away (everyone's list updates), stops its token, and closes its screens.
+/// </summary>
+public static class ParticipantEndpoints
+{
+    private const string SelectParticipants = """
+        select p.id, p.role, p.agency_id as AgencyId, a.name as AgencyName, p.display_name as DisplayName, cast(p.headcount as bigint) as Headcount,
+               p.joined_from as JoinedFrom,
+               (select count(*) from participants o where o.session_id = p.session_id and o.joined_from = p.joined_from) as ParticipantsFromAddress,
+               (select count(*) from questions q where q.participant_id = p.id) as Questions,
+               (select count(*) from question_votes v where v.participant_id = p.id) as Votes,
+               cast(case when p.removed_at_ms is null then 0 else 1 end as bigint) as Removed
+        from participants p join agencies a on a.id = p.agency_id
+        where p.session_id = @id
+        order by p.id
+        """;
+
+    private const string MarkRemoved = """
+        update participants set removed_at_ms = @now
+        where id = @participantId and session_id = @id and role = 'viewer' and removed_at_ms is null
+        """;
+
+    private const string DeleteVotesBy = "delete from question_votes where participant_id = @participantId";
+
+    private const string DeleteVotesOn = """
+        delete from question_votes where question_id in (select id from questions where participant_id = @participantId)
+        """;
+
+    private const string DeleteQuestions = "delete from questions where participant_id = @participantId";
+
+    private const string CloseIntervals = """
+        update attendance_intervals set left_at_ms = @now where participant_id = @participantId and left_at_ms is null
+        """;
+
+    private const string SelectSession = "select count(*) from sessions where id = @id";
+
+    public static IEndpointRouteBuilder MapParticipants(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/sessions/{id:long}/participants").RequireAuthorization(ExchangePolicies.Organiser);
+        group.MapGet("/", ListAsync);
+        group.MapDelete("/{participantId:long}", RemoveAsync);
+        return app;
+    }
+
+    private static async Task<Ok<ParticipantEntry[]>> ListAsync(long id, Database database, CancellationToken ct)
+    {
+        await using var connection = await database.OpenAsync(ct);
+        if (await connection.ExecuteScalarAsync<long>(SelectSession, new { id }) == 0)
+        {
+            throw ExchangeProblem.NotFound("session_not_found", "Session not found.");
+        }
+
+        var rows = await connection.QueryAsync<ParticipantRow>(SelectParticipants, new { id });
+        return TypedResults.Ok(rows.Select(r => new ParticipantEntry(r.Id, r.Role, r.AgencyId, r.AgencyName, r.DisplayName,
+            (int)r.Headcount, r.JoinedFrom, (int)r.ParticipantsFromAddress, (int)r.Questions, (int)r.Votes, r.Removed != 0)).ToArray());
+    }
+
+    private sealed record ParticipantRow(long Id, string Role, long AgencyId, string AgencyName, string DisplayName, long Headcount,
+        string? JoinedFrom, long ParticipantsFromAddress, long Questions, long Votes, long Removed);
+
+    private static async Task<NoContent> RemoveAsync(long id, long participantId, LiveChanges changes, SessionGate gate,
+        TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var (questions, removedQuestions) = await changes.CommitAsync(id, LiveStreams.Questions, async (connection, tx, version) =>
+        {
+            if (await connection.ExecuteAsync(MarkRemoved, new { id, participantId, now }, tx) == 0)
+            {
+                throw ExchangeProblem.NotFound("participant_not_found", "That participant is not in this session (or was removed already).");
+            }
+
+            var args = new { participantId, now };
+            await connection.ExecuteAsync(DeleteVotesBy, args, tx);
+            await connection.ExecuteAsync(DeleteVotesOn, args, tx);
+            var deleted = await connection.ExecuteAsync(DeleteQuestions, args, tx);
+            await connection.ExecuteAsync(CloseIntervals, args, tx);
+            var rows = await connection.QueryAsync<QuestionRow>(
+                SessionSnapshots.SelectQuestions + " where q.session_id = @id order by votes desc, q.id", new { id }, tx);
+            // Sent to everyone, so without anyone's own votes: each page keeps its own, minus the removed questions.
+            return (new QuestionsState(version, rows.Select(q => q.ToView()).ToArray(), []), deleted);
+        }, (clients, result) => clients.QuestionsChanged(result.Item1), ct: ct);
+
+        gate.Forget(participantId);
+        await changes.PublishAsync(Audience.Participant(participantId),
+            client => client.SessionEnded(new SessionEnded(id, "removed", clock.GetUtcNow())));
+        loggers.CreateLogger(typeof(ParticipantEndpoints)).LogInformation(
+            "Organiser removed participant {ParticipantId} of session {SessionId} and its {Questions} questions.", participantId, id, removedQuestions);
+        return TypedResults.NoContent();
+    }
+}
