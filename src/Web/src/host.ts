@@ -291,6 +291,9 @@ function startHost(token: string): void {
     },
     onUnauthorised: (error) => errors.show(error),
     onError: (error) => errors.show(error),
+    onStatus: (status) => {
+      if (status === "connected") errors.clearConnectionErrors();
+    },
   });
 
   // --- Navigation -------------------------------------------------------------------------------
