@@ -176,6 +176,53 @@ public sealed class NetworkInBrowserTests(BrowserFixture fixture, ITestOutputHel
         Assert.True(total < 900 * 1024, $"{total} bytes transferred before the first slide");
     }
 
+    [Fact]
+    public async Task The_hub_answers_with_the_precompressed_file_the_browser_accepts()
+    {
+        using var http = new HttpClient(new HttpClientHandler { AutomaticDecompression = System.Net.DecompressionMethods.None }) { BaseAddress = _api.BaseAddress };
+        async Task<HttpResponseMessage> Get(string path, string? acceptEncoding, Action<HttpRequestMessage>? more = null)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (acceptEncoding is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
+            }
+
+            more?.Invoke(request);
+            return await http.SendAsync(request);
+        }
+
+        var plain = await Get("/viewer.html", null);
+        var page = await plain.Content.ReadAsStringAsync();
+        Assert.Empty(plain.Content.Headers.ContentEncoding);
+        Assert.Contains("Accept-Encoding", plain.Headers.Vary);
+        var script = Regex.Match(page, "/assets/viewer-[^\"]+\\.js").Value;
+        Assert.NotEmpty(script);
+
+        var br = await Get(script, "gzip, deflate, br, zstd");
+        Assert.Equal(["br"], br.Content.Headers.ContentEncoding);
+        Assert.Equal("text/javascript", br.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Accept-Encoding", br.Headers.Vary);
+        var gzip = await Get(script, "gzip, br;q=0");
+        Assert.Equal(["gzip"], gzip.Content.Headers.ContentEncoding);
+        var identity = await Get(script, "identity");
+        Assert.Empty(identity.Content.Headers.ContentEncoding);
+        Assert.True((await br.Content.ReadAsByteArrayAsync()).Length < (await identity.Content.ReadAsByteArrayAsync()).Length);
+
+        // Each encoding is its own representation: its own ETag, its own ranges.
+        Assert.NotEqual(br.Headers.ETag, identity.Headers.ETag);
+        var notModified = await Get(script, "br", r => r.Headers.IfNoneMatch.Add(br.Headers.ETag!));
+        Assert.Equal(System.Net.HttpStatusCode.NotModified, notModified.StatusCode);
+        var range = await Get(script, "br", r => r.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 9));
+        Assert.Equal(System.Net.HttpStatusCode.PartialContent, range.StatusCode);
+        Assert.Equal(["br"], range.Content.Headers.ContentEncoding);
+        Assert.Equal(10, (await range.Content.ReadAsByteArrayAsync()).Length);
+
+        // The API is not touched.
+        var api = await Get("/api/sessions/XXXXXX", "br");
+        Assert.Empty(api.Content.Headers.ContentEncoding);
+    }
+
     private async Task<(IPage Page, HubLink Link, IBrowserContext Context)> OpenViewerAsync(string code, string token)
     {
         var context = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
