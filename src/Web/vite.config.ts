@@ -1,6 +1,9 @@
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { brotliCompress, constants as zlib, gzip } from "node:zlib";
 import { defineConfig, type Plugin } from "vite";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -51,11 +54,56 @@ function pdfjsAssets(): Plugin {
   };
 }
 
+// Viewers on weak links (500 kbit/s) wait for every byte of pdf.js: the hub serves these siblings when
+// the browser accepts them (src/Hub/Live/WebAppFiles.cs). Compressed once here, at the highest levels,
+// rather than on every request. Binary formats that are already compressed (.bcmap, fonts, .icc) are left.
+const compressible = new Set([".js", ".mjs", ".css", ".html", ".json", ".svg", ".wasm"]);
+
+const brotli = promisify(brotliCompress);
+const gzipped = promisify(gzip);
+
+function precompress(): Plugin {
+  let outDir = "";
+  return {
+    name: "liveexchange-precompress",
+    apply: "build",
+    configResolved(config) {
+      outDir = config.build.outDir.startsWith(sep) ? config.build.outDir : join(config.root, config.build.outDir);
+    },
+    async closeBundle() {
+      const walk = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+          entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)],
+        );
+      // zlib's async calls run on libuv's thread pool: the files compress in parallel.
+      const files = walk(outDir).filter((file) => compressible.has(extname(file)));
+      await Promise.all(
+        files.map(async (file) => {
+          const source = await readFile(file);
+          const [br, gz] = await Promise.all([
+            brotli(source, {
+              params: {
+                [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+                [zlib.BROTLI_PARAM_SIZE_HINT]: source.length,
+                [zlib.BROTLI_PARAM_MODE]: extname(file) === ".wasm" ? zlib.BROTLI_MODE_GENERIC : zlib.BROTLI_MODE_TEXT,
+              },
+            }),
+            gzipped(source, { level: 9 }),
+          ]);
+          // A sibling that saves little is not worth a Content-Encoding.
+          if (br.length < source.length * 0.9) await writeFile(`${file}.br`, br);
+          if (gz.length < source.length * 0.9) await writeFile(`${file}.gz`, gz);
+        }),
+      );
+    },
+  };
+}
+
 // `npm run dev` proxies the API and the hub to a locally running LiveExchange.Hub.
 const hubUrl = process.env.LX_HUB_URL ?? "http://localhost:5080";
 
 export default defineConfig({
-  plugins: [pdfjsAssets()],
+  plugins: [pdfjsAssets(), precompress()],
   build: {
     outDir: "../Hub/wwwroot",
     emptyOutDir: true,

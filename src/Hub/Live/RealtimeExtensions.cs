@@ -25,6 +25,12 @@ public static class RealtimeExtensions
         // The problem filter is outermost, so a refusal by the rate filter becomes a HubException too.
         var signalR = builder.Services.AddSignalR(o =>
         {
+            // These go in pairs with the browser's HubConnection (src/Web/src/live.ts). We ping every 3 s and
+            // the browser gives up after 8 s of silence (two pings lost), so a stalled link is noticed and
+            // reported in under 10 s, not the default 30. The browser pings every 3 s; the client timeout stays
+            // at 30 s because .NET clients (tools, tests) ping every 15 s by default and must not be dropped.
+            o.KeepAliveInterval = TimeSpan.FromSeconds(3);
+            o.ClientTimeoutInterval = TimeSpan.FromSeconds(30);
             o.AddFilter<ExchangeProblemHubFilter>();
             o.AddFilter<HubCallRateFilter>();
             o.AddFilter<SessionGateHubFilter>();

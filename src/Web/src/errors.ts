@@ -64,6 +64,17 @@ export class NotConnectedError extends Error {
   }
 }
 
+/**
+ * Thrown when the link to the hub died while a call was waiting for its answer. The call may or may not
+ * have run on the server: what it did shows up in the snapshot that comes with the reconnection.
+ */
+export class ConnectionLostError extends Error {
+  constructor(cause?: unknown) {
+    super("Connection lost before the server answered", { cause });
+    this.name = "ConnectionLostError";
+  }
+}
+
 function translatedCode(code: string | undefined): string | undefined {
   if (!code) return undefined;
   const key = `error.${code}`;
@@ -80,6 +91,7 @@ export function describeError(error: unknown): string {
   }
   if (error instanceof NetworkError) return t("error.network");
   if (error instanceof NotConnectedError) return t("error.notConnected");
+  if (error instanceof ConnectionLostError) return t("error.connectionLost");
   if (error instanceof Error) {
     const { code, text } = parseCodedMessage(error.message);
     if (code) return translatedCode(code) ?? (text || t("error.unknown"));
@@ -92,12 +104,20 @@ export function describeError(error: unknown): string {
   return t("error.unknown");
 }
 
+/** True for errors that say only that the link was down: they are out of date once it is back. */
+export function isConnectionError(error: unknown): boolean {
+  if (error instanceof NotConnectedError || error instanceof ConnectionLostError || error instanceof NetworkError) return true;
+  if (!(error instanceof Error) || parseCodedMessage(error.message).code) return false;
+  return notConnectedPattern.test(error.message) || (error.name === "TypeError" && /fetch|network/i.test(error.message));
+}
+
 /**
  * The page's `#error` box (role=alert). It remembers what it shows rather than the text, so a language
  * switch re-translates the message on screen.
  */
 export class ErrorBox {
   private render: (() => string) | null = null;
+  private aboutConnection = false;
 
   constructor(private readonly element: HTMLElement) {
     element.hidden = true;
@@ -113,17 +133,24 @@ export class ErrorBox {
   show(error: unknown): void {
     if (error instanceof Error) console.warn(error);
     this.render = () => describeError(error);
+    this.aboutConnection = isConnectionError(error);
     this.refresh();
   }
 
   showMessage(key: MessageKey, params?: MessageParams): void {
     this.render = () => t(key, params);
+    this.aboutConnection = false;
     this.refresh();
   }
 
   clear(): void {
     this.render = null;
     this.refresh();
+  }
+
+  /** The connection is back: a message that it was down would now contradict the status beside it. */
+  clearConnectionErrors(): void {
+    if (this.aboutConnection) this.clear();
   }
 
   private refresh(): void {

@@ -295,6 +295,9 @@ function startHost(token: string): void {
       stageView.stopAll();
       showEnded("session.ended");
     },
+    onStatus: (status) => {
+      if (status === "connected") errors.clearConnectionErrors();
+    },
   });
 
   // --- Navigation -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection, type IRetryPolicy } from "@microsoft/signalr";
+import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection } from "@microsoft/signalr";
 import {
   ClientEvents,
   HubMethods,
@@ -23,7 +23,7 @@ import {
   type VoteCount,
   type VotesChanged,
 } from "./contract";
-import { errorCode, NotConnectedError } from "./errors";
+import { ConnectionLostError, errorCode, NotConnectedError, parseCodedMessage } from "./errors";
 import { setText } from "./i18n";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
@@ -63,6 +63,8 @@ export interface LiveOptions {
   onError?: (error: unknown) => void;
   /** The session has ended, or the organiser removed this participant: the page stops and says so. */
   onEnded?: (ended: SessionEnded) => void;
+  /** The connection status changed (also shown in `#connection-status`). */
+  onStatus?: (status: ConnectionStatus) => void;
 }
 
 /** Most upvoted first; among equals, the earliest asked first (then by id, so the order is stable). */
@@ -70,12 +72,15 @@ export function compareQuestions(a: QuestionView, b: QuestionView): number {
   return b.votes - a.votes || Date.parse(a.askedAt) - Date.parse(b.askedAt) || a.id - b.id;
 }
 
-// A weak line may be down for minutes; never give up reconnecting (the default stops after ~40 s).
-const reconnectDelays = [0, 2_000, 5_000, 10_000];
-const retryForever: IRetryPolicy = {
-  nextRetryDelayInMilliseconds: ({ previousRetryCount }) =>
-    reconnectDelays[previousRetryCount] ?? 15_000 + Math.round(Math.random() * 5_000),
-};
+// These go in pairs with the hub's HubOptions (src/Hub/Live/RealtimeExtensions.cs). The hub pings every
+// 3 s, so 8 s without any message means at least two pings were lost: the link is dead, and a stalled link
+// (the socket open, nothing flowing) is noticed within 8 s instead of SignalR's default 30. Our own pings
+// every 3 s keep the hub's ClientTimeoutInterval far off, and NATs and proxies from closing an idle socket.
+const serverTimeoutMs = 8_000;
+const keepAliveIntervalMs = 3_000;
+// A connection attempt that neither succeeds nor fails (a socket opened into a dead network) is given up;
+// a working one takes a few round trips, about a second even at 500 kbit/s.
+const attemptTimeoutMs = 8_000;
 
 function newKey(): string {
   if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
@@ -83,7 +88,14 @@ function newKey(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const delay = (ms: number) => new Promise<void>((resolve) => window.setTimeout(resolve, ms));
+/**
+ * How long to wait before attempt `attempt + 1`: at once, then briefly, then every 3–3.5 s for as long as it
+ * takes (a weak line may be down for minutes). The cap keeps the wait after the network comes back short;
+ * the jitter keeps a room of viewers from all knocking in the same instant after a hub restart.
+ */
+function reconnectDelay(attempt: number): number {
+  return [0, 1_000, 2_000][attempt] ?? 3_000 + Math.round(Math.random() * 500);
+}
 
 /**
  * One screen's live view of a session over the exchange hub. The state is split into streams (slides,
@@ -92,11 +104,20 @@ const delay = (ms: number) => new Promise<void>((resolve) => window.setTimeout(r
  * connect) replaces everything.
  */
 export class LiveSession {
-  private readonly connection: HubConnection;
+  private connection: HubConnection;
   private readonly statusElement: HTMLElement | null;
   private state: LiveState | null = null;
   private versions = zeroVersions();
   private stopped = false;
+  private readonly retryButton: HTMLButtonElement | null;
+  /** The connect loop, while one runs. */
+  private connecting: Promise<void> | null = null;
+  /** Ends the wait between two attempts early. */
+  private wakeUp: (() => void) | null = null;
+  /** The next attempt goes without waiting (an attempt was abandoned by retryNow). */
+  private hurry = false;
+  /** Gives up the attempt in flight, if any. */
+  private abandonAttempt: (() => void) | null = null;
   private readonly resyncing = new Set<LiveStream>();
   /**
    * From connecting until the server's pushed Snapshot arrives, events are not applied (the state is
@@ -108,65 +129,77 @@ export class LiveSession {
 
   constructor(private readonly options: LiveOptions) {
     this.statusElement = document.getElementById("connection-status");
-    this.connection = new HubConnectionBuilder()
-      .withUrl(HubPath, { accessTokenFactory: () => options.token })
-      .withAutomaticReconnect(retryForever)
+    this.retryButton = document.getElementById("retry-now") as HTMLButtonElement | null;
+    this.connection = this.createConnection();
+    window.addEventListener("online", () => this.retryNow());
+    this.retryButton?.addEventListener("click", () => this.retryNow());
+    this.setStatus("disconnected");
+  }
+
+  private createConnection(): HubConnection {
+    // No withAutomaticReconnect: this class reconnects by itself, so that the browser's `online` event and
+    // the "retry now" button can cut a wait short, which SignalR's own reconnect loop does not allow.
+    const connection = new HubConnectionBuilder()
+      .withUrl(HubPath, { accessTokenFactory: () => this.options.token, timeout: attemptTimeoutMs })
+      .withServerTimeout(serverTimeoutMs)
+      .withKeepAliveInterval(keepAliveIntervalMs)
       .configureLogging(LogLevel.Warning)
       .build();
+    // Events of a connection left behind by a hung attempt (see connectLoop) are not this session's.
+    const on = <T>(event: string, handler: (message: T) => void) =>
+      connection.on(event, (message: T) => {
+        if (connection === this.connection) handler(message);
+      });
 
-    this.connection.on(ClientEvents.Snapshot, (snapshot: SessionSnapshot) => this.acceptSnapshot(snapshot));
-    this.connection.on(ClientEvents.PageChanged, (change: PageChanged) => this.receive(LiveStreams.Slides, change, "page", applyPageChanged));
-    this.connection.on(ClientEvents.DeckChanged, (change: DeckChanged) => this.receive(LiveStreams.Slides, change, "deck", applyDeckChanged));
-    this.connection.on(ClientEvents.QuestionAsked, (asked: QuestionAsked) => this.receive(LiveStreams.Questions, asked, "question", applyQuestionAsked));
+    on(ClientEvents.Snapshot, (snapshot: SessionSnapshot) => this.acceptSnapshot(snapshot));
+    on(ClientEvents.PageChanged, (change: PageChanged) => this.receive(LiveStreams.Slides, change, "page", applyPageChanged));
+    on(ClientEvents.DeckChanged, (change: DeckChanged) => this.receive(LiveStreams.Slides, change, "deck", applyDeckChanged));
+    on(ClientEvents.QuestionAsked, (asked: QuestionAsked) => this.receive(LiveStreams.Questions, asked, "question", applyQuestionAsked));
     // Stage and hands come whole: any newer version replaces what is there.
-    this.connection.on(ClientEvents.StageChanged, (stage: StageState) => this.replace(LiveStreams.Stage, stage, "stage", (s) => (s.stage = stage)));
-    this.connection.on(ClientEvents.HandsChanged, (hands: HandsState) => this.replace(LiveStreams.Hands, hands, "hands", (s) => (s.hands = hands)));
-    this.connection.on(ClientEvents.MyStageChanged, (me: MyStage) => {
+    on(ClientEvents.StageChanged, (stage: StageState) => this.replace(LiveStreams.Stage, stage, "stage", (s) => (s.stage = stage)));
+    on(ClientEvents.HandsChanged, (hands: HandsState) => this.replace(LiveStreams.Hands, hands, "hands", (s) => (s.hands = hands)));
+    on(ClientEvents.MyStageChanged, (me: MyStage) => {
       if (!this.state) return;
       this.state.me = me;
       this.emit("me");
     });
-    this.connection.on(ClientEvents.ReceptionChanged, (reception: ReceptionSummary) => {
+    on(ClientEvents.ReceptionChanged, (reception: ReceptionSummary) => {
       if (!this.state) return;
       this.state.reception = reception;
       this.emit("reception");
     });
     // Questions removed (the organiser removed a participant): the whole list, replacing what is here.
     // Counts may fall with it, so the highest-seen counts start again from the new list.
-    this.connection.on(ClientEvents.QuestionsChanged, (questions: QuestionsState) =>
+    on(ClientEvents.QuestionsChanged, (questions: QuestionsState) =>
       this.replace(LiveStreams.Questions, questions, "question", (s) => {
         s.questions = [...questions.questions].sort(compareQuestions);
         const present = new Set(s.questions.map((q) => q.id));
         s.myVotes = s.myVotes.filter((id) => present.has(id));
         this.highestCounts.clear();
       }));
-    this.connection.on(ClientEvents.SessionEnded, (ended: SessionEnded) => {
+    on(ClientEvents.SessionEnded, (ended: SessionEnded) => {
       // Over for this screen: stop for good (no reconnecting into a session that refuses us).
       this.stopped = true;
-      void this.connection.stop();
+      void connection.stop();
       this.setStatus("disconnected");
       this.options.onEnded?.(ended);
     });
     // Vote counts only grow and carry no version: keep the highest seen, in whatever order they come.
-    this.connection.on(ClientEvents.VotesChanged, (votes: VotesChanged) => this.applyCounts(votes.counts));
+    on(ClientEvents.VotesChanged, (votes: VotesChanged) => this.applyCounts(votes.counts));
 
-    this.connection.onreconnecting(() => {
+    // The link died (server timeout, socket closed, hub gone). Calls in flight were failed by SignalR.
+    connection.onclose((error) => {
+      if (connection !== this.connection) return;
+      // Closed on connect because the session is over (or this screen was removed): say so, don't retry.
+      if (this.stopped || this.endedBy(error)) {
+        this.setStatus("disconnected");
+        return;
+      }
       this.awaitSnapshot();
       this.setStatus("reconnecting");
+      void this.start();
     });
-    this.connection.onreconnected(() => {
-      // The hub pushes a fresh snapshot to every new connection; signalling state was per connection.
-      this.setStatus("connected");
-      this.options.onReconnected?.();
-    });
-    this.connection.onclose((error) => {
-      this.setStatus("disconnected");
-      // Refused on connect because the session is over (or this screen was removed): say so, don't retry.
-      if (this.endedBy(error)) return;
-      // Reconnecting gave up or the server closed us: start over unless the page stopped on purpose.
-      if (!this.stopped) window.setTimeout(() => void this.start(), 5_000);
-    });
-    this.setStatus("disconnected");
+    return connection;
   }
 
   /** The current state, or null until the first snapshot. */
@@ -179,33 +212,58 @@ export class LiveSession {
   }
 
   /** Connects, retrying until it works; gives up only when the token is refused. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
     this.stopped = false;
+    this.connecting ??= this.connectLoop().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  private async connectLoop(): Promise<void> {
     for (let attempt = 0; !this.stopped && this.connection.state === HubConnectionState.Disconnected; attempt++) {
-      this.setStatus("connecting");
+      // Once the page has had a session, every attempt is a reconnection, and says so until it works.
+      const returning = this.state !== null || attempt > 0;
+      this.setStatus(this.state !== null ? "reconnecting" : "connecting");
+      const connection = this.connection;
+      let abandon = () => {};
+      const abandoned = new Promise<"abandoned">((resolve) => (abandon = () => resolve("abandoned")));
+      const watchdog = window.setTimeout(abandon, attemptTimeoutMs);
+      this.abandonAttempt = abandon;
       try {
         this.awaitSnapshot();
-        await this.connection.start();
+        const started = connection.start();
+        if ((await Promise.race([started.then(() => "started" as const), abandoned])) === "abandoned") {
+          // A socket opened into a dead network can hang for minutes, and stop() waits for it too: leave
+          // this connection behind (stopped if it ever gets through) and go on with a fresh one.
+          started.then(() => connection.stop(), () => undefined);
+          this.connection = this.createConnection();
+          throw new Error("Connection attempt abandoned");
+        }
         this.setStatus("connected");
-        if (attempt > 0 || this.state) this.options.onReconnected?.();
+        if (returning) this.options.onReconnected?.();
         return;
       } catch (error) {
-        this.setStatus("disconnected");
         const code = errorCode(error);
         if (this.endedBy(error)) return;
         if (code === "unauthorised" || code === "forbidden") {
           this.stopped = true;
+          this.setStatus("disconnected");
           this.options.onUnauthorised?.(error);
           return;
         }
-        await delay(reconnectDelays[attempt] ?? 15_000);
+        this.setStatus(this.state !== null ? "reconnecting" : "disconnected");
+        const wait = this.hurry ? 0 : reconnectDelay(attempt);
+        this.hurry = false;
+        await this.pause(wait);
+      } finally {
+        window.clearTimeout(watchdog);
+        this.abandonAttempt = null;
       }
     }
   }
 
   /** True (and the page told) when `error` says the session is over for this screen. */
   private endedBy(error: unknown): boolean {
-    const code = errorCode(error);
+    const code = error === undefined ? null : errorCode(error);
     if (code !== "session_ended" && code !== "participant_removed") return false;
     this.stopped = true;
     this.setStatus("disconnected");
@@ -217,15 +275,59 @@ export class LiveSession {
     return true;
   }
 
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        window.clearTimeout(timer);
+        this.wakeUp = null;
+        resolve();
+      };
+      const timer = window.setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  /**
+   * Tries to connect now rather than after the current wait: the network is back (`online`), or the user
+   * asked. An attempt still hanging on the old network is abandoned for a fresh one.
+   */
+  retryNow(): void {
+    if (this.stopped) return;
+    switch (this.connection.state) {
+      case HubConnectionState.Connected:
+        return;
+      case HubConnectionState.Connecting:
+        this.hurry = true;
+        this.abandonAttempt?.(); // The loop goes again at once, on a fresh connection.
+        return;
+      default:
+        if (this.wakeUp) this.wakeUp();
+        else void this.start();
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wakeUp?.();
+    this.abandonAttempt?.();
     await this.connection.stop();
   }
 
-  /** Calls a hub method; fails at once with NotConnectedError while the connection is down. */
+  /**
+   * Calls a hub method; fails at once with NotConnectedError while the connection is down, and with
+   * ConnectionLostError when the link dies before the answer comes (the call may or may not have run).
+   */
   async invoke<M extends HubMethodName>(method: M, ...args: unknown[]): Promise<HubMethodResults[M]> {
-    if (this.connection.state !== HubConnectionState.Connected) throw new NotConnectedError();
-    return this.connection.invoke<HubMethodResults[M]>(method, ...args);
+    const connection = this.connection;
+    if (connection.state !== HubConnectionState.Connected) throw new NotConnectedError();
+    try {
+      return await connection.invoke<HubMethodResults[M]>(method, ...args);
+    } catch (error) {
+      // The server's own refusals carry a code; anything else after the link went down is the link.
+      const coded = error instanceof Error && parseCodedMessage(error.message).code !== undefined;
+      if (!coded && connection.state !== HubConnectionState.Connected) throw new ConnectionLostError(error);
+      throw error;
+    }
   }
 
   /** Host: show `page`. The reply is applied at once when it is the next version. */
@@ -431,10 +533,17 @@ export class LiveSession {
     if (this.state) this.options.onChange(this.state, kind);
   }
 
+  private status: ConnectionStatus | null = null;
+
   private setStatus(status: ConnectionStatus): void {
-    if (!this.statusElement) return;
-    this.statusElement.dataset.status = status;
-    setText(this.statusElement, `status.${status}`);
+    if (this.retryButton) this.retryButton.hidden = status === "connected" || status === "connecting";
+    if (this.statusElement) {
+      this.statusElement.dataset.status = status;
+      setText(this.statusElement, `status.${status}`);
+    }
+    if (status === this.status) return;
+    this.status = status;
+    this.options.onStatus?.(status);
   }
 }
 

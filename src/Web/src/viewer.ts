@@ -1,6 +1,6 @@
 import "./style.css";
 import { byId, showEnded } from "./dom";
-import { ErrorBox, errorCode } from "./errors";
+import { ConnectionLostError, ErrorBox, errorCode } from "./errors";
 import { initI18n, setPlain, setText } from "./i18n";
 import { LiveSession } from "./live";
 import { QuestionList } from "./questions";
@@ -144,6 +144,7 @@ function startViewer(code: string, token: string): void {
       }
       if (kind === "snapshot" || kind === "page" || kind === "deck") slides.show(state.deck, state.currentPage);
       if (kind === "snapshot" || kind === "question" || kind === "votes") questions.render(state);
+      if (kind === "snapshot") confirmAfterDrop(state);
       if (kind === "snapshot" || kind === "stage" || kind === "me") renderStage();
     },
     onReconnected: () => {
@@ -163,6 +164,9 @@ function startViewer(code: string, token: string): void {
       askButton.disabled = true;
       textArea.disabled = true;
     },
+    onStatus: (status) => {
+      if (status === "connected") errors.clearConnectionErrors();
+    },
   });
 
   // The draft survives a reload or a dropped connection until the question is accepted.
@@ -181,6 +185,22 @@ function startViewer(code: string, token: string): void {
   });
 
   let sending = false;
+  /** A question whose answer the dropped link swallowed: the snapshot after reconnecting says whether it arrived. */
+  let unconfirmed: string | null = null;
+
+  function confirmAfterDrop(state: NonNullable<typeof live.snapshot>): void {
+    const text = unconfirmed;
+    unconfirmed = null;
+    if (text === null || !state.questions.some((q) => q.participantId === state.myParticipantId && q.text === text)) return;
+    if (textArea.value.trim() === text) {
+      textArea.value = "";
+      local.set(draftKey, null);
+      renderCounter();
+    }
+    setText(askStatus, "ask.sentBeforeDrop");
+    askStatus.hidden = false;
+  }
+
   async function ask(): Promise<void> {
     if (sending) return;
     errors.clear();
@@ -206,6 +226,8 @@ function startViewer(code: string, token: string): void {
       setText(askStatus, "ask.sent");
       askStatus.hidden = false;
     } catch (error) {
+      // The draft stays in the box (and in storage) to be sent again.
+      if (error instanceof ConnectionLostError) unconfirmed = text;
       errors.show(error);
       if (errorCode(error) === "unauthorised") backToJoinPage();
     } finally {

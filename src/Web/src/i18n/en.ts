@@ -23,6 +23,7 @@ export const en: Record<keyof typeof zh, string> = {
   "status.connected": "Connected",
   "status.reconnecting": "Connection lost, reconnecting…",
   "status.disconnected": "Disconnected, will retry",
+  "status.retryNow": "Retry now",
 
   "error.unauthorised": "Not recognised: the link is not valid or has expired. Open your link again.",
   "error.forbidden": "You are not allowed to do that.",
@@ -53,6 +54,7 @@ export const en: Record<keyof typeof zh, string> = {
   "error.server_error": "The server had a problem; please try again.",
   "error.network": "Network error. Check the connection and try again.",
   "error.notConnected": "Not connected to the server yet. Please wait a moment and try again.",
+  "error.connectionLost": "The connection dropped before the server answered. The page reconnects by itself; try again once it says Connected.",
   "error.http": "The server answered with an error ({status}).",
   "error.unknown": "Something went wrong. Please try again.",
 
@@ -103,6 +105,7 @@ export const en: Record<keyof typeof zh, string> = {
   "ask.submit": "Ask",
   "ask.sending": "Sending…",
   "ask.sent": "Your question was sent.",
+  "ask.sentBeforeDrop": "Your question did reach the server before the connection dropped; it is in the list.",
 
   "viewer.changeDetails": "Change organisation or name",
   "viewer.noCode": "No session code; going back to the join page…",

@@ -22,6 +22,7 @@ export const zh = {
   "status.connected": "已连接",
   "status.reconnecting": "连接中断，正在重连…",
   "status.disconnected": "已断开，稍后自动重试",
+  "status.retryNow": "立即重试",
 
   "error.unauthorised": "身份验证失败：链接无效或已过期，请重新打开您的链接。",
   "error.forbidden": "您没有权限执行此操作。",
@@ -52,6 +53,7 @@ export const zh = {
   "error.server_error": "服务器出错，请稍后再试。",
   "error.network": "网络连接失败，请检查网络后重试。",
   "error.notConnected": "尚未连接到服务器，请稍候再试。",
+  "error.connectionLost": "连接在服务器答复前中断了。页面会自动重连，显示“已连接”后请再试一次。",
   "error.http": "服务器返回错误（{status}）。",
   "error.unknown": "出现错误，请稍后重试。",
 
@@ -102,6 +104,7 @@ export const zh = {
   "ask.submit": "提交问题",
   "ask.sending": "正在提交…",
   "ask.sent": "问题已提交。",
+  "ask.sentBeforeDrop": "连接中断前问题已送达，已显示在列表中。",
 
   "viewer.changeDetails": "修改机构或名称",
   "viewer.noCode": "缺少交流码，正在返回加入页面…",
