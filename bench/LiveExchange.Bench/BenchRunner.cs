@@ -111,6 +111,17 @@ public static class BenchRunner
                 break;
             }
 
+            case "faults":
+            {
+                // Its own PostgreSQL and Redis (it stops and kills them) and two hubs behind a front door.
+                var outcomes = await Faults.FaultDrill.RunAsync(
+                    new Faults.FaultDrillSettings { Viewers = s.Viewers, RedisAwaySeconds = s.AwaySeconds, PostgresAwaySeconds = Math.Min(s.AwaySeconds, 10) },
+                    output, ct);
+                median = outcomes;
+                runs = outcomes.Cast<object>().ToArray();
+                break;
+            }
+
             case "joinstorm":
             {
                 var results = new List<JoinStormResult>();

@@ -30,6 +30,9 @@ public sealed record BenchSettings
     /// <summary>A run that has not finished by then is stopped and reported as failed.</summary>
     public double TimeoutSeconds { get; init; } = 900;
 
+    /// <summary>faults: how long Redis stays away (PostgreSQL: at most 10 s of it).</summary>
+    public double AwaySeconds { get; init; } = 30;
+
     public string Postgres { get; init; } = "";
 
     public string Redis { get; init; } = "";
@@ -40,7 +43,7 @@ public sealed record BenchSettings
     public string? OrganiserKey { get; init; }
 
     public const string Usage = """
-        usage: LiveExchange.Bench <fanout|stalled|video|joinstorm|votestorm> [options]
+        usage: LiveExchange.Bench <fanout|stalled|video|joinstorm|votestorm|faults> [options]
           --viewers N        viewers (default 1000)
           --instances K      hub processes started by the bench (default 2)
           --changes M        fanout: page changes (default 20)
@@ -52,6 +55,8 @@ public sealed record BenchSettings
                              video: --viewers browser pages subscribe to the host's camera through Janus
                              (needs the janus package and Chromium; --seconds per measured window)
           --timeout S        stop a run after S seconds (default 900)
+          --away S           faults: seconds Redis stays away (default 30; PostgreSQL at most 10). The
+                             fault drill starts its own PostgreSQL and Redis and two hubs behind a front door
           --postgres CS      PostgreSQL admin connection string (or LIVEEXCHANGE_BENCH_POSTGRES)
           --redis CS         Redis (or LIVEEXCHANGE_BENCH_REDIS)
           --urls U1,U2       use running hubs instead of starting them (needs --organiser-key, and
@@ -88,6 +93,7 @@ public sealed record BenchSettings
                 "--runs" => s with { Runs = Positive(value, args[i]) },
                 "--stalled" => s with { Stalled = Positive(value, args[i]) },
                 "--timeout" => s with { TimeoutSeconds = Number(value, args[i]) },
+                "--away" => s with { AwaySeconds = Number(value, args[i]) },
                 "--postgres" => s with { Postgres = value },
                 "--redis" => s with { Redis = value },
                 "--urls" => s with { Urls = value.Split(',').Select(u => new Uri(u)).ToArray() },
@@ -96,7 +102,7 @@ public sealed record BenchSettings
             };
         }
 
-        if (s.Scenario is not ("fanout" or "stalled" or "video" or "joinstorm" or "votestorm"))
+        if (s.Scenario is not ("fanout" or "stalled" or "video" or "joinstorm" or "votestorm" or "faults"))
         {
             throw new ArgumentException($"Unknown scenario {s.Scenario}.\n{Usage}");
         }
@@ -106,7 +112,7 @@ public sealed record BenchSettings
             throw new ArgumentException("--seconds must be more than 0.");
         }
 
-        if (s.Redis.Length == 0 || (s.Postgres.Length == 0 && s.Urls.Count == 0))
+        if (s.Scenario != "faults" && (s.Redis.Length == 0 || (s.Postgres.Length == 0 && s.Urls.Count == 0)))
         {
             throw new ArgumentException("PostgreSQL and Redis are needed: run scripts/bench.sh, or pass --postgres and --redis.");
         }

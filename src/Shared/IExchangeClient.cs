@@ -40,6 +40,9 @@ public interface IExchangeClient
     /// <summary>Session; questions stream (whole state): questions were removed (the organiser removed a participant).</summary>
     Task QuestionsChanged(QuestionsState questions);
 
+    /// <summary>Session: every stream's current version, after a backplane outage; a client behind on one reloads it.</summary>
+    Task StreamVersionsChanged(StreamVersions versions);
+
     /// <summary>Session, or one participant: the session has ended (or this participant was removed); stop and say so.</summary>
     Task SessionEnded(SessionEnded ended);
 }

@@ -134,3 +134,9 @@ public sealed record AgencyReception(string AgencyName, int Screens, int Playing
 
 /// <summary>Why a screen is done: "ended" (the session is over) or "removed" (the organiser removed this participant).</summary>
 public sealed record SessionEnded(long SessionId, string Reason, DateTimeOffset At);
+
+/// <summary>
+/// The versions of a session's streams, sent when an instance's backplane comes back after an outage:
+/// a client that is behind on a stream (it missed events meanwhile) reloads that stream.
+/// </summary>
+public sealed record StreamVersions(long SessionId, long Slides, long Questions, long Stage, long Hands);

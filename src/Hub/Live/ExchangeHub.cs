@@ -23,7 +23,8 @@ public sealed class ExchangeHub(
     QuestionBoard questions,
     StageBoard stage,
     MediaRelay media,
-    ReceptionBoard reception) : Hub<IExchangeClient>, IExchangeHub
+    ReceptionBoard reception,
+    LocalSessions local) : Hub<IExchangeClient>, IExchangeHub
 {
     internal const string CallerKey = "lx:caller";
 
@@ -31,6 +32,7 @@ public sealed class ExchangeHub(
     {
         var caller = await attendance.OpenAsync(Context.User!, Context.ConnectionId, Context.ConnectionAborted);
         Context.Items[CallerKey] = caller;
+        local.Add(caller.SessionId);
         try
         {
             // Join the groups before reading the snapshot: a change committed in between reaches this
@@ -47,6 +49,7 @@ public sealed class ExchangeHub(
         catch
         {
             // SignalR does not call OnDisconnectedAsync after a failed OnConnectedAsync: close the interval here.
+            local.Remove(caller.SessionId);
             await attendance.CloseAsync(Context.ConnectionId);
             throw;
         }
@@ -63,6 +66,7 @@ public sealed class ExchangeHub(
             await attendance.CloseAsync(Context.ConnectionId);
             if (Context.Items[CallerKey] is ExchangeCaller caller)
             {
+                local.Remove(caller.SessionId);
                 reception.Touch(caller.SessionId);
             }
         }

@@ -68,8 +68,22 @@ public sealed class LiveChanges(Database database, IHubContext<ExchangeHub, IExc
         return result;
     }
 
-    /// <summary>Sends an unversioned event (signalling, coalesced counts); failures are logged, not thrown.</summary>
+    /// <summary>How long a caller waits for the backplane to take an event before going on without it.</summary>
+    public static readonly TimeSpan HandOverWait = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Sends an event; failures are logged, not thrown. With Redis away the backplane queues a publish
+    /// until its own timeout (seconds): the caller, whose change is already stored, waits at most
+    /// <see cref="HandOverWait"/> and the hand-over finishes (or fails, logged) on its own. Clients that
+    /// missed it catch up: on their next event's gap, and when Redis returns (<see cref="BackplaneResync"/>).
+    /// </summary>
     public async Task PublishAsync(Audience audience, Func<IExchangeClient, Task> send)
+    {
+        var handOver = SendLoggedAsync(audience, send);
+        await Task.WhenAny(handOver, Task.Delay(HandOverWait));
+    }
+
+    private async Task SendLoggedAsync(Audience audience, Func<IExchangeClient, Task> send)
     {
         try
         {
@@ -77,7 +91,7 @@ public sealed class LiveChanges(Database database, IHubContext<ExchangeHub, IExc
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "An event could not be handed to the backplane; clients resync on their next event.");
+            logger.LogWarning("An event could not be handed to the backplane ({Reason}); clients resync when it is back.", e.Message);
         }
     }
 

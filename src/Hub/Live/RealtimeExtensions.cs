@@ -56,6 +56,8 @@ public static class RealtimeExtensions
             var multiplexer = ConnectionMultiplexer.Connect(options);
             builder.Services.AddSingleton<IConnectionMultiplexer>(multiplexer);
             signalR.AddStackExchangeRedis(o => o.ConnectionFactory = _ => Task.FromResult<IConnectionMultiplexer>(multiplexer));
+            builder.Services.AddSingleton<BackplaneResync>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<BackplaneResync>());
         }
 
         builder.Services.AddSingleton<ExchangeProblemHubFilter>();
@@ -71,6 +73,7 @@ public static class RealtimeExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Sessions.SessionCloser>());
         // The features the hub hands its calls to.
         builder.Services.AddSingleton<LiveChanges>();
+        builder.Services.AddSingleton<LocalSessions>();
         builder.Services.AddSingleton<SessionSnapshots>();
         builder.Services.AddSingleton<Stage.StageBoard>();
         builder.Services.AddSingleton<Attendance.AttendanceLedger>();

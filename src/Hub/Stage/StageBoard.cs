@@ -235,6 +235,10 @@ public sealed class StageBoard(Database database, LiveChanges changes, IOptions<
     public Task InterruptInstanceAsync() =>
         InterruptAsync(SelectSessionsOfInstance, InterruptInstance, new { instanceId = instance.Id });
 
+    /// <summary>Another instance is gone (killed, crashed): the feeds it carried are interrupted for everyone.</summary>
+    public Task InterruptInstanceAsync(string instanceId) =>
+        InterruptAsync(SelectSessionsOfInstance, InterruptInstance, new { instanceId });
+
     public async Task<FeedInfo?> FindFeedAsync(long sessionId, long feedId)
     {
         await using var connection = await database.OpenAsync();

@@ -3,7 +3,7 @@
 // HubMethods below and compares them with the C# interfaces, so keep both objects on one line each and
 // use these constants for every event and method name.
 
-export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionEnded: "SessionEnded" } as const;
+export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged" } as const;
 
 export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception" } as const;
 
@@ -107,6 +107,15 @@ export interface VideoSettings {
   configured: boolean;
   iceServers: IceServerInfo[];
   maxOnStage: number;
+}
+
+/** StreamVersions: every stream's version, sent after a backplane outage so clients behind reload. */
+export interface StreamVersions {
+  sessionId: number;
+  slides: number;
+  questions: number;
+  stage: number;
+  hands: number;
 }
 
 /** SessionEnded: the session is over for this screen ("ended"), or the organiser removed it ("removed"). */

@@ -17,6 +17,7 @@ import {
   type QuestionsState,
   type ReceptionSummary,
   type SessionEnded,
+  type StreamVersions,
   type SessionSnapshot,
   type StageState,
   type VideoSettings,
@@ -183,6 +184,14 @@ export class LiveSession {
       void connection.stop();
       this.setStatus("disconnected");
       this.options.onEnded?.(ended);
+    });
+    // After a backplane outage: reload whichever stream this page is behind on (it missed events).
+    on(ClientEvents.StreamVersionsChanged, (latest: StreamVersions) => {
+      if (!this.state || this.awaitingPushed) return;
+      for (const stream of allStreams) {
+        // Questions always: vote counts carry no version, and some may have been missed too.
+        if (latest[stream] > this.versions[stream] || stream === LiveStreams.Questions) void this.resync(stream);
+      }
     });
     // Vote counts only grow and carry no version: keep the highest seen, in whatever order they come.
     on(ClientEvents.VotesChanged, (votes: VotesChanged) => this.applyCounts(votes.counts));
