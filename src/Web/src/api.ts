@@ -70,6 +70,9 @@ export interface JoinInfo {
   startsAt: string;
   endsAt: string;
   timeZone: string;
+  /** "scheduled" (joining not open yet), "open", "live" or "ended". */
+  state: "scheduled" | "open" | "live" | "ended" | string;
+  joinOpensAt: string;
 }
 
 export interface JoinRequest {

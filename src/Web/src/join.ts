@@ -56,7 +56,8 @@ function renderSession(): void {
   renderTime();
   renderAgencies();
   info.hidden = false;
-  joinForm.hidden = false;
+  // Before joining opens the page says when it does; after the end it says so; either way no form.
+  joinForm.hidden = session.state === "scheduled" || session.state === "ended";
 }
 
 // Times are shown in the session's own time zone, formatted for the current language.
@@ -66,6 +67,16 @@ function renderTime(): void {
     start: formatDateTime(session.startsAt, session.timeZone),
     end: formatDateTime(session.endsAt, session.timeZone),
   });
+  const state = byId("session-state");
+  state.hidden = session.state !== "scheduled" && session.state !== "ended";
+  if (session.state === "scheduled") {
+    setText(state, "join.opensAt", {
+      time: formatDateTime(session.joinOpensAt, session.timeZone),
+      start: formatDateTime(session.startsAt, session.timeZone),
+    });
+  } else if (session.state === "ended") {
+    setText(state, "join.ended");
+  }
 }
 
 function renderAgencies(): void {

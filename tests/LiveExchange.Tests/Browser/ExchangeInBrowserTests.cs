@@ -10,6 +10,40 @@ public sealed class ExchangeInBrowserTests(BrowserFixture fixture) : IClassFixtu
     private readonly Api _api = new(fixture.BaseAddress);
 
     [Fact]
+    public async Task Viewers_are_told_the_session_has_ended_in_both_languages_and_a_future_join_page_says_when_it_opens()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        await using var context = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
+        var viewer = await context.NewPageAsync();
+        await viewer.GotoAsync(new Uri(_api.BaseAddress, session.ViewerLink).ToString());
+        await viewer.Locator("#agency").SelectOptionAsync(invited[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await viewer.Locator("#display-name").FillAsync("李华");
+        await viewer.Locator("#join").ClickAsync();
+        await Expect(viewer.Locator("#connection-status")).ToHaveAttributeAsync("data-status", "connected");
+
+        // The organiser ends it: the page says so (in Chinese, then in English), and asking is over.
+        using var organiser = _api.Organiser();
+        Assert.True((await organiser.PostAsync($"/api/sessions/{session.Id}/end", null)).IsSuccessStatusCode);
+        await Expect(viewer.Locator("#session-ended")).ToHaveTextAsync("本场交流已结束，感谢参与。");
+        await Expect(viewer.Locator("#ask-question")).ToBeDisabledAsync();
+        await viewer.Locator("#lang-switch").ClickAsync();
+        await Expect(viewer.Locator("#session-ended")).ToHaveTextAsync("This session has ended. Thank you for taking part.");
+
+        // Coming back later: the hub refuses the connection with the reason, and the page shows it.
+        await viewer.ReloadAsync();
+        await Expect(viewer.Locator("#session-ended")).ToHaveTextAsync("This session has ended. Thank you for taking part.");
+
+        // A session next week: its join page says when joining opens, and offers no form yet.
+        var (later, _) = await _api.ScheduleAsync("下周的交流", DateTimeOffset.UtcNow.AddDays(7), DateTimeOffset.UtcNow.AddDays(7).AddHours(2));
+        await using var fresh = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
+        var join = await fresh.NewPageAsync();
+        await join.GotoAsync(new Uri(_api.BaseAddress, later.ViewerLink).ToString());
+        await Expect(join.Locator("#session-state")).ToBeVisibleAsync();
+        await Expect(join.Locator("#session-state")).ToContainTextAsync(later.JoinOpensAt.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await Expect(join.Locator("#join-form")).ToBeHiddenAsync();
+    }
+
+    [Fact]
     public async Task Host_uploads_and_turns_pages_and_the_viewer_follows_and_asks_in_Chinese()
     {
         var (session, invited) = await _api.ScheduleAsync();
