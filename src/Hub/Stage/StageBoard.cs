@@ -127,6 +127,9 @@ public sealed class StageBoard(Database database, LiveChanges changes, IOptions<
         var args = new { sessionId = host.SessionId, participantId, state = OnStageState, now = clock.GetUtcNow().ToUnixTimeMilliseconds() };
         var (stage, hands) = await changes.CommitAsync(host.SessionId, LiveStreams.Stage, async (connection, tx, _) =>
         {
+            // Rows locked in one order everywhere (stage, hands, then the member): RaiseHand locks hands
+            // then the member, so bumping hands after the member here could deadlock with it.
+            await LiveChanges.BumpAsync(connection, tx, host.SessionId, LiveStreams.Hands);
             var role = await connection.QuerySingleOrDefaultAsync<string?>(SelectViewer, args, tx);
             if (role != ParticipantRoles.Viewer)
             {
@@ -140,7 +143,6 @@ public sealed class StageBoard(Database database, LiveChanges changes, IOptions<
             }
 
             await connection.ExecuteAsync(UpsertMember, args, tx);
-            await LiveChanges.BumpAsync(connection, tx, host.SessionId, LiveStreams.Hands);
             return (await StageAsync(connection, tx, host.SessionId), await HandsAsync(connection, tx, host.SessionId));
         }, null);
         await changes.PublishAsync(Audience.Session(host.SessionId), c => c.StageChanged(stage));

@@ -257,6 +257,12 @@ public sealed class MediaRelay
             {
                 // Already gone.
             }
+            catch (Exception e) when (e is JanusError or Problems.ExchangeProblem or HttpRequestException or TaskCanceledException or InvalidOperationException)
+            {
+                // Best effort: the stage change is committed and the feed's row gone, so no viewer watches
+                // it any more; Janus ends the publisher when its connection closes. Not the caller's error.
+                _logger.LogWarning("Kicking feed {Feed} from Janus failed ({Reason}); it ends with its connection.", feedId, e.Message);
+            }
         }
     }
 
