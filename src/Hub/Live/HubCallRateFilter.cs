@@ -28,7 +28,7 @@ internal sealed class HubCallRateFilter : IHubFilter, IDisposable
     public const int Burst = 20;
     public const int PerSecond = 5;
     public const int SignallingBurst = 120;
-    public const int SignallingPerSecond = 40;
+    public const int SignallingPerSecond = 20;
 
     private readonly Microsoft.Extensions.Caching.Memory.MemoryCache _buckets = new(new Microsoft.Extensions.Caching.Memory.MemoryCacheOptions());
 

@@ -293,6 +293,8 @@ function startHost(token: string): void {
     onError: (error) => errors.show(error),
     onEnded: () => {
       stageView.stopAll();
+      // Off air: the camera and the screen share stop (their light goes out), and nothing restarts them.
+      for (const kind of [...publishers.keys()]) void stopKind(kind);
       showEnded("session.ended");
     },
     onStatus: (status) => {
