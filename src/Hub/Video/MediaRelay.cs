@@ -216,18 +216,30 @@ public sealed class MediaRelay
     /// <summary>The hub connection closed: its subscriptions end, its publications become "interrupted".</summary>
     public async Task ConnectionClosedAsync(string connectionId)
     {
+        var now = Environment.TickCount64;
+        _closed[connectionId] = now;
+        foreach (var (id, at) in _closed)
+        {
+            if (now - at > 60_000)
+            {
+                _closed.TryRemove(KeyValuePair.Create(id, at));
+            }
+        }
+
         if (!_connections.TryRemove(connectionId, out var media))
         {
             return;
         }
 
-        foreach (var handle in media.All())
+        var published = media.All().Any(h => h.Publisher);
+        // Every handle, also those attached but not yet joined (stored without details).
+        foreach (var handle in media.Close())
         {
-            _awaitingMedia.TryRemove(handle.Handle, out _);
-            await _janus.DetachAsync(handle.Handle);
+            _awaitingMedia.TryRemove(handle, out _);
+            await _janus.DetachAsync(handle);
         }
 
-        if (media.All().Any(h => h.Publisher))
+        if (published)
         {
             await _stage.InterruptConnectionAsync(connectionId);
         }
@@ -334,7 +346,13 @@ public sealed class MediaRelay
         }
 
         var handle = await _janus.AttachAsync();
-        media.Set(handle, null);
+        if (!media.Set(handle, null))
+        {
+            // The connection closed while Janus attached: nobody will use or clean up this handle.
+            await _janus.DetachAsync(handle);
+            throw ExchangeProblem.NotFound("stream_not_found", "This connection has closed.");
+        }
+
         return handle;
     }
 
@@ -357,7 +375,16 @@ public sealed class MediaRelay
         return handle;
     }
 
-    private ConnectionMedia Media(string connectionId) => _connections.GetOrAdd(connectionId, _ => new ConnectionMedia());
+    /// <summary>
+    /// This connection's handles. A call still running when its connection closed must not make a new
+    /// entry that nothing will ever clean up: a closed connection's id is refused for a while.
+    /// </summary>
+    private ConnectionMedia Media(string connectionId) =>
+        _closed.ContainsKey(connectionId)
+            ? throw ExchangeProblem.NotFound("stream_not_found", "This connection has closed.")
+            : _connections.GetOrAdd(connectionId, _ => new ConnectionMedia());
+
+    private readonly ConcurrentDictionary<string, long> _closed = new();
 
     private void OnHandleEvent(long handle, JsonObject e)
     {
@@ -377,7 +404,15 @@ public sealed class MediaRelay
                 }
                 catch (Exception error)
                 {
-                    _logger.LogWarning(error, "Recording feed {Feed} failed.", pending.FeedId);
+                    // Not recorded (taken off stage meanwhile, the session ended, the database away):
+                    // nobody may watch it, so it must not stay on air in Janus either.
+                    _logger.LogWarning("Recording feed {Feed} failed ({Reason}); ending it.", pending.FeedId, error.Message);
+                    if (_connections.TryGetValue(pending.ConnectionId, out var media))
+                    {
+                        media.Remove(handle);
+                    }
+
+                    await _janus.DetachAsync(handle);
                 }
             });
         }
@@ -429,11 +464,32 @@ public sealed class MediaRelay
             }
         }
 
-        public void Set(long handle, MediaHandle? info)
+        private bool _closed;
+
+        /// <summary>False (and nothing kept) once the connection has closed.</summary>
+        public bool Set(long handle, MediaHandle? info)
         {
             lock (_handles)
             {
+                if (_closed)
+                {
+                    return false;
+                }
+
                 _handles[handle] = info;
+                return true;
+            }
+        }
+
+        /// <summary>Closes for good and returns every handle, with details or not.</summary>
+        public long[] Close()
+        {
+            lock (_handles)
+            {
+                _closed = true;
+                var all = _handles.Keys.ToArray();
+                _handles.Clear();
+                return all;
             }
         }
 
