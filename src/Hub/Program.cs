@@ -5,6 +5,7 @@ using LiveExchange.Hub.Decks;
 using LiveExchange.Hub.Demo;
 using LiveExchange.Hub.Joining;
 using LiveExchange.Hub.Live;
+using LiveExchange.Hub.Operations;
 using LiveExchange.Hub.Participants;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Sessions;
@@ -23,6 +24,7 @@ builder.AddExchangeAccess();
 builder.AddJoinRateLimit();
 builder.AddDecks();
 builder.AddRealtime();
+builder.AddOperations();
 
 var app = builder.Build();
 
@@ -47,6 +49,7 @@ app.MapDecks();
 app.MapAttendance();
 app.MapReception();
 app.MapExchangeHub();
+app.MapOperations();
 
 app.PrintLinksOnStart(demo);
 app.Run();

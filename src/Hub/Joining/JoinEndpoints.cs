@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Dapper;
 using LiveExchange.Hub.Access;
 using LiveExchange.Hub.Agencies;
+using LiveExchange.Hub.Operations;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Sessions;
 using LiveExchange.Hub.Storage;
@@ -73,7 +74,7 @@ public static class JoinEndpoints
     {
         var group = app.MapGroup("/api/join").AllowAnonymous();
         group.MapGet("/{code}", LookupAsync).RequireRateLimiting(LookupRateLimitPolicy);
-        group.MapPost("/", JoinAsync).RequireRateLimiting(RateLimitPolicy);
+        group.MapPost("/", JoinAsync).RequireRateLimiting(RateLimitPolicy).CountedAsJoin();
         return app;
     }
 

@@ -44,6 +44,7 @@ internal sealed class ConnectionOutbox : PipeWriter
     private readonly Pipe _queue = new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
     private readonly OutboxOptions _options;
     private readonly ILogger _logger;
+    private readonly Operations.ExchangeMetrics _metrics;
     private long _lastProgressTicks = Environment.TickCount64;
     private int _aborted;
 
@@ -51,8 +52,9 @@ internal sealed class ConnectionOutbox : PipeWriter
     private long _written;
     private long _pumped;
 
-    private ConnectionOutbox(ConnectionContext connection, OutboxOptions options, ILogger logger)
+    private ConnectionOutbox(ConnectionContext connection, OutboxOptions options, ILogger logger, Operations.ExchangeMetrics metrics)
     {
+        _metrics = metrics;
         _connection = connection;
         _transport = connection.Transport.Output;
         _options = options;
@@ -63,14 +65,15 @@ internal sealed class ConnectionOutbox : PipeWriter
     internal long Queued => Interlocked.Read(ref _written) - Interlocked.Read(ref _pumped);
 
     /// <summary>The connection middleware: wraps the transport's output, runs the hub, then drains the pump.</summary>
-    public static async Task RunAsync(ConnectionContext connection, Func<Task> next, OutboxOptions options, ILogger logger)
+    public static async Task RunAsync(ConnectionContext connection, Func<Task> next, OutboxOptions options, ILogger logger, Operations.ExchangeMetrics metrics)
     {
         LimitSocketBuffer(connection, options);
-        var outbox = new ConnectionOutbox(connection, options, logger);
+        var outbox = new ConnectionOutbox(connection, options, logger, metrics);
         var transport = connection.Transport;
         connection.Transport = new DuplexPipe(transport.Input, outbox);
         EnsureWatchdog();
         Open[outbox] = 0;
+        metrics.OutboxOpened(outbox);
         var pump = outbox.PumpAsync();
         try
         {
@@ -79,6 +82,7 @@ internal sealed class ConnectionOutbox : PipeWriter
         finally
         {
             Open.TryRemove(outbox, out _);
+            metrics.OutboxClosed(outbox);
             await outbox._queue.Writer.CompleteAsync();
             await pump;
         }
@@ -174,14 +178,15 @@ internal sealed class ConnectionOutbox : PipeWriter
     {
         if (Queued > 0 && Environment.TickCount64 - Volatile.Read(ref _lastProgressTicks) > _options.StallSeconds * 1000L)
         {
-            Drop($"took nothing for {_options.StallSeconds} s with {Queued} bytes waiting");
+            Drop("stalled", $"took nothing for {_options.StallSeconds} s with {Queued} bytes waiting");
         }
     }
 
-    private void Drop(string why)
+    private void Drop(string reason, string why)
     {
         if (Interlocked.Exchange(ref _aborted, 1) == 0)
         {
+            _metrics.OutboxDropped(reason);
             _logger.LogWarning("Dropping connection {ConnectionId}: its client {Why}.", _connection.ConnectionId, why);
             _connection.Abort(new ConnectionAbortedException($"The client {why}."));
         }
@@ -207,6 +212,12 @@ internal sealed class ConnectionOutbox : PipeWriter
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
+        if (_unflushed > 0)
+        {
+            // SignalR flushes once per message it writes (an event, a reply, a ping).
+            _metrics.MessageOut();
+        }
+
         if (Queued == 0)
         {
             // The queue was empty: the client is keeping up, so this write starts the clock afresh.
@@ -215,7 +226,7 @@ internal sealed class ConnectionOutbox : PipeWriter
 
         if (Interlocked.Add(ref _written, _unflushed) - Interlocked.Read(ref _pumped) > _options.MaxBytes)
         {
-            Drop($"left more than {_options.MaxBytes} bytes unread");
+            Drop("over_limit", $"left more than {_options.MaxBytes} bytes unread");
         }
 
         _unflushed = 0;

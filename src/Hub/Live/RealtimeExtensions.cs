@@ -22,7 +22,9 @@ public static class RealtimeExtensions
         builder.Services.AddSingleton(new HubInstance(
             string.IsNullOrWhiteSpace(instanceId) ? $"{Environment.MachineName}:{Environment.ProcessId}" : instanceId));
 
-        // The problem filter is outermost, so a refusal by the rate filter becomes a HubException too.
+        // The telemetry filter is outermost, so every line the others log carries the caller's scope and
+        // it counts a refusal as one. Then the problem filter, so a refusal by the rate filter becomes a
+        // HubException too.
         var signalR = builder.Services.AddSignalR(o =>
         {
             // These go in pairs with the browser's HubConnection (src/Web/src/live.ts). We ping every 3 s and
@@ -31,6 +33,7 @@ public static class RealtimeExtensions
             // at 30 s because .NET clients (tools, tests) ping every 15 s by default and must not be dropped.
             o.KeepAliveInterval = TimeSpan.FromSeconds(3);
             o.ClientTimeoutInterval = TimeSpan.FromSeconds(30);
+            o.AddFilter<Operations.HubTelemetryFilter>();
             o.AddFilter<ExchangeProblemHubFilter>();
             o.AddFilter<HubCallRateFilter>();
             o.AddFilter<SessionGateHubFilter>();
@@ -106,6 +109,7 @@ public static class RealtimeExtensions
     {
         var outbox = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OutboxOptions>>().Value;
         var logger = app.Services.GetRequiredService<ILogger<ConnectionOutbox>>();
+        var metrics = app.Services.GetRequiredService<Operations.ExchangeMetrics>();
         // WebSockets only. With long polling or server-sent events every request names its connection by
         // a token in the URL and SignalR takes the connection's user from the first request; a leaked
         // id, sent with any valid token, steered that connection (a viewer of another session acted as
@@ -116,7 +120,7 @@ public static class RealtimeExtensions
         };
         app.MapConnections(ExchangeHubRoute.Path, dispatcher, connection =>
             {
-                connection.Use(next => context => ConnectionOutbox.RunAsync(context, () => next(context), outbox, logger));
+                connection.Use(next => context => ConnectionOutbox.RunAsync(context, () => next(context), outbox, logger, metrics));
                 connection.UseHub<ExchangeHub>();
             })
             .WithMetadata(new HubMetadata(typeof(ExchangeHub)))

@@ -36,14 +36,34 @@ public sealed class ExchangeApp : WebApplicationFactory<Program>
     }
 }
 
-/// <summary>Keeps what the app logs, so a test can check what an operator would read.</summary>
-public sealed class LogLines : ILoggerProvider
+/// <summary>Keeps what the app logs, so a test can check what an operator would read, scopes included.</summary>
+public sealed class LogLines : ILoggerProvider, ISupportExternalScope
 {
     private readonly ConcurrentQueue<LogLine> _lines = new();
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
 
     public IReadOnlyCollection<LogLine> Lines => _lines;
 
     public ILogger CreateLogger(string categoryName) => new Sink(this, categoryName);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+    /// <summary>The named values of the scopes open around a line (a later scope's value wins).</summary>
+    private Dictionary<string, object?> ScopeValues()
+    {
+        var values = new Dictionary<string, object?>();
+        _scopes.ForEachScope((scope, into) =>
+        {
+            if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
+            {
+                foreach (var (key, value) in pairs)
+                {
+                    into[key] = value;
+                }
+            }
+        }, values);
+        return values;
+    }
 
     public void Dispose()
     {
@@ -59,7 +79,10 @@ public sealed class LogLines : ILoggerProvider
         {
             if (owner._lines.Count < 100_000)
             {
-                owner._lines.Enqueue(new LogLine(logLevel, category, formatter(state, exception), exception?.ToString()));
+                owner._lines.Enqueue(new LogLine(logLevel, category, formatter(state, exception), exception?.ToString())
+                {
+                    Scopes = owner.ScopeValues(),
+                });
             }
         }
     }
@@ -67,5 +90,7 @@ public sealed class LogLines : ILoggerProvider
 
 public sealed record LogLine(LogLevel Level, string Category, string Message, string? Exception)
 {
+    public IReadOnlyDictionary<string, object?> Scopes { get; init; } = new Dictionary<string, object?>();
+
     public int Bytes => Category.Length + Message.Length + (Exception?.Length ?? 0);
 }
