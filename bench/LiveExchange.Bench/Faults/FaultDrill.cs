@@ -192,6 +192,17 @@ public static class FaultDrill
             output.WriteLine($"-- Redis killed; back in {settings.RedisAwaySeconds} s");
             var away = Task.Delay(TimeSpan.FromSeconds(settings.RedisAwaySeconds), ct);
             var (slowest, failed, acked) = await ActivityAsync("while Redis is away", patience: TimeSpan.FromSeconds(10));
+            // The instance says so: /health/ready reports Redis degraded (and the log has a warning).
+            using var direct = new HttpClient { BaseAddress = hubB.BaseAddress };
+            var said = "";
+            for (var i = 0; i < 40 && !said.Contains("\"redis\",\"status\":\"Degraded\"", StringComparison.Ordinal); i++)
+            {
+                said = await direct.GetStringAsync("/health/ready", ct);
+                await Task.Delay(250, ct);
+            }
+
+            var healthSaidSo = said.Contains("\"redis\",\"status\":\"Degraded\"", StringComparison.Ordinal);
+            output.WriteLine($"   /health/ready while Redis is away: {said}");
             await away;
             var back = clock.Elapsed.TotalMilliseconds;
             await services.RestartRedisAsync();
@@ -200,7 +211,7 @@ public static class FaultDrill
             var (lost, doubled, converged) = await CheckAsync();
             var took = convergedAt is null ? double.NaN : convergedAt.Value - back;
             return new FaultOutcome("redis", viewers.Count + 1, converged, took, took, took, slowest, failed, acked, lost, doubled,
-                converged, viewers.Count + 1, $"all converged {Stats.F(took)} ms after Redis returned (no reload)");
+                converged, viewers.Count + 1, $"health said degraded: {healthSaidSo}; all converged {Stats.F(took)} ms after Redis returned (no reload)");
         }
 
         async Task<FaultOutcome> PostgresAsync()

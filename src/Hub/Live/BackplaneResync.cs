@@ -42,26 +42,17 @@ public sealed class BackplaneResync(
 {
     private const string SelectVersions = "select stream, version from stream_versions where session_id = @sessionId";
 
+    // Losing and regaining Redis is logged by Operations.RedisConnectionLog; this only acts on the return.
     public Task StartAsync(CancellationToken ct)
     {
-        redis.ConnectionFailed += OnFailed;
         redis.ConnectionRestored += OnRestored;
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken ct)
     {
-        redis.ConnectionFailed -= OnFailed;
         redis.ConnectionRestored -= OnRestored;
         return Task.CompletedTask;
-    }
-
-    private void OnFailed(object? sender, ConnectionFailedEventArgs e)
-    {
-        if (e.ConnectionType == ConnectionType.Subscription)
-        {
-            logger.LogWarning("Redis is unreachable ({Failure}): events between instances are lost until it returns; changes are still stored.", e.FailureType);
-        }
     }
 
     private void OnRestored(object? sender, ConnectionFailedEventArgs e)
@@ -69,7 +60,7 @@ public sealed class BackplaneResync(
         // The subscription connection carries the backplane; once it is back, resync.
         if (e.ConnectionType == ConnectionType.Subscription)
         {
-            logger.LogInformation("Redis is back: telling {Count} sessions' screens to catch up.", sessions.Active.Length);
+            logger.LogInformation("Telling {Count} sessions' screens to catch up on what Redis did not carry.", sessions.Active.Length);
             _ = ResyncAllAsync();
         }
     }

@@ -34,6 +34,7 @@ public sealed class FaultDrillTests(ITestOutputHelper log)
 
         var redis = outcomes.Single(o => o.Fault == "redis");
         Assert.True(redis.SlowestCallMs < 5_000, $"a call took {redis.SlowestCallMs} ms while Redis was away");
+        Assert.Contains("health said degraded: True", redis.Notes);
 
         var postgres = outcomes.Single(o => o.Fault == "postgres");
         Assert.True(postgres.Affected > 0 && postgres.Back == postgres.Affected,
