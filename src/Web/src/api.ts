@@ -33,6 +33,9 @@ export interface SessionScheduled {
   hostLink: string;
   /** Relative: `/?code=<code>`. */
   viewerLink: string;
+  /** "scheduled", "open" (joining open), "live" or "ended". */
+  state: "scheduled" | "open" | "live" | "ended" | string;
+  joinOpensAt: string;
 }
 
 export interface NewSession {
@@ -185,6 +188,12 @@ export const scheduleSession = (key: string, session: NewSession) =>
 export const getAttendance = (key: string, sessionId: number, signal?: AbortSignal) =>
   requestJson<AttendanceRow[]>(`/api/sessions/${segment(String(sessionId))}/attendance`, { token: key, signal });
 
+/** Ends the session now: every screen is told, attendance closes. */
+export const endSession = (key: string, sessionId: number) =>
+  requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/end`, { token: key, method: "POST" });
+/** Removes a viewer with its questions and votes (stuffing, abuse). */
+export const removeParticipant = (key: string, sessionId: number, participantId: number) =>
+  request(`/api/sessions/${segment(String(sessionId))}/participants/${segment(String(participantId))}`, { token: key, method: "DELETE" });
 export const getReception = (key: string, sessionId: number, signal?: AbortSignal) =>
   requestJson<ReceptionSummary>(`/api/sessions/${segment(String(sessionId))}/reception`, { token: key, signal });
 

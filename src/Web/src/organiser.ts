@@ -2,11 +2,13 @@ import "./style.css";
 import {
   attendanceCsvPath,
   createAgency,
+  endSession,
   getAttendance,
   getAttendanceCsv,
   getReception,
   listAgencies,
   listSessions,
+  removeParticipant,
   scheduleSession,
   type Agency,
   type AttendanceRow,
@@ -322,17 +324,36 @@ function startOrganiser(key: string): void {
       return link;
     });
 
+    const state = h("span", { className: `state-badge state-${session.state}`, dataset: { state: session.state } });
+    setText(state, `org.state.${session.state === "scheduled" || session.state === "open" || session.state === "live" ? session.state : "ended"}`);
+    const end = h("button", { className: "end-session", attrs: { type: "button" } });
+    setText(end, "org.session.end");
+    end.hidden = session.state === "ended";
+    end.addEventListener("click", async () => {
+      if (!window.confirm(t("org.session.endConfirm", { title: session.title }))) return;
+      errors.clear();
+      end.disabled = true;
+      try {
+        const ended = await endSession(key, session.id);
+        sessions = sessions.map((s) => (s.id === ended.id ? ended : s));
+        renderSessions();
+      } catch (error) {
+        end.disabled = false;
+        errors.show(error);
+      }
+    });
+
     if (open) renderAttendance(session, panel);
     return h(
       "article",
       { className: "session", dataset: { sessionId: String(session.id) } },
-      h("h3", { text: session.title }),
+      h("h3", { text: session.title }, " ", state),
       time,
       h("p", { className: "meta" }, code, " · ", host),
       invited,
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
-      h("div", { className: "actions" }, toggle, ...downloads),
+      h("div", { className: "actions" }, toggle, ...downloads, end),
       panel,
     );
   }
@@ -397,12 +418,14 @@ function startOrganiser(key: string): void {
         setText(th, column.key);
         return th;
       }),
+      h("th", { attrs: { scope: "col" } }),
     );
     const body = rows.map((row) =>
       h(
         "tr",
         { className: row.connected ? "connected" : "", dataset: { participantId: String(row.participantId) } },
         ...attendanceColumns.map((column) => h("td", { text: column.cell(row, session.timeZone) })),
+        h("td", {}, row.role === ParticipantRoles.Viewer ? removeButton(session, row) : ""),
       ),
     );
     panel.replaceChildren(
@@ -412,6 +435,25 @@ function startOrganiser(key: string): void {
       h("div", { className: "table-wrap" }, h("table", { className: "table attendance-table" }, h("thead", {}, head), h("tbody", {}, ...body))),
       updated,
     );
+  }
+
+  /** Removes a screen that should not be there (stuffing, abuse), with its questions and votes. */
+  function removeButton(session: SessionScheduled, row: AttendanceRow): HTMLButtonElement {
+    const button = h("button", { className: "remove-participant small", attrs: { type: "button" } });
+    setText(button, "org.attendance.remove");
+    button.addEventListener("click", async () => {
+      if (!window.confirm(t("org.attendance.removeConfirm", { name: row.displayName, agency: row.agencyName }))) return;
+      errors.clear();
+      button.disabled = true;
+      try {
+        await removeParticipant(key, session.id, row.participantId);
+        await refreshAttendance(session.id);
+      } catch (error) {
+        button.disabled = false;
+        errors.show(error);
+      }
+    });
+    return button;
   }
 
   async function refreshAttendance(sessionId: number): Promise<void> {

@@ -68,5 +68,26 @@ public sealed class OrganiserInBrowserTests(BrowserFixture fixture) : IClassFixt
         var lines = Encoding.UTF8.GetString(bytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", lines[0]);
         Assert.StartsWith($"邢台市益襄社会工作服务中心{suffix},邢台,李华,观看方,8,", Assert.Single(lines[1..]));
+
+        // A screen that should not be there: the organiser removes it (after confirming), and it leaves the table.
+        page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();
+        var stuffer = await _api.JoinAsync(code, remote.Id, "刷票机器", headcount: 500);
+        await using (var stuffing = await LiveClient.ConnectAsync(_api.BaseAddress, stuffer.ParticipantToken))
+        {
+            var table = articleAgain.Locator(".attendance-table");
+            // The table refreshes every 10 s; closing and opening it loads it now.
+            await articleAgain.Locator(".attendance-toggle").ClickAsync();
+            await articleAgain.Locator(".attendance-toggle").ClickAsync();
+            await Assertions.Expect(table).ToContainTextAsync("刷票机器");
+            await table.Locator("tr", new() { HasText = "刷票机器" }).Locator("button.remove-participant").ClickAsync();
+            await Assertions.Expect(table).Not.ToContainTextAsync("刷票机器");
+            await stuffing.WaitForAsync<LiveExchange.Shared.SessionEnded>(e => e.Reason == "removed");
+        }
+
+        // The organiser ends the session: its badge says so and the button goes.
+        await Assertions.Expect(articleAgain.Locator(".state-badge")).ToHaveAttributeAsync("data-state", "live");
+        await articleAgain.Locator("button.end-session").ClickAsync();
+        await Assertions.Expect(page.Locator($"article.session[data-session-id=\"{session.Id}\"] .state-badge")).ToHaveTextAsync("已结束");
+        await Assertions.Expect(page.Locator($"article.session[data-session-id=\"{session.Id}\"] button.end-session")).ToBeHiddenAsync();
     }
 }
