@@ -38,6 +38,40 @@ public sealed class LiveClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// Connects with <paramref name="token"/> expecting the hub to refuse: returns the message the
+    /// connection was closed with (the refusal comes after the handshake, as a close with an error).
+    /// </summary>
+    public static async Task<string?> RefusalAsync(Uri baseAddress, string token)
+    {
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(baseAddress, ExchangeHubRoute.Path), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+            .Build();
+        var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.Closed += e =>
+        {
+            closed.TrySetResult(e);
+            return Task.CompletedTask;
+        };
+        try
+        {
+            await connection.StartAsync();
+        }
+        catch (Exception e)
+        {
+            closed.TrySetResult(e);
+        }
+
+        try
+        {
+            return (await closed.Task.WaitAsync(TimeSpan.FromSeconds(10)))?.Message;
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
     public Task<T> InvokeAsync<T>(string method, params object?[] args) => Connection.InvokeCoreAsync<T>(method, args);
 
     /// <summary>Waits for an event of type <typeparamref name="T"/> that matches, received at any time so far or within the timeout.</summary>
