@@ -86,7 +86,7 @@ public static class ParticipantEndpoints
         string? JoinedFrom, long ParticipantsFromAddress, long Questions, long Votes, long Removed);
 
     private static async Task<NoContent> RemoveAsync(long id, long participantId, LiveChanges changes, SessionGate gate,
-        TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
+        Stage.StageBoard stage, Video.MediaRelay media, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var (questions, removedQuestions) = await changes.CommitAsync(id, LiveStreams.Questions, async (connection, tx, version) =>
@@ -108,6 +108,16 @@ public static class ParticipantEndpoints
         }, (clients, result) => clients.QuestionsChanged(result.Item1), ct: ct);
 
         gate.Forget(participantId);
+        // Off stage too, its video stopped: a removed screen must not stay on every viewer's screen.
+        try
+        {
+            var feeds = await stage.TakeOffStageAsync(new ExchangeCaller(id, 0, ParticipantRoles.Host, 0), participantId);
+            await media.KickAsync(id, feeds);
+        }
+        catch (ExchangeProblem e) when (e.Code == "not_on_stage")
+        {
+        }
+
         await changes.PublishAsync(Audience.Participant(participantId),
             client => client.SessionEnded(new SessionEnded(id, "removed", clock.GetUtcNow())));
         loggers.CreateLogger(typeof(ParticipantEndpoints)).LogInformation(

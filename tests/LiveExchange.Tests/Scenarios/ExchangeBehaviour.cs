@@ -172,10 +172,15 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
                 $"/api/sessions/{session.Id}/participants", Api.Json))!;
             var first = participants.Single(p => p.DisplayName == "刷0");
             Assert.Equal(12, first.ParticipantsFromAddress);
+            // It had been brought on stage: removal takes it off for everyone too.
+            await using var host = await LiveClient.ConnectAsync(_api.BaseAddress, session.HostToken);
+            await host.Connection.InvokeAsync(nameof(IExchangeHub.BringOnStage), first.Id);
+            var onStage = await honestClient.WaitForAsync<StageState>(st => st.OnStage.Any(m => m.ParticipantId == first.Id));
             Assert.Equal(1, first.Questions);
             Assert.Equal(1, first.Votes);
             Assert.Equal(HttpStatusCode.NoContent, (await organiser.DeleteAsync($"/api/sessions/{session.Id}/participants/{first.Id}")).StatusCode);
             await stuffers[0].WaitForAsync<SessionEnded>(e => e.Reason == "removed");
+            await honestClient.WaitForAsync<StageState>(st => st.Version > onStage.Version && st.OnStage.All(m => m.ParticipantId != first.Id));
             var changed = await honestClient.WaitForAsync<QuestionsState>(q => q.Questions.Count == 4);
             Assert.Equal(2, changed.Questions.Single(q => q.Id == question.Id).Votes);
             Assert.DoesNotContain(changed.Questions, q => q.Text == "刷屏问题 0");
