@@ -120,6 +120,7 @@ export class LiveSession {
   /** Gives up the attempt in flight, if any. */
   private abandonAttempt: (() => void) | null = null;
   private readonly resyncing = new Set<LiveStream>();
+  private readonly resyncAgain = new Set<LiveStream>();
   /**
    * From connecting until the server's pushed Snapshot arrives, events are not applied (the state is
    * missing or stale) but each stream's highest version is kept: the hub joins the session's groups before
@@ -494,7 +495,11 @@ export class LiveSession {
 
   /** Reloads one stream after a gap in it; the others are left alone. One reload per stream at a time. */
   async resync(stream: LiveStream): Promise<void> {
-    if (this.resyncing.has(stream)) return;
+    if (this.resyncing.has(stream)) {
+      // A newer gap while this stream is reloading: the reload under way may predate it, so go again after.
+      this.resyncAgain.add(stream);
+      return;
+    }
     this.resyncing.add(stream);
     try {
       const state = this.state;
@@ -535,6 +540,7 @@ export class LiveSession {
       if (!(error instanceof NotConnectedError)) this.options.onError?.(error);
     } finally {
       this.resyncing.delete(stream);
+      if (this.resyncAgain.delete(stream)) void this.resync(stream);
     }
   }
 
