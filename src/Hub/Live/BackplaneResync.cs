@@ -22,8 +22,6 @@ public sealed class LocalSessions
     }
 
     public long[] Active => _connections.Where(kv => kv.Value > 0).Select(kv => kv.Key).ToArray();
-
-    public int Connections => _connections.Values.Sum();
 }
 
 /// <summary>

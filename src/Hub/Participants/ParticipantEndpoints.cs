@@ -59,8 +59,6 @@ public static class ParticipantEndpoints
         update attendance_intervals set left_at_ms = @now where participant_id = @participantId and left_at_ms is null
         """;
 
-    private const string SelectSession = "select count(*) from sessions where id = @id";
-
     public static IEndpointRouteBuilder MapParticipants(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/sessions/{id:long}/participants").RequireAuthorization(ExchangePolicies.Organiser);
@@ -72,10 +70,7 @@ public static class ParticipantEndpoints
     private static async Task<Ok<ParticipantEntry[]>> ListAsync(long id, Database database, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        if (await connection.ExecuteScalarAsync<long>(SelectSession, new { id }) == 0)
-        {
-            throw ExchangeProblem.NotFound("session_not_found", "Session not found.");
-        }
+        await SessionGate.LoadAsync(connection, id); // session_not_found for an unknown id
 
         var rows = await connection.QueryAsync<ParticipantRow>(SelectParticipants, new { id });
         return TypedResults.Ok(rows.Select(r => new ParticipantEntry(r.Id, r.Role, r.AgencyId, r.AgencyName, r.DisplayName,

@@ -95,8 +95,6 @@ public static partial class SessionEndpoints
 
     private const string EndNow = "update sessions set ended_at_ms = @now where id = @id and ended_at_ms is null";
 
-    private const string Exists = "select count(*) from sessions where id = @id";
-
     public static IEndpointRouteBuilder MapSessions(this IEndpointRouteBuilder app)
     {
         var organiser = app.MapGroup("/api/sessions").RequireAuthorization(ExchangePolicies.Organiser);
@@ -121,7 +119,6 @@ public static partial class SessionEndpoints
     private static async Task<Ok<SessionScheduled>> OpenAsync(long id, Database database, SessionGate gate, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
-        await RequireExistsAsync(connection, id);
         gate.RequireNotEnded(await SessionGate.LoadAsync(connection, id));
         await connection.ExecuteAsync(OpenNow, new { id, now = gate.NowMs });
         return TypedResults.Ok(await DescribeOneAsync(connection, id, gate));
@@ -137,19 +134,11 @@ public static partial class SessionEndpoints
         }
 
         await using var connection = await database.OpenAsync(ct);
-        await RequireExistsAsync(connection, id);
+        await SessionGate.LoadAsync(connection, id); // session_not_found for an unknown id
         await connection.ExecuteAsync(EndNow, new { id, now = gate.NowMs });
         gate.ForgetAll();
         await closer.CloseDueAsync(ct);
         return TypedResults.Ok(await DescribeOneAsync(connection, id, gate));
-    }
-
-    private static async Task RequireExistsAsync(DbConnection connection, long id)
-    {
-        if (await connection.ExecuteScalarAsync<long>(Exists, new { id }) == 0)
-        {
-            throw ExchangeProblem.NotFound("session_not_found", "Session not found.");
-        }
     }
 
     private static async Task<SessionScheduled> DescribeOneAsync(DbConnection connection, long id, SessionGate gate) =>
