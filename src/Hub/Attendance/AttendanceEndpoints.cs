@@ -14,7 +14,6 @@ public static class AttendanceEndpoints
     {
         var group = app.MapGroup("/api/sessions/{id:long}").RequireAuthorization(ExchangePolicies.Organiser);
         group.MapGet("/attendance", ListAsync);
-        group.MapGet("/attendance.csv", CsvAsync);
         return app;
     }
 
@@ -23,21 +22,6 @@ public static class AttendanceEndpoints
         await using var connection = await database.OpenAsync(ct);
         await FindAsync(connection, id);
         return TypedResults.Ok(await AttendanceReport.LoadAsync(connection, id, clock.GetUtcNow(), TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds)));
-    }
-
-    private static async Task<FileContentHttpResult> CsvAsync(long id, string? lang, Database database, TimeProvider clock, Microsoft.Extensions.Options.IOptions<AttendanceOptions> options, CancellationToken ct)
-    {
-        lang ??= "zh";
-        if (!AttendanceCsv.IsLanguage(lang))
-        {
-            throw ExchangeProblem.BadRequest("validation", "lang must be zh or en.");
-        }
-
-        await using var connection = await database.OpenAsync(ct);
-        var session = await FindAsync(connection, id);
-        var rows = await AttendanceReport.LoadAsync(connection, id, clock.GetUtcNow(), TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds));
-        var csv = AttendanceCsv.Write(rows, lang, TimeZoneInfo.FindSystemTimeZoneById(session.TimeZone));
-        return TypedResults.File(csv, "text/csv; charset=utf-8", $"attendance-{session.Code}-{lang}.csv");
     }
 
     private static async Task<(string Code, string TimeZone)> FindAsync(System.Data.Common.DbConnection connection, long id) =>
