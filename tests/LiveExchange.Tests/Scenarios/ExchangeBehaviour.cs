@@ -560,21 +560,24 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
 
         var zh = await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/attendance.csv");
         Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, zh[..3]);
-        var zhLines = Encoding.UTF8.GetString(zh[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", zhLines[0]);
-        var cells = Assert.Single(zhLines[1..]).Split(',');
+        // The heading (title, date, zone), a blank line, then the table.
+        var zhLines = Encoding.UTF8.GetString(zh[3..]).Split("\r\n");
+        Assert.Equal("交流活动,苏冀云牵手，社工e在线", zhLines[0]);
+        Assert.Equal("", zhLines[3]);
+        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", zhLines[4]);
+        var cells = Assert.Single(zhLines[5..], l => l != "").Split(',');
         Assert.Equal(["邢台市桥东区阳光社区服务社", "邢台", "赵敏", "观看方", "5"], cells[..5]);
         var firstJoin = DateTime.Parse(cells[5], System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange((firstJoin - t0.ToOffset(TimeSpan.FromHours(8)).DateTime).TotalSeconds, -1, 3); // Beijing time, the session's zone.
         Assert.NotEqual("", cells[6]);
-        Assert.Equal(row.MinutesPresent.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture), cells[7]);
+        Assert.Equal(row.MinutesPresent.ToString(System.Globalization.CultureInfo.InvariantCulture), cells[7]); // whole minutes, as on screen
         Assert.Equal("3", cells[8]);
 
         var en = await organiser.GetAsync($"/api/sessions/{session.Id}/attendance.csv?lang=en");
         Assert.Equal("text/csv", en.Content.Headers.ContentType?.MediaType);
         var enText = Encoding.UTF8.GetString((await en.Content.ReadAsByteArrayAsync())[3..]);
-        Assert.StartsWith("Agency,City,Display name,Role,Headcount,First joined,Last left,Minutes present,Joins\r\n", enText);
-        Assert.Contains(",viewer,5,", enText);
+        Assert.Contains("\r\n\r\nAgency,City,Display name,Role,Headcount,First joined,Last left,Minutes present,Joins\r\n", enText);
+        Assert.Contains(",Viewer,5,", enText);
         await Api.AssertProblemAsync(await organiser.GetAsync($"/api/sessions/{session.Id}/attendance.csv?lang=fr"), HttpStatusCode.BadRequest, "validation");
     }
 

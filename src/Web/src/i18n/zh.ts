@@ -191,8 +191,8 @@ export const zh = {
   "org.attendance.connected": "在线",
   "org.attendance.notConnected": "离线",
 
-  "role.host": "主讲",
-  "role.viewer": "观众",
+  "role.host": "主讲方",
+  "role.viewer": "观看方",
   "video.label": "直播画面",
   "video.heading": "视频直播",
   "video.unmute": "🔊 点此打开声音",
