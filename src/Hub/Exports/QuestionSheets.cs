@@ -47,5 +47,18 @@ internal static class QuestionSheets
         where q.session_id = @sessionId and p.removed_at_ms is null
         """;
 
-    private sealed record QuestionRow(string Text, string AgencyName, string DisplayName, long Votes, long AskedAtMs);
+    // Properties, not a positional record: on SQLite an empty result types the count column as a blob,
+    // and Dapper matches a record's constructor to the column types before it finds there are no rows.
+    private sealed class QuestionRow
+    {
+        public string Text { get; init; } = "";
+
+        public string AgencyName { get; init; } = "";
+
+        public string DisplayName { get; init; } = "";
+
+        public long Votes { get; init; }
+
+        public long AskedAtMs { get; init; }
+    }
 }

@@ -51,6 +51,7 @@ export interface NewSession {
 
 export interface AttendanceRow {
   participantId: number;
+  agencyId: number;
   agencyName: string;
   city: string;
   displayName: string;
@@ -58,6 +59,7 @@ export interface AttendanceRow {
   headcount: number;
   firstJoinedAt: string | null;
   lastLeftAt: string | null;
+  /** Whole minutes, computed by the server; files show the same number. */
   minutesPresent: number;
   joins: number;
   connected: boolean;
@@ -196,31 +198,6 @@ export const removeParticipant = (key: string, sessionId: number, participantId:
   request(`/api/sessions/${segment(String(sessionId))}/participants/${segment(String(participantId))}`, { token: key, method: "DELETE" });
 export const getReception = (key: string, sessionId: number, signal?: AbortSignal) =>
   requestJson<ReceptionSummary>(`/api/sessions/${segment(String(sessionId))}/reception`, { token: key, signal });
-
-export function attendanceCsvPath(sessionId: number, lang: "zh" | "en"): string {
-  return `/api/sessions/${segment(String(sessionId))}/attendance.csv?lang=${lang}`;
-}
-
-/** The file name from Content-Disposition (RFC 5987 `filename*` first), if the server sent one. */
-function fileNameFrom(disposition: string | null): string | undefined {
-  if (!disposition) return undefined;
-  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(disposition);
-  if (extended?.[1]) {
-    try {
-      return decodeURIComponent(extended[1].trim().replace(/^"|"$/g, ""));
-    } catch {
-      // Fall back to the plain form.
-    }
-  }
-  const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/.exec(disposition);
-  return (plain?.[2] ?? plain?.[1])?.trim() || undefined;
-}
-
-/** The attendance CSV; a plain link can't carry the bearer token, so it is fetched as a Blob. */
-export async function getAttendanceCsv(key: string, sessionId: number, lang: "zh" | "en"): Promise<{ blob: Blob; fileName: string | undefined }> {
-  const response = await request(attendanceCsvPath(sessionId, lang), { token: key, accept: "text/csv" });
-  return { blob: await response.blob(), fileName: fileNameFrom(response.headers.get("content-disposition")) };
-}
 
 /**
  * Uploads a deck as multipart field `file`. XMLHttpRequest rather than fetch because only it reports

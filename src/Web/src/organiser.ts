@@ -1,10 +1,8 @@
 import "./style.css";
 import {
-  attendanceCsvPath,
   createAgency,
   endSession,
   getAttendance,
-  getAttendanceCsv,
   getReception,
   listAgencies,
   listSessions,
@@ -19,6 +17,7 @@ import { byId, copyButton, h, StatusLine, wireCopyButton } from "./dom";
 import { ErrorBox } from "./errors";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
+import { renderSessionDownloads, renderSessionsReport } from "./organiser-reports";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -50,16 +49,6 @@ function isValidTimeZone(timeZone: string): boolean {
 
 function absolute(relativeLink: string): string {
   return new URL(relativeLink, window.location.origin).href;
-}
-
-function saveBlob(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = h("a", { attrs: { href: url, download: fileName } });
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
 function startOrganiser(key: string): void {
@@ -303,26 +292,9 @@ function startOrganiser(key: string): void {
       }
     });
 
-    const downloads = (["zh", "en"] as const).map((lang) => {
-      const link = h("a", {
-        className: "download-csv button-like",
-        dataset: { lang },
-        attrs: { href: attendanceCsvPath(session.id, lang) },
-      });
-      setText(link, lang === "zh" ? "org.attendance.csvZh" : "org.attendance.csvEn");
-      // A plain link can't send the organiser key, so fetch it and save the Blob.
-      link.addEventListener("click", async (event) => {
-        event.preventDefault();
-        errors.clear();
-        try {
-          const { blob, fileName } = await getAttendanceCsv(key, session.id, lang);
-          saveBlob(blob, fileName ?? `attendance-${session.code}-${lang}.csv`);
-        } catch (error) {
-          errors.show(error);
-        }
-      });
-      return link;
-    });
+    // Attendance, questions (Excel, CSV per sheet) and the session report zip: organiser-reports.ts.
+    const downloads = h("div", { className: "session-downloads" });
+    renderSessionDownloads(key, session, downloads, errors);
 
     const state = h("span", { className: `state-badge state-${session.state}`, dataset: { state: session.state } });
     setText(state, `org.state.${session.state === "scheduled" || session.state === "open" || session.state === "live" ? session.state : "ended"}`);
@@ -353,7 +325,8 @@ function startOrganiser(key: string): void {
       invited,
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
-      h("div", { className: "actions" }, toggle, ...downloads, end),
+      h("div", { className: "actions" }, toggle, end),
+      downloads,
       panel,
     );
   }
@@ -372,7 +345,7 @@ function startOrganiser(key: string): void {
     { key: "org.attendance.col.headcount", cell: (row) => String(row.headcount) },
     { key: "org.attendance.col.firstJoinedAt", cell: (row, zone) => formatDateTime(row.firstJoinedAt, zone) },
     { key: "org.attendance.col.lastLeftAt", cell: (row, zone) => formatDateTime(row.lastLeftAt, zone) },
-    { key: "org.attendance.col.minutesPresent", cell: (row) => String(Math.round(row.minutesPresent)) },
+    { key: "org.attendance.col.minutesPresent", cell: (row) => String(row.minutesPresent) },
     { key: "org.attendance.col.joins", cell: (row) => String(row.joins) },
     { key: "org.attendance.col.connected", cell: (row) => t(row.connected ? "org.attendance.connected" : "org.attendance.notConnected") },
   ];
@@ -490,6 +463,7 @@ function startOrganiser(key: string): void {
   }
 
   byId<HTMLButtonElement>("refresh-sessions").addEventListener("click", () => void load());
+  renderSessionsReport(key, byId("sessions-report"), errors);
   // Dates and joined names are formatted per language, so those parts are rebuilt on a switch.
   onLangChange(renderSessions);
   renderAgencies();

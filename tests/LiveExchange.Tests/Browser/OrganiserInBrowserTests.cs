@@ -62,12 +62,39 @@ public sealed class OrganiserInBrowserTests(BrowserFixture fixture) : IClassFixt
         }
 
         var articleAgain = page.Locator($"article.session[data-session-id=\"{session.Id}\"]");
-        var download = await page.RunAndWaitForDownloadAsync(() => articleAgain.Locator("a.download-csv[data-lang=zh]").ClickAsync());
+        // The table's role words are the file's.
+        await Assertions.Expect(articleAgain.Locator(".attendance-table")).ToContainTextAsync("观看方");
+        var download = await page.RunAndWaitForDownloadAsync(() =>
+            articleAgain.Locator("a.download-csv[data-export=attendance][data-sheet=participants]").ClickAsync());
+        Assert.EndsWith("出勤-参会者 attendance-participants.csv", download.SuggestedFilename);
         var bytes = await File.ReadAllBytesAsync((await download.PathAsync())!);
         Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, bytes[..3]);
         var lines = Encoding.UTF8.GetString(bytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", lines[0]);
-        Assert.StartsWith($"邢台市益襄社会工作服务中心{suffix},邢台,李华,观看方,8,", Assert.Single(lines[1..]));
+        Assert.Equal($"交流活动,苏冀云牵手 {suffix}", lines[0]);
+        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", lines[3]);
+        Assert.StartsWith($"邢台市益襄社会工作服务中心{suffix},邢台,李华,观看方,8,", Assert.Single(lines[4..]));
+
+        // The session report in English: a zip of every file.
+        await articleAgain.Locator("select.export-lang").SelectOptionAsync("en");
+        var report = await page.RunAndWaitForDownloadAsync(() => articleAgain.Locator("a.download-report").ClickAsync());
+        Assert.EndsWith("report.zip", report.SuggestedFilename);
+        using (var zip = new System.IO.Compression.ZipArchive(File.OpenRead((await report.PathAsync())!)))
+        {
+            Assert.Contains(zip.Entries, e => e.FullName.EndsWith(" attendance.xlsx", StringComparison.Ordinal));
+            Assert.Contains(zip.Entries, e => e.FullName.EndsWith(" questions.csv", StringComparison.Ordinal));
+        }
+
+        // Across sessions: this one is listed under its host agency, and the list exports.
+        // Showing the list reloads the agencies too (both were made after the page opened).
+        await page.Locator(".report-show").ClickAsync();
+        await Assertions.Expect(page.Locator($"#report-agency option[value=\"{host.Id}\"]")).ToHaveCountAsync(1);
+        await page.Locator("#report-agency").SelectOptionAsync(host.Id.ToString(CultureInfo.InvariantCulture));
+        await page.Locator(".report-show").ClickAsync();
+        var reportRow = page.Locator($".report-table tr[data-session-id=\"{session.Id}\"]");
+        await Assertions.Expect(reportRow).ToContainTextAsync($"苏冀云牵手 {suffix}");
+        await Assertions.Expect(page.Locator(".report-table tbody tr")).ToHaveCountAsync(1);
+        var sessionsFile = await page.RunAndWaitForDownloadAsync(() => page.Locator("a.report-xlsx").ClickAsync());
+        Assert.EndsWith("sessions.xlsx", sessionsFile.SuggestedFilename);
 
         // A screen that should not be there: the organiser removes it (after confirming), and it leaves the table.
         page.Dialog += (_, dialog) => _ = dialog.AcceptAsync();

@@ -210,6 +210,12 @@ public abstract class ExportTests(ExchangeApp app)
         var row = Assert.Single(Rows(book, "Participants")[5..]);
         Assert.Equal("\uFFFD=cmd|' /C calc'!A0", Value(row[2]));
         Assert.Null(row[2].CellFormula);
+
+        // A session without questions still has its (empty) questions sheet in the report.
+        using var zip = new ZipArchive(new MemoryStream(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/report.zip?lang=en")));
+        Assert.Equal(6, zip.Entries.Count);
+        using var questions = Workbook(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/questions.xlsx?lang=en"));
+        Assert.Equal(["Question", "Agency", "Display name", "Votes", "Asked at"], Rows(questions, "Questions")[4].Select(Value));
     }
 
     [Fact]
