@@ -272,6 +272,7 @@ export const en: Record<keyof typeof zh, string> = {
   "error.participant_question_limit": "You have asked as many questions as you can in this session.",
   "error.agency_vote_limit": "Your organisation has already given this question as many votes as it can.",
   // issue 8: exports
+  "error.export_not_found": "There is no such export.",
   "org.exports.lang": "File language",
   "org.exports.langZh": "Chinese",
   "org.exports.langEn": "English",

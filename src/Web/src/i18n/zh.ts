@@ -271,6 +271,7 @@ export const zh = {
   "error.participant_question_limit": "您在本场的提问数已达上限。",
   "error.agency_vote_limit": "贵机构给这个问题的点赞数已达上限。",
   // issue 8: exports
+  "error.export_not_found": "没有这种导出文件。",
   "org.exports.lang": "文件语言",
   "org.exports.langZh": "中文",
   "org.exports.langEn": "英文",
