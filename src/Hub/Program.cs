@@ -3,6 +3,7 @@ using LiveExchange.Hub.Agencies;
 using LiveExchange.Hub.Attendance;
 using LiveExchange.Hub.Decks;
 using LiveExchange.Hub.Demo;
+using LiveExchange.Hub.Feedback;
 using LiveExchange.Hub.Joining;
 using LiveExchange.Hub.Live;
 using LiveExchange.Hub.Operations;
@@ -23,6 +24,7 @@ builder.AddExchangeProblems();
 builder.AddExchangeAccess();
 builder.AddJoinRateLimit();
 builder.AddDecks();
+builder.AddFeedback();
 builder.AddRealtime();
 builder.AddOperations();
 
@@ -48,6 +50,7 @@ app.MapParticipants();
 app.MapDecks();
 app.MapAttendance();
 app.MapReception();
+app.MapFeedback();
 app.MapExchangeHub();
 app.MapOperations();
 

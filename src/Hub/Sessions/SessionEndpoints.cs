@@ -279,7 +279,7 @@ public static partial class SessionEndpoints
     [System.Text.RegularExpressions.GeneratedRegex(@"^(UTC|[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9][A-Za-z0-9_+\-]*)+)$")]
     private static partial System.Text.RegularExpressions.Regex ZoneIdShape();
 
-    private static DateTimeOffset LocalTime(string? value, string field, TimeZoneInfo zone)
+    internal static DateTimeOffset LocalTime(string? value, string field, TimeZoneInfo zone)
     {
         if (!DateTime.TryParseExact(value, LocalTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)
             || local.Year is < 2000 or > 2100)
