@@ -303,7 +303,7 @@ public static class FeedbackEndpoints
 
         foreach (var a in answers)
         {
-            await connection.ExecuteAsync(InsertAnswer, new { responseId, a.QuestionId, a.OptionId, a.Rating, a.Text }, tx);
+            await connection.ExecuteAsync(InsertAnswer, new { responseId, questionId = a.QuestionId, optionId = a.OptionId, rating = a.Rating, text = a.Text }, tx);
         }
 
         var saved = await connection.QuerySingleAsync<ResponseRow>(SelectResponse, new { participantId }, tx);

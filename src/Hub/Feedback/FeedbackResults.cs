@@ -84,9 +84,29 @@ public sealed record FeedbackResults(long SessionId, FeedbackWindow Window, int 
 
     private sealed record Totals(long Responses, long People);
 
-    private sealed record BarRow(long Question, long? Rating, long? OptionNumber, long Responses, long People);
+    // Classes with setters, not positional records: on SQLite a computed column (count, sum) has no declared
+    // type, and Dapper matches record constructors by the reader's types even when no row comes back.
+    private sealed class BarRow
+    {
+        public long Question { get; init; }
 
-    private sealed record AnsweredRow(long Question, long Responses, long People);
+        public long? Rating { get; init; }
+
+        public long? OptionNumber { get; init; }
+
+        public long Responses { get; init; }
+
+        public long People { get; init; }
+    }
+
+    private sealed class AnsweredRow
+    {
+        public long Question { get; init; }
+
+        public long Responses { get; init; }
+
+        public long People { get; init; }
+    }
 
     private sealed record TextRow(long Question, long ResponseId, string AgencyName, string DisplayName, long SpeaksFor, string Text, long AtMs);
 
