@@ -18,6 +18,7 @@ import { ParticipantRoles, type ReceptionSummary } from "./contract";
 import { byId, copyButton, h, StatusLine, wireCopyButton } from "./dom";
 import { ErrorBox } from "./errors";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
+import { forgetFeedbackPanel, renderFeedbackPanel } from "./organiser-feedback";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
 
 initI18n();
@@ -67,6 +68,8 @@ function startOrganiser(key: string): void {
   let sessions: SessionScheduled[] = [];
   /** Sessions whose attendance is shown, with the rows last fetched (null while the first fetch runs). */
   const openAttendance = new Map<number, { rows: AttendanceRow[] | null; updatedAt: Date | null; reception?: ReceptionSummary | null }>();
+  /** Sessions whose feedback panel is shown (organiser-feedback.ts). */
+  const openFeedback = new Set<number>();
 
   // --- Agencies ---------------------------------------------------------------------------------
   const agencyRows = byId("agency-rows");
@@ -344,6 +347,29 @@ function startOrganiser(key: string): void {
     });
 
     if (open) renderAttendance(session, panel);
+
+    // Feedback: the form, its window and link, and the results (organiser-feedback.ts).
+    const feedbackOpen = openFeedback.has(session.id);
+    const feedbackToggle = h("button", { className: "feedback-toggle", attrs: { type: "button", "aria-expanded": String(feedbackOpen) } });
+    setText(feedbackToggle, feedbackOpen ? "org.feedback.hide" : "org.feedback.show");
+    const feedbackPanel = h("div", { className: "feedback-panel", attrs: { id: `feedback-${session.id}` } });
+    feedbackToggle.setAttribute("aria-controls", feedbackPanel.id);
+    feedbackPanel.hidden = !feedbackOpen;
+    feedbackToggle.addEventListener("click", () => {
+      const opening = !openFeedback.has(session.id);
+      if (opening) openFeedback.add(session.id);
+      else openFeedback.delete(session.id);
+      feedbackPanel.hidden = !opening;
+      feedbackToggle.setAttribute("aria-expanded", String(opening));
+      setText(feedbackToggle, opening ? "org.feedback.hide" : "org.feedback.show");
+      if (opening) renderFeedbackPanel(key, session, feedbackPanel);
+      else {
+        feedbackPanel.replaceChildren();
+        forgetFeedbackPanel(session.id);
+      }
+    });
+    if (feedbackOpen) renderFeedbackPanel(key, session, feedbackPanel);
+
     return h(
       "article",
       { className: "session", dataset: { sessionId: String(session.id) } },
@@ -353,8 +379,9 @@ function startOrganiser(key: string): void {
       invited,
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
-      h("div", { className: "actions" }, toggle, ...downloads, end),
+      h("div", { className: "actions" }, toggle, ...downloads, end, feedbackToggle),
       panel,
+      feedbackPanel,
     );
   }
 

@@ -1,6 +1,7 @@
 import "./style.css";
-import { byId, showEnded } from "./dom";
+import { byId, h, showEnded } from "./dom";
 import { ConnectionLostError, ErrorBox, errorCode } from "./errors";
+import { feedbackPath, mountFeedbackForm } from "./feedback-form";
 import { initI18n, setPlain, setText } from "./i18n";
 import { LiveSession } from "./live";
 import { QuestionList } from "./questions";
@@ -163,6 +164,7 @@ function startViewer(code: string, token: string): void {
       showEnded(ended.reason === "removed" ? "session.removed" : "session.ended");
       askButton.disabled = true;
       textArea.disabled = true;
+      if (ended.reason === "ended") showFeedback();
     },
     onStatus: (status) => {
       if (status === "connected") errors.clearConnectionErrors();
@@ -247,6 +249,20 @@ function startViewer(code: string, token: string): void {
       void ask();
     }
   });
+
+  /** The session is over: the feedback form right here (and a link to its own page). */
+  let feedbackShown = false;
+  function showFeedback(): void {
+    if (feedbackShown) return;
+    feedbackShown = true;
+    const body = h("div");
+    const link = h("a", { className: "button-like feedback-link", attrs: { href: feedbackPath(code) } });
+    setText(link, "feedback.openPage");
+    const card = h("section", { className: "card feedback-after", attrs: { id: "feedback-after" } }, body, h("p", { className: "small" }, link));
+    byId("live-layout").before(card);
+    card.scrollIntoView({ block: "start", behavior: "smooth" });
+    void mountFeedbackForm({ container: body, code, token, errors }).catch(() => undefined);
+  }
 
   stageView.attach(live);
   // For diagnostics (and the browser tests): what this page receives.
