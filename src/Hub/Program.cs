@@ -1,5 +1,6 @@
 using LiveExchange.Hub.Access;
 using LiveExchange.Hub.Agencies;
+using LiveExchange.Hub.ApiDescription;
 using LiveExchange.Hub.Attendance;
 using LiveExchange.Hub.Decks;
 using LiveExchange.Hub.Demo;
@@ -25,6 +26,7 @@ builder.AddJoinRateLimit();
 builder.AddDecks();
 builder.AddRealtime();
 builder.AddOperations();
+builder.AddApiDocument();
 
 var app = builder.Build();
 
@@ -50,6 +52,7 @@ app.MapAttendance();
 app.MapReception();
 app.MapExchangeHub();
 app.MapOperations();
+app.MapApiDocument();
 
 app.PrintLinksOnStart(demo);
 app.Run();
