@@ -1,3 +1,4 @@
+import { mountAgenda } from "./agenda";
 import "./style.css";
 import { joinSession, lookupSession, type JoinInfo } from "./api";
 import { byId, h } from "./dom";
@@ -55,10 +56,14 @@ function renderSession(): void {
   description.hidden = !session.description;
   renderTime();
   renderAgencies();
+  if (updateAgenda) updateAgenda(session.agenda, session.timeZone);
+  else updateAgenda = mountAgenda(byId("agenda"), session.timeZone, session.agenda);
   info.hidden = false;
-  // Before joining opens the page says when it does; after the end it says so; either way no form.
-  joinForm.hidden = session.state === "scheduled" || session.state === "ended";
+  // Before joining opens the page says when it does; after the end (or a cancel) it says so; either way no form.
+  joinForm.hidden = session.state === "scheduled" || session.state === "ended" || session.state === "cancelled";
 }
+
+let updateAgenda: ((next: JoinInfo["agenda"], zone?: string) => void) | null = null;
 
 // Times are shown in the session's own time zone, formatted for the current language.
 function renderTime(): void {
@@ -68,7 +73,7 @@ function renderTime(): void {
     end: formatDateTime(session.endsAt, session.timeZone),
   });
   const state = byId("session-state");
-  state.hidden = session.state !== "scheduled" && session.state !== "ended";
+  state.hidden = session.state !== "scheduled" && session.state !== "ended" && session.state !== "cancelled";
   if (session.state === "scheduled") {
     setText(state, "join.opensAt", {
       time: formatDateTime(session.joinOpensAt, session.timeZone),
@@ -76,6 +81,8 @@ function renderTime(): void {
     });
   } else if (session.state === "ended") {
     setText(state, "join.ended");
+  } else if (session.state === "cancelled") {
+    setText(state, "join.cancelled");
   }
 }
 
