@@ -1,4 +1,4 @@
-import { cancelSession, editSession, setAgenda, type Agency, type AgendaEdit, type SessionScheduled } from "./api";
+import { cancelSession, editSession, openSession, setAgenda, type Agency, type AgendaEdit, type SessionScheduled } from "./api";
 import { h, StatusLine } from "./dom";
 import type { ErrorBox } from "./errors";
 import { setText, t } from "./i18n";
@@ -167,6 +167,24 @@ export function sessionEditor(context: EditorContext, session: SessionScheduled)
   setText(heading, "org.session.editHeading");
   void applyLimits(details);
   return h("div", { className: "session-editor" }, heading, details, agenda, statusLine);
+}
+
+/** "Open joining now": for a session whose joining has not opened yet (a test run, an early start). */
+export function openButton(context: EditorContext, session: SessionScheduled): HTMLButtonElement {
+  const button = h("button", { className: "open-session", attrs: { type: "button" } });
+  setText(button, "org.session.openNow");
+  button.hidden = session.state !== "scheduled";
+  button.addEventListener("click", async () => {
+    context.errors.clear();
+    button.disabled = true;
+    try {
+      context.updated(await openSession(context.key, session.id));
+    } catch (error) {
+      button.disabled = false;
+      context.errors.show(error);
+    }
+  });
+  return button;
 }
 
 /** The Cancel button: asks first, then cancels for everyone. */

@@ -21,7 +21,7 @@ import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type Me
 import { StorageKeys, takeSecretFromFragment } from "./storage";
 import { mountAgenda } from "./agenda";
 import { applyLimits, fits } from "./limits";
-import { cancelButton, sessionEditor, type EditorContext } from "./organiser-edit";
+import { cancelButton, openButton, sessionEditor, type EditorContext } from "./organiser-edit";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -391,7 +391,7 @@ function startOrganiser(key: string): void {
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
       agenda,
-      h("div", { className: "actions" }, toggle, ...downloads, editToggle, end, cancelButton(editing, session)),
+      h("div", { className: "actions" }, toggle, ...downloads, editToggle, openButton(editing, session), end, cancelButton(editing, session)),
       editPanel,
       panel,
     );
