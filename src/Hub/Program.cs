@@ -1,5 +1,6 @@
 using LiveExchange.Hub.Access;
 using LiveExchange.Hub.Agencies;
+using LiveExchange.Hub.ApiDescription;
 using LiveExchange.Hub.Attendance;
 using LiveExchange.Hub.Decks;
 using LiveExchange.Hub.Demo;
@@ -27,6 +28,7 @@ builder.AddDecks();
 builder.AddFeedback();
 builder.AddRealtime();
 builder.AddOperations();
+builder.AddApiDocument();
 
 var app = builder.Build();
 
@@ -53,6 +55,8 @@ app.MapReception();
 app.MapFeedback();
 app.MapExchangeHub();
 app.MapOperations();
+app.MapApiDocument();
+app.MapLimits();
 
 app.PrintLinksOnStart(demo);
 app.Run();

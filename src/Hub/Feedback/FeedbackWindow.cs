@@ -18,11 +18,14 @@ public static class FeedbackWindowStates
     public const string NotOpen = "not_open";
     public const string Open = "open";
     public const string Closed = "closed";
+
+    /// <summary>The session was cancelled: there is nothing to give feedback on.</summary>
+    public const string Cancelled = "cancelled";
 }
 
 /// <summary>
 /// When feedback may be given: from the session's end (by hand, or its planned end plus the overrun)
-/// until <see cref="ClosesAt"/>. Times are in the session's time zone. <see cref="ClosesAtSet"/>: the
+/// until <see cref="ClosesAt"/>; never for a cancelled session (state cancelled). Times are in the session's time zone. <see cref="ClosesAtSet"/>: the
 /// organiser chose the closing time (else it is the end plus Feedback:OpenDays).
 /// </summary>
 public sealed record FeedbackWindow(string State, DateTimeOffset OpensAt, DateTimeOffset ClosesAt, bool ClosesAtSet);
@@ -37,10 +40,11 @@ internal sealed record FeedbackSession(
     long EndsAtMs,
     long? OpenedAtMs,
     long? EndedAtMs,
+    long? CancelledAtMs,
     long? ClosesAtMs,
     long? FormSavedAtMs)
 {
-    public SessionTimes Times => new(StartsAtMs, EndsAtMs, OpenedAtMs, EndedAtMs);
+    public SessionTimes Times => new(StartsAtMs, EndsAtMs, OpenedAtMs, EndedAtMs, CancelledAtMs);
 
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 }
@@ -50,7 +54,7 @@ public sealed class FeedbackWindows(SessionGate gate, IOptions<FeedbackOptions> 
 {
     private const string SelectSession = """
         select s.id, s.code, s.title, s.time_zone as TimeZone, s.starts_at_ms as StartsAtMs, s.ends_at_ms as EndsAtMs,
-               s.opened_at_ms as OpenedAtMs, s.ended_at_ms as EndedAtMs,
+               s.opened_at_ms as OpenedAtMs, s.ended_at_ms as EndedAtMs, s.cancelled_at_ms as CancelledAtMs,
                f.closes_at_ms as ClosesAtMs, f.form_saved_at_ms as FormSavedAtMs
         from sessions s left join feedback_settings f on f.session_id = s.id
         where s.id = @sessionId
@@ -76,7 +80,8 @@ public sealed class FeedbackWindows(SessionGate gate, IOptions<FeedbackOptions> 
         var opensAtMs = session.Times.EndAtMs(gate.Options);
         var closesAtMs = ClosesAtMs(session);
         var now = gate.NowMs;
-        var state = now < opensAtMs ? FeedbackWindowStates.NotOpen
+        var state = session.CancelledAtMs is not null ? FeedbackWindowStates.Cancelled
+            : now < opensAtMs ? FeedbackWindowStates.NotOpen
             : now >= closesAtMs ? FeedbackWindowStates.Closed
             : FeedbackWindowStates.Open;
         var zone = session.Zone;
@@ -94,6 +99,8 @@ public sealed class FeedbackWindows(SessionGate gate, IOptions<FeedbackOptions> 
         {
             case FeedbackWindowStates.NotOpen:
                 throw ExchangeProblem.Conflict("feedback_not_open", "Feedback opens when the session ends.");
+            case FeedbackWindowStates.Cancelled:
+                throw SessionGate.Cancelled();
             case FeedbackWindowStates.Closed:
                 throw ExchangeProblem.Conflict("feedback_closed",
                     $"Feedback for this session closed at {window.ClosesAt:yyyy-MM-dd HH:mm}.");

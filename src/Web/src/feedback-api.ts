@@ -1,165 +1,34 @@
-import { requestJson, type Agency, type JoinResult } from "./api";
+import { requestJson, type components, type JoinResult } from "./api";
 
-// Feedback endpoints of docs/api.md ("Feedback"). Field names are the server's camelCase JSON; these
-// interfaces move to the generated OpenAPI types once those land.
+// Feedback endpoints of docs/api.md ("Feedback"); the types are generated from the server's OpenAPI document.
 
+type Schemas = components["schemas"];
 export type FeedbackKind = "rating" | "single" | "multiple" | "text";
-export type FeedbackWindowState = "not_open" | "open" | "closed";
-
-export interface FeedbackLimits {
-  maxQuestions: number;
-  questionTextMax: number;
-  minOptions: number;
-  maxOptions: number;
-  optionTextMax: number;
-  answerTextMax: number;
-  ratingMin: number;
-  ratingMax: number;
-  speaksForMax: number;
-}
-
-export interface FeedbackOption {
-  number: number;
-  textZh: string;
-  textEn: string;
-}
-
-export interface FeedbackQuestion {
-  number: number;
-  kind: FeedbackKind;
-  textZh: string;
-  textEn: string;
-  required: boolean;
-  options: FeedbackOption[];
-}
-
-export interface FeedbackWindow {
-  state: FeedbackWindowState;
-  /** ISO with the session's offset. */
-  opensAt: string;
-  closesAt: string;
-  closesAtSet: boolean;
-}
-
-export interface FeedbackForm {
-  sessionId: number;
-  code: string;
-  isDefault: boolean;
-  locked: boolean;
-  responses: number;
-  /** Relative: `/feedback.html?code=<code>`. */
-  link: string;
-  questions: FeedbackQuestion[];
-  window: FeedbackWindow;
-  limits: FeedbackLimits;
-}
-
-export interface FeedbackInvitation {
-  sessionId: number;
-  code: string;
-  title: string;
-  hostAgency: Agency;
-  invitedAgencies: Agency[];
-  timeZone: string;
-  window: FeedbackWindow;
-  questions: FeedbackQuestion[];
-  limits: FeedbackLimits;
-}
-
-export interface FeedbackAnswer {
-  question: number;
-  rating: number | null;
-  options: number[];
-  text: string | null;
-}
-
-export interface FeedbackResponse {
-  id: number;
-  participantId: number;
-  speaksFor: number;
-  submittedAt: string;
-  updatedAt: string;
-  answers: FeedbackAnswer[];
-}
-
-export interface MyFeedback {
-  sessionId: number;
-  participantId: number;
-  agencyName: string;
-  displayName: string;
-  headcount: number;
-  window: FeedbackWindow;
-  response: FeedbackResponse | null;
-}
-
-export interface FeedbackAnswerInput {
-  question: number;
-  rating?: number | null;
-  options?: number[] | null;
-  text?: string | null;
-}
-
-export interface FeedbackSubmission {
-  speaksFor: number | null;
-  answers: FeedbackAnswerInput[];
-}
-
-export interface FeedbackQuestionInput {
-  kind: FeedbackKind;
-  textZh: string;
-  textEn: string;
-  required: boolean;
-  options: { textZh: string; textEn: string }[];
-}
-
-export interface FeedbackBar {
-  rating: number | null;
-  option: number | null;
-  textZh: string | null;
-  textEn: string | null;
-  responses: number;
-  people: number;
-}
-
-export interface FeedbackText {
-  responseId: number;
-  agencyName: string;
-  displayName: string;
-  speaksFor: number;
-  text: string;
-  at: string;
-}
-
-export interface FeedbackQuestionResult {
-  number: number;
-  kind: FeedbackKind;
-  textZh: string;
-  textEn: string;
-  required: boolean;
-  answered: number;
-  answeredPeople: number;
-  /** Each response counted once. */
-  average: number | null;
-  /** Each response weighted by the people it speaks for. */
-  averagePerPerson: number | null;
-  distribution: FeedbackBar[];
-  texts: FeedbackText[];
-}
-
-export interface FeedbackResults {
-  sessionId: number;
-  window: FeedbackWindow;
-  responses: number;
-  people: number;
-  questions: FeedbackQuestionResult[];
-}
+export type FeedbackWindowState = "not_open" | "open" | "closed" | "cancelled";
+export type FeedbackLimits = Schemas["FeedbackLimits"];
+export type FeedbackOption = Schemas["FeedbackOption"];
+export type FeedbackQuestion = Schemas["FeedbackQuestion"];
+export type FeedbackWindow = Schemas["FeedbackWindow"];
+export type FeedbackForm = Schemas["FeedbackForm"];
+export type FeedbackInvitation = Schemas["FeedbackInvitation"];
+export type FeedbackAnswer = Schemas["FeedbackAnswer"];
+export type FeedbackResponse = Schemas["FeedbackResponse"];
+export type MyFeedback = Schemas["MyFeedback"];
+export type FeedbackAnswerInput = Schemas["FeedbackAnswerInput"];
+export type FeedbackSubmission = Schemas["FeedbackSubmission"];
+export type FeedbackQuestionInput = Schemas["FeedbackQuestionInput"];
+export type FeedbackRespondent = Schemas["FeedbackRespondent"];
+export type FeedbackBar = Schemas["FeedbackBar"];
+export type FeedbackText = Schemas["FeedbackText"];
+export type FeedbackQuestionResult = Schemas["FeedbackQuestionResult"];
+export type FeedbackResults = Schemas["FeedbackResults"];
 
 const segment = encodeURIComponent;
 const base = (sessionId: number) => `/api/sessions/${segment(String(sessionId))}/feedback`;
 
 // Anyone with the code (the feedback link).
 export const getFeedbackInvitation = (code: string) => requestJson<FeedbackInvitation>(`/api/feedback/${segment(code)}`);
-export const addFeedbackRespondent = (code: string, body: { agencyId: number; displayName: string; headcount: number }) =>
+export const addFeedbackRespondent = (code: string, body: FeedbackRespondent) =>
   requestJson<JoinResult>(`/api/feedback/${segment(code)}/respondents`, { json: body });
 
 // The respondent (participant token).

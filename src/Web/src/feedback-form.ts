@@ -77,7 +77,9 @@ function render(container: HTMLElement, invitation: FeedbackInvitation, mine: My
   const who = translated("p", "feedback.who", { agency: mine.agencyName, name: mine.displayName }, "meta");
   if (feedbackWindow.state !== "open") {
     const state =
-      feedbackWindow.state === "not_open"
+      feedbackWindow.state === "cancelled"
+        ? translated("p", "error.session_cancelled", undefined, "session-state")
+        : feedbackWindow.state === "not_open"
         ? translated("p", "feedback.notOpen", { time: formatDateTime(feedbackWindow.opensAt, invitation.timeZone) }, "session-state")
         : translated("p", "feedback.closed", { time: formatDateTime(feedbackWindow.closesAt, invitation.timeZone) }, "session-state");
     container.replaceChildren(heading, who, state);
@@ -176,7 +178,7 @@ function questionInput(
       question,
       fieldset,
       answered: () => chosen() !== undefined,
-      read: () => ({ question: question.number, rating: chosen() ? Number(chosen()!.value) : null }),
+      read: () => ({ question: question.number, rating: chosen() ? Number(chosen()!.value) : null, options: null, text: null }),
     };
   }
 
@@ -196,7 +198,7 @@ function questionInput(
       question,
       fieldset,
       answered: () => chosen().length > 0,
-      read: () => ({ question: question.number, options: chosen() }),
+      read: () => ({ question: question.number, rating: null, options: chosen(), text: null }),
     };
   }
 
@@ -213,7 +215,7 @@ function questionInput(
     question,
     fieldset,
     answered: () => area.value.trim().length > 0,
-    read: () => ({ question: question.number, text: area.value.trim() || null }),
+    read: () => ({ question: question.number, rating: null, options: null, text: area.value.trim() || null }),
   };
 }
 

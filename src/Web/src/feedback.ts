@@ -4,6 +4,7 @@ import { ErrorBox, errorCode } from "./errors";
 import { addFeedbackRespondent, getFeedbackInvitation, type FeedbackInvitation } from "./feedback-api";
 import { mountFeedbackForm } from "./feedback-form";
 import { formatDateTime, initI18n, setPlain, setText, t } from "./i18n";
+import { applyLimits, fits } from "./limits";
 import { local, normaliseCode, StorageKeys } from "./storage";
 
 // /feedback.html?code=<join code>: a screen that joined answers with the token it keeps; anyone else
@@ -39,7 +40,8 @@ function showRespondentForm(invitation: FeedbackInvitation): void {
   if (invitation.window.state !== "open") {
     panel.hidden = false;
     const state = h("p", { className: "session-state" });
-    if (invitation.window.state === "not_open") setText(state, "feedback.notOpen", { time: formatDateTime(invitation.window.opensAt, invitation.timeZone) });
+    if (invitation.window.state === "cancelled") setText(state, "error.session_cancelled");
+    else if (invitation.window.state === "not_open") setText(state, "feedback.notOpen", { time: formatDateTime(invitation.window.opensAt, invitation.timeZone) });
     else setText(state, "feedback.closed", { time: formatDateTime(invitation.window.closesAt, invitation.timeZone) });
     panel.replaceChildren(state);
     return;
@@ -68,7 +70,7 @@ function showRespondentForm(invitation: FeedbackInvitation): void {
     const displayName = displayNameInput.value.trim();
     const headcount = Number(headcountInput.value);
     if (!agencySelect.value) return errors.showMessage("join.agencyRequired");
-    if (displayName.length < 1 || displayName.length > 40) return errors.showMessage("join.displayNameInvalid");
+    if (displayName.length < 1 || !fits(displayNameInput, displayName.length)) return errors.showMessage("join.displayNameInvalid");
     if (!Number.isInteger(headcount) || headcount < 1 || headcount > invitation.limits.speaksForMax) return errors.showMessage("join.headcountInvalid");
     submit.disabled = true;
     try {
@@ -104,4 +106,5 @@ async function start(): Promise<void> {
   else showRespondentForm(invitation);
 }
 
+void applyLimits();
 void start();

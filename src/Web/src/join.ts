@@ -1,3 +1,5 @@
+import { applyLimits, fits } from "./limits";
+import { mountAgenda } from "./agenda";
 import "./style.css";
 import { joinSession, lookupSession, type JoinInfo } from "./api";
 import { byId, h } from "./dom";
@@ -55,10 +57,14 @@ function renderSession(): void {
   description.hidden = !session.description;
   renderTime();
   renderAgencies();
+  if (updateAgenda) updateAgenda(session.agenda, session.timeZone);
+  else updateAgenda = mountAgenda(byId("agenda"), session.timeZone, session.agenda);
   info.hidden = false;
-  // Before joining opens the page says when it does; after the end it says so; either way no form.
-  joinForm.hidden = session.state === "scheduled" || session.state === "ended";
+  // Before joining opens the page says when it does; after the end (or a cancel) it says so; either way no form.
+  joinForm.hidden = session.state === "scheduled" || session.state === "ended" || session.state === "cancelled";
 }
+
+let updateAgenda: ((next: JoinInfo["agenda"], zone?: string) => void) | null = null;
 
 // Times are shown in the session's own time zone, formatted for the current language.
 function renderTime(): void {
@@ -68,7 +74,7 @@ function renderTime(): void {
     end: formatDateTime(session.endsAt, session.timeZone),
   });
   const state = byId("session-state");
-  state.hidden = session.state !== "scheduled" && session.state !== "ended";
+  state.hidden = session.state !== "scheduled" && session.state !== "ended" && session.state !== "cancelled";
   if (session.state === "scheduled") {
     setText(state, "join.opensAt", {
       time: formatDateTime(session.joinOpensAt, session.timeZone),
@@ -76,6 +82,8 @@ function renderTime(): void {
     });
   } else if (session.state === "ended") {
     setText(state, "join.ended");
+  } else if (session.state === "cancelled") {
+    setText(state, "join.cancelled");
   }
 }
 
@@ -148,13 +156,13 @@ joinForm.addEventListener("submit", async (event) => {
   errors.clear();
   for (const input of [agencySelect, displayNameInput, headcountInput]) input.removeAttribute("aria-invalid");
 
-  // Mirrors the server's limits so mistakes show at once; the server still decides.
+  // The server's limits (applied from /api/limits) so mistakes show at once; the server still decides.
   const agencyId = Number(agencySelect.value);
   const displayName = displayNameInput.value.trim();
   const headcount = Number(headcountInput.value);
   if (!agencySelect.value || !Number.isInteger(agencyId)) return invalid(agencySelect, "join.agencyRequired");
-  if (displayName.length < 1 || displayName.length > 40) return invalid(displayNameInput, "join.displayNameInvalid");
-  if (!Number.isInteger(headcount) || headcount < 1 || headcount > 500) return invalid(headcountInput, "join.headcountInvalid");
+  if (displayName.length < 1 || !fits(displayNameInput, displayName.length)) return invalid(displayNameInput, "join.displayNameInvalid");
+  if (!Number.isInteger(headcount) || headcount < 1 || (headcountInput.max !== "" && headcount > Number(headcountInput.max))) return invalid(headcountInput, "join.headcountInvalid");
 
   const code = session.code;
   const previousToken = local.get(StorageKeys.participant(code));
@@ -166,7 +174,7 @@ joinForm.addEventListener("submit", async (event) => {
       agencyId,
       displayName,
       headcount,
-      ...(previousToken ? { participantToken: previousToken } : {}),
+      participantToken: previousToken ?? null,
     });
     const joinedCode = normaliseCode(joined.code || code);
     local.set(StorageKeys.participant(joinedCode), joined.participantToken);
@@ -184,7 +192,7 @@ joinForm.addEventListener("submit", async (event) => {
 // Prefill from the last join on this device, then from the link.
 displayNameInput.value = local.get(StorageKeys.lastDisplayName) ?? "";
 const lastHeadcount = Number(local.get(StorageKeys.lastHeadcount));
-headcountInput.value = Number.isInteger(lastHeadcount) && lastHeadcount >= 1 && lastHeadcount <= 500 ? String(lastHeadcount) : "1";
+headcountInput.value = Number.isInteger(lastHeadcount) && lastHeadcount >= 1 ? String(lastHeadcount) : "1";
 
 const linkedCode = cleanCode(new URLSearchParams(window.location.search).get("code") ?? "");
 if (linkedCode) {
@@ -193,3 +201,5 @@ if (linkedCode) {
 } else {
   codeInput.focus();
 }
+
+void applyLimits();

@@ -10,7 +10,6 @@ import {
   textIn,
   type FeedbackForm,
   type FeedbackKind,
-  type FeedbackQuestionInput,
   type FeedbackQuestionResult,
   type FeedbackResults,
 } from "./feedback-api";
@@ -27,10 +26,19 @@ interface PanelState {
   results: FeedbackResults | null;
   updatedAt: Date | null;
   /** The form being edited (kept across re-renders of the organiser page). */
-  draft: FeedbackQuestionInput[] | null;
+  draft: DraftQuestion[] | null;
 }
 
 const panels = new Map<number, PanelState>();
+
+/** A question being edited (sent as FeedbackQuestionInput). */
+interface DraftQuestion {
+  kind: FeedbackKind;
+  textZh: string;
+  textEn: string;
+  required: boolean;
+  options: { textZh: string; textEn: string }[];
+}
 
 function translated<K extends keyof HTMLElementTagNameMap>(tag: K, key: MessageKey, params?: Record<string, string | number>, className?: string) {
   const element = h(tag, { className });
@@ -87,7 +95,9 @@ export function renderFeedbackPanel(key: string, session: SessionScheduled, cont
     const w = state.results?.window ?? form.window;
     const zone = session.timeZone;
     const status =
-      w.state === "not_open"
+      w.state === "cancelled"
+        ? translated("p", "error.session_cancelled")
+        : w.state === "not_open"
         ? translated("p", "org.feedback.notOpen", { opens: formatDateTime(w.opensAt, zone), closes: formatDateTime(w.closesAt, zone) })
         : w.state === "open"
           ? translated("p", "org.feedback.open", { closes: formatDateTime(w.closesAt, zone) })
@@ -212,7 +222,7 @@ export function renderFeedbackPanel(key: string, session: SessionScheduled, cont
       return;
     }
     state.draft ??= form.questions.map((q) => ({
-      kind: q.kind,
+      kind: q.kind as FeedbackKind,
       textZh: q.textZh,
       textEn: q.textEn,
       required: q.required,
@@ -241,7 +251,7 @@ export function renderFeedbackPanel(key: string, session: SessionScheduled, cont
     );
     editorBox.open = open;
 
-    function questionEditor(q: FeedbackQuestionInput, index: number): HTMLElement {
+    function questionEditor(q: DraftQuestion, index: number): HTMLElement {
       const kind = h("select", { attrs: { "aria-label": t("org.feedback.kind") } });
       for (const k of kinds) {
         const option = h("option", { attrs: { value: k } });

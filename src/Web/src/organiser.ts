@@ -20,6 +20,9 @@ import { ErrorBox } from "./errors";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
 import { forgetFeedbackPanel, renderFeedbackPanel } from "./organiser-feedback";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
+import { mountAgenda } from "./agenda";
+import { applyLimits, fits } from "./limits";
+import { cancelButton, openButton, sessionEditor, type EditorContext } from "./organiser-edit";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -70,6 +73,17 @@ function startOrganiser(key: string): void {
   const openAttendance = new Map<number, { rows: AttendanceRow[] | null; updatedAt: Date | null; reception?: ReceptionSummary | null }>();
   /** Sessions whose feedback panel is shown (organiser-feedback.ts). */
   const openFeedback = new Set<number>();
+  /** Sessions whose edit panel is open (kept open across re-renders). */
+  const openEditors = new Set<number>();
+  const editing: EditorContext = {
+    key,
+    agencies: () => agencies,
+    errors,
+    updated: (changed) => {
+      sessions = sessions.map((s) => (s.id === changed.id ? changed : s));
+      renderSessions();
+    },
+  };
 
   // --- Agencies ---------------------------------------------------------------------------------
   const agencyRows = byId("agency-rows");
@@ -225,7 +239,7 @@ function startOrganiser(key: string): void {
     const title = titleInput.value.trim();
     const description = descriptionInput.value.trim();
     const zone = timeZone.value.trim();
-    if (title.length < 1 || title.length > 200 || description.length > 2000) return failSchedule(titleInput, "org.schedule.titleInvalid");
+    if (title.length < 1 || !fits(titleInput, title.length) || !fits(descriptionInput, description.length)) return failSchedule(titleInput, "org.schedule.titleInvalid");
     if (!hostSelect.value) return failSchedule(hostSelect, "org.schedule.hostRequired");
     if (!startsAt.value || !endsAt.value) return failSchedule(startsAt.value ? endsAt : startsAt, "org.schedule.timesRequired");
     // Same fixed format on both sides, so comparing the strings compares the times.
@@ -328,10 +342,33 @@ function startOrganiser(key: string): void {
     });
 
     const state = h("span", { className: `state-badge state-${session.state}`, dataset: { state: session.state } });
-    setText(state, `org.state.${session.state === "scheduled" || session.state === "open" || session.state === "live" ? session.state : "ended"}`);
+    const known = ["scheduled", "open", "live", "ended", "cancelled"] as const;
+    setText(state, `org.state.${known.find((k) => k === session.state) ?? "ended"}`);
     const end = h("button", { className: "end-session", attrs: { type: "button" } });
     setText(end, "org.session.end");
-    end.hidden = session.state === "ended";
+    end.hidden = session.state === "ended" || session.state === "cancelled";
+
+    const editable = session.state !== "ended" && session.state !== "cancelled";
+    const editToggle = h("button", { className: "edit-toggle", attrs: { type: "button", "aria-expanded": String(openEditors.has(session.id)) } });
+    setText(editToggle, "org.session.edit");
+    editToggle.hidden = !editable;
+    const editPanel = h("div", { className: "edit-panel", attrs: { id: `edit-${session.id}` } });
+    editToggle.setAttribute("aria-controls", editPanel.id);
+    editPanel.hidden = !(editable && openEditors.has(session.id));
+    if (!editPanel.hidden) editPanel.append(sessionEditor(editing, session));
+    editToggle.addEventListener("click", () => {
+      if (openEditors.delete(session.id)) {
+        editPanel.hidden = true;
+        editPanel.replaceChildren();
+      } else {
+        openEditors.add(session.id);
+        editPanel.replaceChildren(sessionEditor(editing, session));
+        editPanel.hidden = false;
+      }
+      editToggle.setAttribute("aria-expanded", String(!editPanel.hidden));
+    });
+    const agenda = h("section", { className: "agenda" });
+    mountAgenda(agenda, session.timeZone, session.agenda, false);
     end.addEventListener("click", async () => {
       if (!window.confirm(t("org.session.endConfirm", { title: session.title }))) return;
       errors.clear();
@@ -379,7 +416,9 @@ function startOrganiser(key: string): void {
       invited,
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
-      h("div", { className: "actions" }, toggle, ...downloads, end, feedbackToggle),
+      agenda,
+      h("div", { className: "actions" }, toggle, ...downloads, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle),
+      editPanel,
       panel,
       feedbackPanel,
     );
@@ -520,5 +559,6 @@ function startOrganiser(key: string): void {
   // Dates and joined names are formatted per language, so those parts are rebuilt on a switch.
   onLangChange(renderSessions);
   renderAgencies();
+  void applyLimits();
   void load();
 }
