@@ -1,5 +1,6 @@
 using LiveExchange.Hub.Access;
 using LiveExchange.Hub.Agencies;
+using LiveExchange.Hub.ApiDescription;
 using LiveExchange.Hub.Attendance;
 using LiveExchange.Hub.Decks;
 using LiveExchange.Hub.Demo;
@@ -28,6 +29,7 @@ builder.AddDecks();
 builder.AddPublicLinks();
 builder.AddRealtime();
 builder.AddOperations();
+builder.AddApiDocument();
 
 var app = builder.Build();
 
@@ -55,6 +57,7 @@ app.MapAttendance();
 app.MapReception();
 app.MapExchangeHub();
 app.MapOperations();
+app.MapApiDocument();
 
 app.PrintLinksOnStart(demo);
 app.Run();

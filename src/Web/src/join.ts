@@ -166,7 +166,7 @@ joinForm.addEventListener("submit", async (event) => {
       agencyId,
       displayName,
       headcount,
-      ...(previousToken ? { participantToken: previousToken } : {}),
+      participantToken: previousToken ?? null,
     });
     const joinedCode = normaliseCode(joined.code || code);
     local.set(StorageKeys.participant(joinedCode), joined.participantToken);
