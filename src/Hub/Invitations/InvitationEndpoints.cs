@@ -56,7 +56,7 @@ public sealed record InvitationText(string Lang, string Kind, string Text);
 
 public sealed record ReminderSetting(int Minutes);
 
-public sealed record Reminder(int Minutes, DateTimeOffset DueAt);
+public sealed record ReminderState(int Minutes, DateTimeOffset DueAt);
 
 /// <summary>
 /// Invitation links per agency, for the agency (anonymous, the link's token in the route) and for the
@@ -126,14 +126,14 @@ public static class InvitationEndpoints
             session.InZone(session.ReminderAtMs), invitations.ToArray(), new ReminderLimits(ReminderMinutesMin, ReminderMinutesMax)));
     }
 
-    private static async Task<Ok<Reminder>> SetReminderAsync(long id, ReminderSetting body, Database database, CancellationToken ct)
+    private static async Task<Ok<ReminderState>> SetReminderAsync(long id, ReminderSetting body, Database database, CancellationToken ct)
     {
         var minutes = Check.Range(body.Minutes, "minutes", ReminderMinutesMin, ReminderMinutesMax);
         await using var connection = await database.OpenAsync(ct);
         await InvitationStore.LoadSessionAsync(connection, id); // session_not_found
         await connection.ExecuteAsync(SetReminder, new { id, minutes });
         var session = await InvitationStore.LoadSessionAsync(connection, id);
-        return TypedResults.Ok(new Reminder((int)session.ReminderMinutes, session.InZone(session.ReminderAtMs)));
+        return TypedResults.Ok(new ReminderState((int)session.ReminderMinutes, session.InZone(session.ReminderAtMs)));
     }
 
     // --- The link as a QR code, the calendar file, the texts: for the organiser by agency, for the agency by its token.
