@@ -2,7 +2,9 @@ import "./style.css";
 import { joinSession, lookupSession, type JoinInfo } from "./api";
 import { byId, h } from "./dom";
 import { ErrorBox } from "./errors";
-import { formatDateTime, initI18n, onLangChange, setPlain, setText, type MessageKey } from "./i18n";
+import { currentLang, formatDateTime, initI18n, onLangChange, setPlain, setText, type MessageKey } from "./i18n";
+import { getInvitation, invitationCalendarPath, type Invitation } from "./invitations";
+import { renderRegistration } from "./join-registration";
 import { local, normaliseCode, StorageKeys } from "./storage";
 
 initI18n();
@@ -25,6 +27,13 @@ const codePattern = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$/;
 const codeLength = 6;
 
 let session: JoinInfo | null = null;
+
+// Opened from an agency's invitation link (`/?invite=<token>`): the session and the agency are the
+// invitation's, the agency cannot be changed, and the agency can register before the session.
+const inviteToken = new URLSearchParams(window.location.search).get("invite")?.trim() || null;
+let invitation: Invitation | null = null;
+const registrationBox = byId("registration");
+const calendarLink = byId<HTMLAnchorElement>("invite-calendar-link");
 
 /** Upper-cases and strips spaces as the user types; a pasted viewer link gives its code. */
 function cleanCode(raw: string): string {
@@ -57,7 +66,7 @@ function renderSession(): void {
   renderAgencies();
   info.hidden = false;
   // Before joining opens the page says when it does; after the end it says so; either way no form.
-  joinForm.hidden = session.state === "scheduled" || session.state === "ended";
+  joinForm.hidden = session.state === "scheduled" || session.state === "ended" || session.state === "cancelled";
 }
 
 // Times are shown in the session's own time zone, formatted for the current language.
@@ -68,7 +77,7 @@ function renderTime(): void {
     end: formatDateTime(session.endsAt, session.timeZone),
   });
   const state = byId("session-state");
-  state.hidden = session.state !== "scheduled" && session.state !== "ended";
+  state.hidden = session.state !== "scheduled" && session.state !== "ended" && session.state !== "cancelled";
   if (session.state === "scheduled") {
     setText(state, "join.opensAt", {
       time: formatDateTime(session.joinOpensAt, session.timeZone),
@@ -76,12 +85,15 @@ function renderTime(): void {
     });
   } else if (session.state === "ended") {
     setText(state, "join.ended");
+  } else if (session.state === "cancelled") {
+    setText(state, "invite.cancelled");
   }
+  if (inviteToken) calendarLink.href = invitationCalendarPath(inviteToken, currentLang());
 }
 
 function renderAgencies(): void {
   if (!session) return;
-  const chosen = agencySelect.value || local.get(StorageKeys.lastAgencyId) || "";
+  const chosen = invitation ? String(invitation.agency.id) : agencySelect.value || local.get(StorageKeys.lastAgencyId) || "";
   const placeholder = h("option", { attrs: { value: "" } });
   setText(placeholder, "join.agencyChoose");
   placeholder.disabled = true;
@@ -95,7 +107,8 @@ function renderAgencies(): void {
   agencySelect.value = known ? chosen : "";
   if (!known) placeholder.selected = true;
   noAgencies.hidden = session.invitedAgencies.length > 0;
-  agencySelect.disabled = session.invitedAgencies.length === 0;
+  // An invitation's agency is fixed: the link is that agency's.
+  agencySelect.disabled = invitation !== null || session.invitedAgencies.length === 0;
 }
 
 // The date format depends on the language; everything else follows via data-i18n.
@@ -167,6 +180,7 @@ joinForm.addEventListener("submit", async (event) => {
       displayName,
       headcount,
       participantToken: previousToken ?? null,
+      inviteToken,
     });
     const joinedCode = normaliseCode(joined.code || code);
     local.set(StorageKeys.participant(joinedCode), joined.participantToken);
@@ -186,8 +200,46 @@ displayNameInput.value = local.get(StorageKeys.lastDisplayName) ?? "";
 const lastHeadcount = Number(local.get(StorageKeys.lastHeadcount));
 headcountInput.value = Number.isInteger(lastHeadcount) && lastHeadcount >= 1 && lastHeadcount <= 500 ? String(lastHeadcount) : "1";
 
+async function loadInvitation(token: string): Promise<void> {
+  lookupForm.hidden = true;
+  try {
+    const found = await getInvitation(token);
+    invitation = found;
+    setText(byId("join-intro"), "invite.intro", { agency: found.agency.name });
+    session = {
+      sessionId: found.sessionId,
+      code: normaliseCode(found.code),
+      title: found.title,
+      description: found.description,
+      hostAgency: found.hostAgency,
+      invitedAgencies: [found.agency],
+      startsAt: found.startsAt,
+      endsAt: found.endsAt,
+      timeZone: found.timeZone,
+      state: found.state,
+      joinOpensAt: found.joinOpensAt,
+    };
+    renderSession();
+    byId("invite-calendar").hidden = found.state === "ended";
+    showRegistration(token, found);
+  } catch (error) {
+    hideSession();
+    errors.show(error);
+  }
+}
+
+function showRegistration(token: string, shown: Invitation): void {
+  renderRegistration(registrationBox, token, shown, errors, (registration) => {
+    invitation = { ...shown, registration };
+    showRegistration(token, invitation);
+    byId("registration-saved").hidden = false;
+  });
+}
+
 const linkedCode = cleanCode(new URLSearchParams(window.location.search).get("code") ?? "");
-if (linkedCode) {
+if (inviteToken) {
+  void loadInvitation(inviteToken);
+} else if (linkedCode) {
   codeInput.value = linkedCode;
   void lookup();
 } else {

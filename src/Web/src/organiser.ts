@@ -17,6 +17,7 @@ import {
 import { ParticipantRoles, type ReceptionSummary } from "./contract";
 import { byId, copyButton, h, StatusLine, wireCopyButton } from "./dom";
 import { ErrorBox } from "./errors";
+import { renderInvitations } from "./organiser-invitations";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
 
@@ -66,6 +67,8 @@ function startOrganiser(key: string): void {
   let agencies: Agency[] = [];
   let sessions: SessionScheduled[] = [];
   /** Sessions whose attendance is shown, with the rows last fetched (null while the first fetch runs). */
+  /** Sessions whose invitations panel is shown. */
+  const openInvitations = new Set<number>();
   const openAttendance = new Map<number, { rows: AttendanceRow[] | null; updatedAt: Date | null; reception?: ReceptionSummary | null }>();
 
   // --- Agencies ---------------------------------------------------------------------------------
@@ -344,6 +347,24 @@ function startOrganiser(key: string): void {
     });
 
     if (open) renderAttendance(session, panel);
+
+    // Invitations per agency: links, QR codes, calendar files, texts, registration and who came.
+    const invitationsOpen = openInvitations.has(session.id);
+    const invitationsToggle = h("button", { className: "invitations-toggle", attrs: { type: "button", "aria-expanded": String(invitationsOpen) } });
+    setText(invitationsToggle, invitationsOpen ? "org.invite.hide" : "org.invite.show");
+    const invitationsPanel = h("div", { className: "invitations", attrs: { id: `invitations-${session.id}` } });
+    invitationsToggle.setAttribute("aria-controls", invitationsPanel.id);
+    invitationsPanel.hidden = !invitationsOpen;
+    invitationsToggle.addEventListener("click", () => {
+      const opening = !openInvitations.has(session.id);
+      if (opening) openInvitations.add(session.id);
+      else openInvitations.delete(session.id);
+      invitationsPanel.hidden = !opening;
+      invitationsToggle.setAttribute("aria-expanded", String(opening));
+      setText(invitationsToggle, opening ? "org.invite.hide" : "org.invite.show");
+      if (opening) renderInvitations(key, session, invitationsPanel);
+    });
+    if (invitationsOpen) renderInvitations(key, session, invitationsPanel);
     return h(
       "article",
       { className: "session", dataset: { sessionId: String(session.id) } },
@@ -353,8 +374,9 @@ function startOrganiser(key: string): void {
       invited,
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
-      h("div", { className: "actions" }, toggle, ...downloads, end),
+      h("div", { className: "actions" }, toggle, invitationsToggle, ...downloads, end),
       panel,
+      invitationsPanel,
     );
   }
 
