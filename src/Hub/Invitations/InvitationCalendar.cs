@@ -30,8 +30,8 @@ internal static class InvitationCalendar
         var calendarEvent = new CalendarEvent
         {
             Uid = $"liveexchange-{session.Code}-{session.Id}-{agency.Id}",
-            // Above any REQUEST sent before, whether or not cancelling bumped sessions.sequence too.
-            Sequence = (int)session.Sequence + (session.IsCancelled ? 1 : 0),
+            // Every edit a calendar shows raises it, and so does cancelling: the cancellation is newer than any request.
+            Sequence = (int)session.Sequence,
             DtStamp = new CalDateTime(DateTimeOffset.FromUnixTimeMilliseconds(nowMs).UtcDateTime, hasTime: true),
             DtStart = new CalDateTime(start, zone),
             DtEnd = new CalDateTime(end, zone),

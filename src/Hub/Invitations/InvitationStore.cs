@@ -29,18 +29,16 @@ public sealed record InvitedSession(
     long Sequence,
     long ReminderMinutes)
 {
-    public const string Cancelled = "cancelled";
-
     public Agency HostAgency => new(HostAgencyId, HostName, HostCity, HostProvince);
 
     public TimeZoneInfo Zone => TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
 
     public bool IsCancelled => CancelledAtMs is not null;
 
-    public SessionTimes Times => new(StartsAtMs, EndsAtMs, OpenedAtMs, EndedAtMs);
+    public SessionTimes Times => new(StartsAtMs, EndsAtMs, OpenedAtMs, EndedAtMs, CancelledAtMs);
 
-    /// <summary>scheduled | open | live | ended, or cancelled whatever the times say.</summary>
-    public string State(SessionGate gate) => IsCancelled ? Cancelled : gate.StateOf(Times);
+    /// <summary>scheduled | open | live | ended | cancelled.</summary>
+    public string State(SessionGate gate) => gate.StateOf(Times);
 
     public long ReminderAtMs => StartsAtMs - ReminderMinutes * 60_000L;
 

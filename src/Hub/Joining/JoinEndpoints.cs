@@ -24,7 +24,8 @@ public sealed record JoinInfo(
     DateTimeOffset EndsAt,
     string TimeZone,
     string State,
-    DateTimeOffset JoinOpensAt);
+    DateTimeOffset JoinOpensAt,
+    IReadOnlyList<AgendaSegment> Agenda);
 
 /// <summary>
 /// A join, by code and agency, or through an agency's invitation link (<see cref="InviteToken"/>): then
@@ -110,7 +111,7 @@ public static class JoinEndpoints
         var session = await FindAsync(connection, code, gate);
         return TypedResults.Ok(new JoinInfo(session.Id, session.Code, session.Title, session.Description,
             session.HostAgency, session.InvitedAgencies, session.StartsAt, session.EndsAt, session.TimeZone,
-            session.State, session.JoinOpensAt));
+            session.State, session.JoinOpensAt, session.Agenda));
     }
 
     private static async Task<Ok<Joined>> JoinAsync(JoinRequest body, HttpContext http, Database database, TimeProvider clock,
@@ -139,6 +140,8 @@ public static class JoinEndpoints
         {
             case SessionStates.Ended:
                 throw SessionGate.Ended();
+            case SessionStates.Cancelled:
+                throw SessionGate.Cancelled();
             case SessionStates.Scheduled:
                 throw ExchangeProblem.Conflict("session_not_open",
                     $"Joining opens at {session.JoinOpensAt:yyyy-MM-dd HH:mm} ({session.TimeZone}); the session starts at {session.StartsAt:HH:mm}.");

@@ -78,7 +78,7 @@ public static partial class RegistrationEndpoints
         var session = await InvitationStore.LoadSessionAsync(connection, invitation.SessionId);
         if (session.IsCancelled)
         {
-            throw Cancelled();
+            throw SessionGate.Cancelled();
         }
 
         if (!session.RegistrationOpen(gate))
@@ -107,9 +107,6 @@ public static partial class RegistrationEndpoints
         return TypedResults.Ok(await AgencyRoster.LoadAsync(connection, id, session.State(gate), session.Zone, clock.GetUtcNow(),
             TimeSpan.FromSeconds(attendance.Value.InstanceTimeoutSeconds)));
     }
-
-    public static ExchangeProblem Cancelled() =>
-        ExchangeProblem.Conflict("session_cancelled", "This session has been cancelled.");
 
     internal static async Task<AgencyRegistration?> FindAsync(DbConnection connection, long sessionId, long agencyId, TimeZoneInfo zone)
     {

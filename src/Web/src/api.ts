@@ -20,6 +20,7 @@ export type JoinRequest = Api.JoinRequest;
 export type JoinResult = Api.Joined;
 export type DeckUploaded = Api.DeckView;
 export type SessionInfo = Api.MySession;
+export type AgendaEdit = Api.AgendaEdit;
 
 export interface RequestOptions {
   token?: string | null;
@@ -105,6 +106,14 @@ export const scheduleSession = (key: string, session: NewSession) =>
 export const getAttendance = (key: string, sessionId: number, signal?: AbortSignal) =>
   requestJson<AttendanceRow[]>(`/api/sessions/${segment(String(sessionId))}/attendance`, { token: key, signal });
 
+/** Replaces title, description, times and invited agencies (the body of scheduling). */
+export const editSession = (key: string, sessionId: number, session: NewSession) =>
+  requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}`, { token: key, method: "PUT", json: session });
+export const setAgenda = (key: string, sessionId: number, agenda: AgendaEdit) =>
+  requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/agenda`, { token: key, method: "PUT", json: agenda });
+/** Cancels a session that has not ended: nobody can join, connected screens are told. */
+export const cancelSession = (key: string, sessionId: number) =>
+  requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/cancel`, { token: key, method: "POST" });
 /** Ends the session now: every screen is told, attendance closes. */
 export const endSession = (key: string, sessionId: number) =>
   requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/end`, { token: key, method: "POST" });

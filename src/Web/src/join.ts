@@ -1,3 +1,4 @@
+import { mountAgenda } from "./agenda";
 import "./style.css";
 import { joinSession, lookupSession, type JoinInfo } from "./api";
 import { byId, h } from "./dom";
@@ -64,10 +65,14 @@ function renderSession(): void {
   description.hidden = !session.description;
   renderTime();
   renderAgencies();
+  if (updateAgenda) updateAgenda(session.agenda, session.timeZone);
+  else updateAgenda = mountAgenda(byId("agenda"), session.timeZone, session.agenda);
   info.hidden = false;
-  // Before joining opens the page says when it does; after the end it says so; either way no form.
+  // Before joining opens the page says when it does; after the end (or a cancel) it says so; either way no form.
   joinForm.hidden = session.state === "scheduled" || session.state === "ended" || session.state === "cancelled";
 }
+
+let updateAgenda: ((next: JoinInfo["agenda"], zone?: string) => void) | null = null;
 
 // Times are shown in the session's own time zone, formatted for the current language.
 function renderTime(): void {
@@ -86,7 +91,7 @@ function renderTime(): void {
   } else if (session.state === "ended") {
     setText(state, "join.ended");
   } else if (session.state === "cancelled") {
-    setText(state, "invite.cancelled");
+    setText(state, "join.cancelled");
   }
   if (inviteToken) calendarLink.href = invitationCalendarPath(inviteToken, currentLang());
 }
@@ -206,19 +211,9 @@ async function loadInvitation(token: string): Promise<void> {
     const found = await getInvitation(token);
     invitation = found;
     setText(byId("join-intro"), "invite.intro", { agency: found.agency.name });
-    session = {
-      sessionId: found.sessionId,
-      code: normaliseCode(found.code),
-      title: found.title,
-      description: found.description,
-      hostAgency: found.hostAgency,
-      invitedAgencies: [found.agency],
-      startsAt: found.startsAt,
-      endsAt: found.endsAt,
-      timeZone: found.timeZone,
-      state: found.state,
-      joinOpensAt: found.joinOpensAt,
-    };
+    // The session as the code shows it (agenda included), with only the invitation's agency to join as.
+    const byCode = await lookupSession(found.code);
+    session = { ...byCode, code: normaliseCode(byCode.code), invitedAgencies: [found.agency] };
     renderSession();
     byId("invite-calendar").hidden = found.state === "ended";
     showRegistration(token, found);

@@ -20,6 +20,8 @@ import { ErrorBox } from "./errors";
 import { renderInvitations } from "./organiser-invitations";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
+import { mountAgenda } from "./agenda";
+import { cancelButton, sessionEditor, type EditorContext } from "./organiser-edit";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -66,10 +68,21 @@ function saveBlob(blob: Blob, fileName: string): void {
 function startOrganiser(key: string): void {
   let agencies: Agency[] = [];
   let sessions: SessionScheduled[] = [];
-  /** Sessions whose attendance is shown, with the rows last fetched (null while the first fetch runs). */
   /** Sessions whose invitations panel is shown. */
   const openInvitations = new Set<number>();
+  /** Sessions whose attendance is shown, with the rows last fetched (null while the first fetch runs). */
   const openAttendance = new Map<number, { rows: AttendanceRow[] | null; updatedAt: Date | null; reception?: ReceptionSummary | null }>();
+  /** Sessions whose edit panel is open (kept open across re-renders). */
+  const openEditors = new Set<number>();
+  const editing: EditorContext = {
+    key,
+    agencies: () => agencies,
+    errors,
+    updated: (changed) => {
+      sessions = sessions.map((s) => (s.id === changed.id ? changed : s));
+      renderSessions();
+    },
+  };
 
   // --- Agencies ---------------------------------------------------------------------------------
   const agencyRows = byId("agency-rows");
@@ -328,10 +341,33 @@ function startOrganiser(key: string): void {
     });
 
     const state = h("span", { className: `state-badge state-${session.state}`, dataset: { state: session.state } });
-    setText(state, `org.state.${session.state === "scheduled" || session.state === "open" || session.state === "live" ? session.state : "ended"}`);
+    const known = ["scheduled", "open", "live", "ended", "cancelled"] as const;
+    setText(state, `org.state.${known.find((k) => k === session.state) ?? "ended"}`);
     const end = h("button", { className: "end-session", attrs: { type: "button" } });
     setText(end, "org.session.end");
-    end.hidden = session.state === "ended";
+    end.hidden = session.state === "ended" || session.state === "cancelled";
+
+    const editable = session.state !== "ended" && session.state !== "cancelled";
+    const editToggle = h("button", { className: "edit-toggle", attrs: { type: "button", "aria-expanded": String(openEditors.has(session.id)) } });
+    setText(editToggle, "org.session.edit");
+    editToggle.hidden = !editable;
+    const editPanel = h("div", { className: "edit-panel", attrs: { id: `edit-${session.id}` } });
+    editToggle.setAttribute("aria-controls", editPanel.id);
+    editPanel.hidden = !(editable && openEditors.has(session.id));
+    if (!editPanel.hidden) editPanel.append(sessionEditor(editing, session));
+    editToggle.addEventListener("click", () => {
+      if (openEditors.delete(session.id)) {
+        editPanel.hidden = true;
+        editPanel.replaceChildren();
+      } else {
+        openEditors.add(session.id);
+        editPanel.replaceChildren(sessionEditor(editing, session));
+        editPanel.hidden = false;
+      }
+      editToggle.setAttribute("aria-expanded", String(!editPanel.hidden));
+    });
+    const agenda = h("section", { className: "agenda" });
+    mountAgenda(agenda, session.timeZone, session.agenda, false);
     end.addEventListener("click", async () => {
       if (!window.confirm(t("org.session.endConfirm", { title: session.title }))) return;
       errors.clear();
@@ -374,7 +410,9 @@ function startOrganiser(key: string): void {
       invited,
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
-      h("div", { className: "actions" }, toggle, invitationsToggle, ...downloads, end),
+      agenda,
+      h("div", { className: "actions" }, toggle, invitationsToggle, ...downloads, editToggle, end, cancelButton(editing, session)),
+      editPanel,
       panel,
       invitationsPanel,
     );

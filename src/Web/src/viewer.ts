@@ -1,3 +1,5 @@
+import { mountAgenda } from "./agenda";
+import type { SessionOutline } from "./contract";
 import "./style.css";
 import { byId, showEnded } from "./dom";
 import { ConnectionLostError, ErrorBox, errorCode } from "./errors";
@@ -135,12 +137,19 @@ function startViewer(code: string, token: string): void {
     void followStage();
   }
 
+  let updateAgenda: ((next: SessionOutline["agenda"], zone?: string) => void) | null = null;
+  const showAgenda = (outline: SessionOutline) => {
+    if (updateAgenda) updateAgenda(outline.agenda, outline.timeZone);
+    else updateAgenda = mountAgenda(byId("agenda"), outline.timeZone, outline.agenda);
+  };
+
   const live = new LiveSession({
     token,
     onChange: (state, kind) => {
-      if (kind === "snapshot") {
+      if (kind === "snapshot" || kind === "outline") {
         setPlain(title, state.title);
         setText(document.querySelector("title")!, "page.sessionTitle", { title: state.title });
+        showAgenda(state.outline);
       }
       if (kind === "snapshot" || kind === "page" || kind === "deck") slides.show(state.deck, state.currentPage);
       if (kind === "snapshot" || kind === "question" || kind === "votes") questions.render(state);
@@ -160,7 +169,7 @@ function startViewer(code: string, token: string): void {
     onError: (error) => errors.show(error),
     onEnded: (ended) => {
       stageView.stopAll();
-      showEnded(ended.reason === "removed" ? "session.removed" : "session.ended");
+      showEnded(ended.reason === "removed" ? "session.removed" : ended.reason === "cancelled" ? "session.cancelled" : "session.ended");
       askButton.disabled = true;
       textArea.disabled = true;
     },

@@ -74,7 +74,7 @@ public abstract partial class InvitationTests(ExchangeApp app)
     }
 
     [Fact]
-    public async Task The_calendar_file_is_in_the_session_zone_with_its_alarm_and_texts_come_in_both_languages()
+    public async Task The_calendar_file_is_in_the_session_zone_with_its_alarm_follows_a_move_and_a_cancel_and_texts_come_in_both_languages()
     {
         var startsAt = WholeMinute(DateTimeOffset.UtcNow.AddDays(3));
         var (session, invited) = await _api.ScheduleAsync("社工如何参与社区疫情防控", startsAt, startsAt.AddHours(2));
@@ -141,6 +141,54 @@ public abstract partial class InvitationTests(ExchangeApp app)
         await Api.AssertProblemAsync(await organiser.GetAsync($"{path}/invitation-text?lang=fr"), HttpStatusCode.BadRequest, "validation");
         await Api.AssertProblemAsync(await organiser.PutAsJsonAsync($"/api/sessions/{session.Id}/reminder", new { minutes = 0 }),
             HttpStatusCode.BadRequest, "validation");
+
+        // The organiser moves it a day later: the same entry, a higher SEQUENCE, the new time.
+        var movedTo = startsAt.AddDays(1);
+        using (var moved = await organiser.PutAsJsonAsync($"/api/sessions/{session.Id}", new
+        {
+            title = session.Title,
+            description = session.Description,
+            hostAgencyId = session.HostAgency.Id,
+            invitedAgencyIds = invited.Select(a => a.Id).ToArray(),
+            startsAt = LiveExchange.Bench.Cluster.LocalTime(movedTo),
+            endsAt = LiveExchange.Bench.Cluster.LocalTime(movedTo.AddHours(2)),
+            timeZone = "Asia/Shanghai",
+        }))
+        {
+            Assert.True(moved.IsSuccessStatusCode, await moved.Content.ReadAsStringAsync());
+        }
+
+        var update = Ical.Net.Calendar.Load(await organiser.GetStringAsync($"{path}/invitation.ics"))!;
+        Assert.Equal("REQUEST", update.Method);
+        var updated = update.Events.Single();
+        Assert.Equal(uid, updated.Uid);
+        Assert.True(updated.Sequence > entry.Sequence, $"SEQUENCE {updated.Sequence} after the move, {entry.Sequence} before");
+        Assert.Equal(movedTo.UtcDateTime, updated.DtStart!.AsUtc);
+        Assert.Equal("Asia/Shanghai", updated.DtStart.TzId);
+        // The link stays the agency's.
+        Assert.Equal(invitation.Link, (await InvitationsAsync(organiser, session.Id)).Invitations[0].Link);
+
+        // Then cancels it: the file is a cancellation of that entry, newer still; the link says so.
+        using (var cancelled = await organiser.PostAsync($"/api/sessions/{session.Id}/cancel", null))
+        {
+            Assert.True(cancelled.IsSuccessStatusCode, await cancelled.Content.ReadAsStringAsync());
+        }
+
+        var cancellation = Ical.Net.Calendar.Load(await anyone.GetStringAsync($"/api/invitations/{TokenOf(invitation.Link)}/invitation.ics"))!;
+        Assert.Equal("CANCEL", cancellation.Method);
+        var withdrawn = cancellation.Events.Single();
+        Assert.Equal(uid, withdrawn.Uid);
+        Assert.Equal("CANCELLED", withdrawn.Status);
+        Assert.True(withdrawn.Sequence > updated.Sequence, $"SEQUENCE {withdrawn.Sequence} after the cancel, {updated.Sequence} before");
+        Assert.Empty(withdrawn.Alarms);
+        var shown = (await anyone.GetFromJsonAsync<Invitation>($"/api/invitations/{TokenOf(invitation.Link)}", Api.Json))!;
+        Assert.Equal("cancelled", shown.State);
+        Assert.False(shown.RegistrationOpen);
+        Assert.Contains("已取消", (await organiser.GetFromJsonAsync<InvitationText>($"{path}/invitation-text?lang=zh", Api.Json))!.Text);
+        await Api.AssertProblemAsync(await anyone.PutAsJsonAsync($"/api/invitations/{TokenOf(invitation.Link)}/registration",
+            new { contactName = "李华", expectedHeadcount = 2, screens = 1 }), HttpStatusCode.Gone, "session_cancelled");
+        await Api.AssertProblemAsync(await anyone.PostAsJsonAsync("/api/join",
+            new { inviteToken = TokenOf(invitation.Link), displayName = "李华", headcount = 1 }), HttpStatusCode.Gone, "session_cancelled");
     }
 
     [Fact]
