@@ -58,6 +58,7 @@ app.MapReception();
 app.MapExchangeHub();
 app.MapOperations();
 app.MapApiDocument();
+app.MapLimits();
 
 app.PrintLinksOnStart(demo);
 app.Run();

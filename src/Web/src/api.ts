@@ -111,6 +111,9 @@ export const editSession = (key: string, sessionId: number, session: NewSession)
   requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}`, { token: key, method: "PUT", json: session });
 export const setAgenda = (key: string, sessionId: number, agenda: AgendaEdit) =>
   requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/agenda`, { token: key, method: "PUT", json: agenda });
+/** Opens joining now, before the usual time. */
+export const openSession = (key: string, sessionId: number) =>
+  requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/open`, { token: key, method: "POST" });
 /** Cancels a session that has not ended: nobody can join, connected screens are told. */
 export const cancelSession = (key: string, sessionId: number) =>
   requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/cancel`, { token: key, method: "POST" });

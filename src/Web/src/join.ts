@@ -1,3 +1,4 @@
+import { applyLimits, fits } from "./limits";
 import { mountAgenda } from "./agenda";
 import "./style.css";
 import { joinSession, lookupSession, type JoinInfo } from "./api";
@@ -166,13 +167,13 @@ joinForm.addEventListener("submit", async (event) => {
   errors.clear();
   for (const input of [agencySelect, displayNameInput, headcountInput]) input.removeAttribute("aria-invalid");
 
-  // Mirrors the server's limits so mistakes show at once; the server still decides.
+  // The server's limits (applied from /api/limits) so mistakes show at once; the server still decides.
   const agencyId = Number(agencySelect.value);
   const displayName = displayNameInput.value.trim();
   const headcount = Number(headcountInput.value);
   if (!agencySelect.value || !Number.isInteger(agencyId)) return invalid(agencySelect, "join.agencyRequired");
-  if (displayName.length < 1 || displayName.length > 40) return invalid(displayNameInput, "join.displayNameInvalid");
-  if (!Number.isInteger(headcount) || headcount < 1 || headcount > 500) return invalid(headcountInput, "join.headcountInvalid");
+  if (displayName.length < 1 || !fits(displayNameInput, displayName.length)) return invalid(displayNameInput, "join.displayNameInvalid");
+  if (!Number.isInteger(headcount) || headcount < 1 || (headcountInput.max !== "" && headcount > Number(headcountInput.max))) return invalid(headcountInput, "join.headcountInvalid");
 
   const code = session.code;
   const previousToken = local.get(StorageKeys.participant(code));
@@ -203,7 +204,7 @@ joinForm.addEventListener("submit", async (event) => {
 // Prefill from the last join on this device, then from the link.
 displayNameInput.value = local.get(StorageKeys.lastDisplayName) ?? "";
 const lastHeadcount = Number(local.get(StorageKeys.lastHeadcount));
-headcountInput.value = Number.isInteger(lastHeadcount) && lastHeadcount >= 1 && lastHeadcount <= 500 ? String(lastHeadcount) : "1";
+headcountInput.value = Number.isInteger(lastHeadcount) && lastHeadcount >= 1 ? String(lastHeadcount) : "1";
 
 async function loadInvitation(token: string): Promise<void> {
   lookupForm.hidden = true;
@@ -240,3 +241,5 @@ if (inviteToken) {
 } else {
   codeInput.focus();
 }
+
+void applyLimits();

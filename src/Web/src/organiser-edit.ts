@@ -1,7 +1,8 @@
-import { cancelSession, editSession, setAgenda, type Agency, type AgendaEdit, type SessionScheduled } from "./api";
+import { cancelSession, editSession, openSession, setAgenda, type Agency, type AgendaEdit, type SessionScheduled } from "./api";
 import { h, StatusLine } from "./dom";
 import type { ErrorBox } from "./errors";
 import { setText, t } from "./i18n";
+import { applyLimits } from "./limits";
 
 /** "2026-03-16T14:00" from the server's ISO time, which already carries the session zone's offset. */
 export function wallClock(iso: string): string {
@@ -39,9 +40,9 @@ export function sessionEditor(context: EditorContext, session: SessionScheduled)
   };
 
   // --- Details ---
-  const title = h("input", { className: "edit-title", attrs: { type: "text", required: "", maxlength: "200" } });
+  const title = h("input", { className: "edit-title", attrs: { type: "text", required: "" }, dataset: { limit: "sessionTitleMax" } });
   title.value = session.title;
-  const description = h("textarea", { className: "edit-description", attrs: { rows: "3", maxlength: "2000" } });
+  const description = h("textarea", { className: "edit-description", attrs: { rows: "3" }, dataset: { limit: "sessionDescriptionMax" } });
   description.value = session.description ?? "";
   const starts = h("input", { className: "edit-starts", attrs: { type: "datetime-local", required: "" } });
   starts.value = wallClock(session.startsAt);
@@ -100,7 +101,7 @@ export function sessionEditor(context: EditorContext, session: SessionScheduled)
   const addRow = (part?: { title: string; agencyId: number | null; startsAt: string; endsAt: string }) => {
     const last = rows.lastElementChild?.querySelector<HTMLInputElement>(".agenda-ends")?.value;
     const start = part?.startsAt ?? last ?? wallClock(session.startsAt);
-    const partTitle = h("input", { className: "agenda-title-input", attrs: { type: "text", maxlength: "120", required: "" } });
+    const partTitle = h("input", { className: "agenda-title-input", attrs: { type: "text", required: "" }, dataset: { limit: "agendaTitleMax" } });
     partTitle.value = part?.title ?? "";
     partTitle.setAttribute("aria-label", t("org.agenda.title"));
     const agency = h("select", { className: "agenda-agency-select" }, h("option", { text: t("org.agenda.noAgency"), attrs: { value: "" } }));
@@ -115,6 +116,7 @@ export function sessionEditor(context: EditorContext, session: SessionScheduled)
     const row = h("tr", {}, h("td", {}, partTitle), h("td", {}, agency), h("td", {}, from), h("td", {}, to), h("td", {}, remove));
     remove.addEventListener("click", () => row.remove());
     rows.append(row);
+    void applyLimits(row);
   };
   for (const part of session.agenda) {
     addRow({ title: part.title, agencyId: part.agencyId, startsAt: wallClock(part.startsAt), endsAt: wallClock(part.endsAt) });
@@ -163,7 +165,26 @@ export function sessionEditor(context: EditorContext, session: SessionScheduled)
 
   const heading = h("h4");
   setText(heading, "org.session.editHeading");
+  void applyLimits(details);
   return h("div", { className: "session-editor" }, heading, details, agenda, statusLine);
+}
+
+/** "Open joining now": for a session whose joining has not opened yet (a test run, an early start). */
+export function openButton(context: EditorContext, session: SessionScheduled): HTMLButtonElement {
+  const button = h("button", { className: "open-session", attrs: { type: "button" } });
+  setText(button, "org.session.openNow");
+  button.hidden = session.state !== "scheduled";
+  button.addEventListener("click", async () => {
+    context.errors.clear();
+    button.disabled = true;
+    try {
+      context.updated(await openSession(context.key, session.id));
+    } catch (error) {
+      button.disabled = false;
+      context.errors.show(error);
+    }
+  });
+  return button;
 }
 
 /** The Cancel button: asks first, then cancels for everyone. */

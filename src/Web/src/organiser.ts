@@ -21,7 +21,8 @@ import { renderInvitations } from "./organiser-invitations";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
 import { mountAgenda } from "./agenda";
-import { cancelButton, sessionEditor, type EditorContext } from "./organiser-edit";
+import { applyLimits, fits } from "./limits";
+import { cancelButton, openButton, sessionEditor, type EditorContext } from "./organiser-edit";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -238,7 +239,7 @@ function startOrganiser(key: string): void {
     const title = titleInput.value.trim();
     const description = descriptionInput.value.trim();
     const zone = timeZone.value.trim();
-    if (title.length < 1 || title.length > 200 || description.length > 2000) return failSchedule(titleInput, "org.schedule.titleInvalid");
+    if (title.length < 1 || !fits(titleInput, title.length) || !fits(descriptionInput, description.length)) return failSchedule(titleInput, "org.schedule.titleInvalid");
     if (!hostSelect.value) return failSchedule(hostSelect, "org.schedule.hostRequired");
     if (!startsAt.value || !endsAt.value) return failSchedule(startsAt.value ? endsAt : startsAt, "org.schedule.timesRequired");
     // Same fixed format on both sides, so comparing the strings compares the times.
@@ -411,7 +412,7 @@ function startOrganiser(key: string): void {
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
       agenda,
-      h("div", { className: "actions" }, toggle, invitationsToggle, ...downloads, editToggle, end, cancelButton(editing, session)),
+      h("div", { className: "actions" }, toggle, invitationsToggle, ...downloads, editToggle, openButton(editing, session), end, cancelButton(editing, session)),
       editPanel,
       panel,
       invitationsPanel,
@@ -553,5 +554,6 @@ function startOrganiser(key: string): void {
   // Dates and joined names are formatted per language, so those parts are rebuilt on a switch.
   onLangChange(renderSessions);
   renderAgencies();
+  void applyLimits();
   void load();
 }

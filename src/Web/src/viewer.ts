@@ -1,3 +1,4 @@
+import { applyLimits, fits } from "./limits";
 import { mountAgenda } from "./agenda";
 import type { SessionOutline } from "./contract";
 import "./style.css";
@@ -14,7 +15,6 @@ import { Publisher, renderLiveBadge, StageView } from "./video";
 initI18n();
 const errors = ErrorBox.forPage();
 
-const maxQuestionLength = 300;
 const code = normaliseCode(new URLSearchParams(window.location.search).get("code"));
 const token = code ? local.get(StorageKeys.participant(code)) : null;
 
@@ -180,13 +180,20 @@ function startViewer(code: string, token: string): void {
 
   // The draft survives a reload or a dropped connection until the question is accepted.
   const draftKey = StorageKeys.draft(code);
-  textArea.value = (local.get(draftKey) ?? "").slice(0, maxQuestionLength);
+  textArea.value = local.get(draftKey) ?? "";
+  // The counter appears once the server's limit is known (GET /api/limits).
   const renderCounter = () => {
     const length = textArea.value.length;
-    setText(counter, "ask.counter", { count: length, max: maxQuestionLength });
-    counter.classList.toggle("near-limit", length >= maxQuestionLength - 20);
+    const max = textArea.maxLength;
+    counter.hidden = max <= 0;
+    if (max > 0) setText(counter, "ask.counter", { count: length, max });
+    counter.classList.toggle("near-limit", max > 0 && length >= max - 20);
   };
   renderCounter();
+  void applyLimits().then(() => {
+    textArea.value = textArea.value.slice(0, textArea.maxLength > 0 ? textArea.maxLength : undefined);
+    renderCounter();
+  });
   textArea.addEventListener("input", () => {
     local.set(draftKey, textArea.value || null);
     renderCounter();
@@ -220,7 +227,7 @@ function startViewer(code: string, token: string): void {
       textArea.focus();
       return;
     }
-    if (text.length > maxQuestionLength) {
+    if (!fits(textArea, text.length)) {
       errors.showMessage("error.question_too_long");
       return;
     }

@@ -269,6 +269,7 @@ export const en: Record<keyof typeof zh, string> = {
   "org.session.saved": "Saved; connected screens have been updated.",
   "org.session.closeEdit": "Close",
   "org.session.cancel": "Cancel session",
+  "org.session.openNow": "Open joining now",
   "org.session.cancelConfirm": "Cancel “{title}”? Invited agencies can no longer join, connected screens are told, and calendar invitations become cancellations.",
   "org.agenda.heading": "Agenda",
   "org.agenda.empty": "No agenda yet.",

@@ -268,6 +268,7 @@ export const zh = {
   "org.session.saved": "已保存，已连接的屏幕已更新。",
   "org.session.closeEdit": "关闭",
   "org.session.cancel": "取消交流",
+  "org.session.openNow": "现在开放加入",
   "org.session.cancelConfirm": "确定取消“{title}”吗？受邀机构无法再加入，已连接的屏幕会收到取消通知，日历邀请变为取消。",
   "org.agenda.heading": "议程",
   "org.agenda.empty": "还没有议程。",
