@@ -4,7 +4,9 @@ import "./style.css";
 import { joinSession, lookupSession, type JoinInfo } from "./api";
 import { byId, h } from "./dom";
 import { ErrorBox } from "./errors";
-import { formatDateTime, initI18n, onLangChange, setPlain, setText, type MessageKey } from "./i18n";
+import { currentLang, formatDateTime, initI18n, onLangChange, setPlain, setText, type MessageKey } from "./i18n";
+import { getInvitation, invitationCalendarPath, type Invitation } from "./invitations";
+import { renderRegistration } from "./join-registration";
 import { local, normaliseCode, StorageKeys } from "./storage";
 
 initI18n();
@@ -27,6 +29,13 @@ const codePattern = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$/;
 const codeLength = 6;
 
 let session: JoinInfo | null = null;
+
+// Opened from an agency's invitation link (`/?invite=<token>`): the session and the agency are the
+// invitation's, the agency cannot be changed, and the agency can register before the session.
+const inviteToken = new URLSearchParams(window.location.search).get("invite")?.trim() || null;
+let invitation: Invitation | null = null;
+const registrationBox = byId("registration");
+const calendarLink = byId<HTMLAnchorElement>("invite-calendar-link");
 
 /** Upper-cases and strips spaces as the user types; a pasted viewer link gives its code. */
 function cleanCode(raw: string): string {
@@ -85,11 +94,12 @@ function renderTime(): void {
   } else if (session.state === "cancelled") {
     setText(state, "join.cancelled");
   }
+  if (inviteToken) calendarLink.href = invitationCalendarPath(inviteToken, currentLang());
 }
 
 function renderAgencies(): void {
   if (!session) return;
-  const chosen = agencySelect.value || local.get(StorageKeys.lastAgencyId) || "";
+  const chosen = invitation ? String(invitation.agency.id) : agencySelect.value || local.get(StorageKeys.lastAgencyId) || "";
   const placeholder = h("option", { attrs: { value: "" } });
   setText(placeholder, "join.agencyChoose");
   placeholder.disabled = true;
@@ -103,7 +113,8 @@ function renderAgencies(): void {
   agencySelect.value = known ? chosen : "";
   if (!known) placeholder.selected = true;
   noAgencies.hidden = session.invitedAgencies.length > 0;
-  agencySelect.disabled = session.invitedAgencies.length === 0;
+  // An invitation's agency is fixed: the link is that agency's.
+  agencySelect.disabled = invitation !== null || session.invitedAgencies.length === 0;
 }
 
 // The date format depends on the language; everything else follows via data-i18n.
@@ -175,6 +186,7 @@ joinForm.addEventListener("submit", async (event) => {
       displayName,
       headcount,
       participantToken: previousToken ?? null,
+      inviteToken,
     });
     const joinedCode = normaliseCode(joined.code || code);
     local.set(StorageKeys.participant(joinedCode), joined.participantToken);
@@ -194,8 +206,36 @@ displayNameInput.value = local.get(StorageKeys.lastDisplayName) ?? "";
 const lastHeadcount = Number(local.get(StorageKeys.lastHeadcount));
 headcountInput.value = Number.isInteger(lastHeadcount) && lastHeadcount >= 1 ? String(lastHeadcount) : "1";
 
+async function loadInvitation(token: string): Promise<void> {
+  lookupForm.hidden = true;
+  try {
+    const found = await getInvitation(token);
+    invitation = found;
+    setText(byId("join-intro"), "invite.intro", { agency: found.agency.name });
+    // The session as the code shows it (agenda included), with only the invitation's agency to join as.
+    const byCode = await lookupSession(found.code);
+    session = { ...byCode, code: normaliseCode(byCode.code), invitedAgencies: [found.agency] };
+    renderSession();
+    byId("invite-calendar").hidden = found.state === "ended";
+    showRegistration(token, found);
+  } catch (error) {
+    hideSession();
+    errors.show(error);
+  }
+}
+
+function showRegistration(token: string, shown: Invitation): void {
+  renderRegistration(registrationBox, token, shown, errors, (registration) => {
+    invitation = { ...shown, registration };
+    showRegistration(token, invitation);
+    byId("registration-saved").hidden = false;
+  });
+}
+
 const linkedCode = cleanCode(new URLSearchParams(window.location.search).get("code") ?? "");
-if (linkedCode) {
+if (inviteToken) {
+  void loadInvitation(inviteToken);
+} else if (linkedCode) {
   codeInput.value = linkedCode;
   void lookup();
 } else {

@@ -17,6 +17,7 @@ import {
 import { ParticipantRoles, type ReceptionSummary } from "./contract";
 import { byId, copyButton, h, StatusLine, wireCopyButton } from "./dom";
 import { ErrorBox } from "./errors";
+import { renderInvitations } from "./organiser-invitations";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
 import { forgetFeedbackPanel, renderFeedbackPanel } from "./organiser-feedback";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
@@ -69,6 +70,8 @@ function saveBlob(blob: Blob, fileName: string): void {
 function startOrganiser(key: string): void {
   let agencies: Agency[] = [];
   let sessions: SessionScheduled[] = [];
+  /** Sessions whose invitations panel is shown. */
+  const openInvitations = new Set<number>();
   /** Sessions whose attendance is shown, with the rows last fetched (null while the first fetch runs). */
   const openAttendance = new Map<number, { rows: AttendanceRow[] | null; updatedAt: Date | null; reception?: ReceptionSummary | null }>();
   /** Sessions whose feedback panel is shown (organiser-feedback.ts). */
@@ -407,6 +410,23 @@ function startOrganiser(key: string): void {
     });
     if (feedbackOpen) renderFeedbackPanel(key, session, feedbackPanel);
 
+    // Invitations per agency: links, QR codes, calendar files, texts, registration and who came.
+    const invitationsOpen = openInvitations.has(session.id);
+    const invitationsToggle = h("button", { className: "invitations-toggle", attrs: { type: "button", "aria-expanded": String(invitationsOpen) } });
+    setText(invitationsToggle, invitationsOpen ? "org.invite.hide" : "org.invite.show");
+    const invitationsPanel = h("div", { className: "invitations", attrs: { id: `invitations-${session.id}` } });
+    invitationsToggle.setAttribute("aria-controls", invitationsPanel.id);
+    invitationsPanel.hidden = !invitationsOpen;
+    invitationsToggle.addEventListener("click", () => {
+      const opening = !openInvitations.has(session.id);
+      if (opening) openInvitations.add(session.id);
+      else openInvitations.delete(session.id);
+      invitationsPanel.hidden = !opening;
+      invitationsToggle.setAttribute("aria-expanded", String(opening));
+      setText(invitationsToggle, opening ? "org.invite.hide" : "org.invite.show");
+      if (opening) renderInvitations(key, session, invitationsPanel);
+    });
+    if (invitationsOpen) renderInvitations(key, session, invitationsPanel);
     return h(
       "article",
       { className: "session", dataset: { sessionId: String(session.id) } },
@@ -417,9 +437,10 @@ function startOrganiser(key: string): void {
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
       agenda,
-      h("div", { className: "actions" }, toggle, ...downloads, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle),
+      h("div", { className: "actions" }, toggle, invitationsToggle, ...downloads, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle),
       editPanel,
       panel,
+      invitationsPanel,
       feedbackPanel,
     );
   }
