@@ -43,6 +43,9 @@ public interface IExchangeClient
     /// <summary>Session: every stream's current version, after a backplane outage; a client behind on one reloads it.</summary>
     Task StreamVersionsChanged(StreamVersions versions);
 
+    /// <summary>Session: the organiser edited the session (title, times, agenda); pages show the new outline.</summary>
+    Task SessionChanged(SessionOutline outline);
+
     /// <summary>Session, or one participant: the session has ended (or this participant was removed); stop and say so.</summary>
     Task SessionEnded(SessionEnded ended);
 }

@@ -29,7 +29,9 @@ public sealed record SessionSnapshot(
     HandsState? Hands,
     /// <summary>This participant's own place: hand raised, on stage.</summary>
     MyStage Me,
-    VideoSettings Video);
+    VideoSettings Video,
+    /// <summary>Title, times, state and agenda, as <see cref="IExchangeClient.SessionChanged"/> updates them.</summary>
+    SessionOutline Outline);
 
 public sealed record SlidesState(long Version, DeckView? Deck, int CurrentPage);
 
@@ -132,7 +134,28 @@ public sealed record ReceptionSummary(int AgenciesReceiving, int AgenciesWatchin
 
 public sealed record AgencyReception(string AgencyName, int Screens, int Playing, int AudioOnly, int Buffering, int Failed);
 
-/// <summary>Why a screen is done: "ended" (the session is over) or "removed" (the organiser removed this participant).</summary>
+/// <summary>
+/// What every page shows about a session: title, planned times in its own zone, state
+/// (scheduled | open | live | ended | cancelled) and the agenda. <c>Sequence</c> grows with every edit.
+/// </summary>
+public sealed record SessionOutline(
+    long SessionId,
+    string Title,
+    string Description,
+    DateTimeOffset StartsAt,
+    DateTimeOffset EndsAt,
+    string TimeZone,
+    string State,
+    long Sequence,
+    IReadOnlyList<AgendaSegment> Agenda);
+
+/// <summary>One part of the programme; the agency presenting it, if one does.</summary>
+public sealed record AgendaSegment(string Title, long? AgencyId, string? AgencyName, DateTimeOffset StartsAt, DateTimeOffset EndsAt);
+
+/// <summary>
+/// Why a screen is done: "ended" (the session is over), "cancelled" (the organiser cancelled it) or
+/// "removed" (the organiser removed this participant).
+/// </summary>
 public sealed record SessionEnded(long SessionId, string Reason, DateTimeOffset At);
 
 /// <summary>

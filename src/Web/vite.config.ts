@@ -114,6 +114,7 @@ export default defineConfig({
         viewer: join(here, "viewer.html"),
         host: join(here, "host.html"),
         organiser: join(here, "organiser.html"),
+        feedback: join(here, "feedback.html"),
       },
       output: {
         // One stylesheet for all pages; without this it is named after whichever shared chunk imports it.

@@ -24,7 +24,7 @@ internal static class ExportedSessions
     // sessionId 0 reads them all (one query either way, and no null parameter PostgreSQL cannot type).
     private const string SelectSessions = """
         select s.id, s.code, s.title, s.starts_at_ms as StartsAtMs, s.ends_at_ms as EndsAtMs, s.time_zone as TimeZone,
-               s.opened_at_ms as OpenedAtMs, s.ended_at_ms as EndedAtMs,
+               s.opened_at_ms as OpenedAtMs, s.ended_at_ms as EndedAtMs, s.cancelled_at_ms as CancelledAtMs,
                a.id as HostId, a.name as HostName, a.city as HostCity, a.province as HostProvince
         from sessions s join agencies a on a.id = s.host_agency_id
         where @sessionId = 0 or s.id = @sessionId
@@ -53,14 +53,14 @@ internal static class ExportedSessions
         return rows.Select(r => new ExportedSession(
                 r.Id, r.Code, r.Title,
                 DateTimeOffset.FromUnixTimeMilliseconds(r.StartsAtMs), r.TimeZone,
-                gate.StateOf(new SessionTimes(r.StartsAtMs, r.EndsAtMs, r.OpenedAtMs, r.EndedAtMs)),
+                gate.StateOf(new SessionTimes(r.StartsAtMs, r.EndsAtMs, r.OpenedAtMs, r.EndedAtMs, r.CancelledAtMs)),
                 new Agency(r.HostId, r.HostName, r.HostCity, r.HostProvince),
                 invited[r.Id].ToArray()))
             .ToArray();
     }
 
     private sealed record Row(
-        long Id, string Code, string Title, long StartsAtMs, long EndsAtMs, string TimeZone, long? OpenedAtMs, long? EndedAtMs,
+        long Id, string Code, string Title, long StartsAtMs, long EndsAtMs, string TimeZone, long? OpenedAtMs, long? EndedAtMs, long? CancelledAtMs,
         long HostId, string HostName, string HostCity, string HostProvince);
 
     private sealed record InvitedRow(long SessionId, long Id, string Name, string City, string Province);

@@ -24,9 +24,14 @@ public sealed record JoinInfo(
     DateTimeOffset EndsAt,
     string TimeZone,
     string State,
-    DateTimeOffset JoinOpensAt);
+    DateTimeOffset JoinOpensAt,
+    IReadOnlyList<AgendaSegment> Agenda);
 
-public sealed record JoinRequest(string? Code, long AgencyId, string? DisplayName, int Headcount, string? ParticipantToken);
+/// <summary>
+/// A join, by code and agency, or through an agency's invitation link (<see cref="InviteToken"/>): then
+/// the session and the agency are the invitation's, and Code and AgencyId may be left out.
+/// </summary>
+public sealed record JoinRequest(string? Code, long AgencyId, string? DisplayName, int Headcount, string? ParticipantToken, string? InviteToken = null);
 
 public sealed record Joined(string ParticipantToken, long SessionId, string Code);
 
@@ -106,7 +111,7 @@ public static class JoinEndpoints
         var session = await FindAsync(connection, code, gate);
         return TypedResults.Ok(new JoinInfo(session.Id, session.Code, session.Title, session.Description,
             session.HostAgency, session.InvitedAgencies, session.StartsAt, session.EndsAt, session.TimeZone,
-            session.State, session.JoinOpensAt));
+            session.State, session.JoinOpensAt, session.Agenda));
     }
 
     private static async Task<Ok<Joined>> JoinAsync(JoinRequest body, HttpContext http, Database database, TimeProvider clock,
@@ -115,17 +120,34 @@ public static class JoinEndpoints
         var displayName = Check.Text(body.DisplayName, "displayName", DisplayNameMax);
         var headcount = Check.Range(body.Headcount, "headcount", 1, HeadcountMax);
         await using var connection = await database.OpenAsync(ct);
-        var session = await FindAsync(connection, body.Code, gate);
+        var code = body.Code;
+        var agencyId = body.AgencyId;
+        if (body.InviteToken is not null)
+        {
+            // The agency comes from the invitation; a code or agency given beside it must be the same.
+            var invitation = await Invitations.InvitationStore.FindAsync(connection, body.InviteToken);
+            var invitedTo = await Invitations.InvitationStore.LoadSessionAsync(connection, invitation.SessionId);
+            if ((code is { Length: > 0 } && JoinCode.Normalise(code) != invitedTo.Code) || (agencyId != 0 && agencyId != invitation.AgencyId))
+            {
+                throw Invitations.InvitationStore.UnknownInvitation();
+            }
+
+            (code, agencyId) = (invitedTo.Code, invitation.AgencyId);
+        }
+
+        var session = await FindAsync(connection, code, gate);
         switch (session.State)
         {
             case SessionStates.Ended:
                 throw SessionGate.Ended();
+            case SessionStates.Cancelled:
+                throw SessionGate.Cancelled();
             case SessionStates.Scheduled:
                 throw ExchangeProblem.Conflict("session_not_open",
                     $"Joining opens at {session.JoinOpensAt:yyyy-MM-dd HH:mm} ({session.TimeZone}); the session starts at {session.StartsAt:HH:mm}.");
         }
 
-        if (body.AgencyId != session.HostAgency.Id && session.InvitedAgencies.All(a => a.Id != body.AgencyId))
+        if (agencyId != session.HostAgency.Id && session.InvitedAgencies.All(a => a.Id != agencyId))
         {
             throw ExchangeProblem.BadRequest("agency_not_invited", "Choose one of the agencies invited to this session.");
         }
@@ -134,12 +156,12 @@ public static class JoinEndpoints
             ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString()
             : "unknown";
         await using var tx = await database.BeginWriteAsync(connection, ct);
-        var fields = new { agencyId = body.AgencyId, displayName, headcount, sessionId = session.Id };
+        var fields = new { agencyId, displayName, headcount, sessionId = session.Id };
         // The same browser coming back is the same participant; coming back for another agency is not
         // (its earlier minutes belong to the first agency's row in the attendance sheet).
         if (body.ParticipantToken is { Length: > 0 } token
             && await connection.QuerySingleOrDefaultAsync<(long Id, long AgencyId)?>(FindParticipant, new { token, sessionId = session.Id }, tx) is { } known
-            && known.AgencyId == body.AgencyId)
+            && known.AgencyId == agencyId)
         {
             await connection.ExecuteAsync(UpdateParticipant, new { id = known.Id, displayName, headcount }, tx);
         }

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Dapper;
+using LiveExchange.Hub.Sessions;
 using LiveExchange.Hub.Stage;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Hub.Video;
@@ -11,7 +12,7 @@ namespace LiveExchange.Hub.Live;
 /// The state a screen needs, whole (on connect) or one stream at a time (after a gap in that stream).
 /// Each read runs in one consistent transaction, so a stream's content matches its version.
 /// </summary>
-public sealed class SessionSnapshots(Database database, StageBoard stage, VideoSettingsSource video)
+public sealed class SessionSnapshots(Database database, StageBoard stage, VideoSettingsSource video, SessionGate gate)
 {
     private const string SelectSession = "select code, title from sessions where id = @sessionId";
 
@@ -48,7 +49,8 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
             await stage.StageAsync(connection, tx, caller.SessionId),
             caller.IsHost ? await stage.HandsAsync(connection, tx, caller.SessionId) : null,
             await stage.MeAsync(connection, tx, caller),
-            video.For(caller));
+            video.For(caller),
+            await SessionOutlines.LoadAsync(connection, caller.SessionId, gate, tx));
         await tx.CommitAsync(ct);
         return snapshot;
     }

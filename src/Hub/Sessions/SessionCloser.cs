@@ -19,7 +19,7 @@ public sealed class SessionCloser(
     ILogger<SessionCloser> logger) : BackgroundService
 {
     private const string SelectDue = """
-        select id, coalesce(ended_at_ms, ends_at_ms + @overrunMs) as EndAtMs from sessions
+        select id, coalesce(ended_at_ms, ends_at_ms + @overrunMs) as EndAtMs, cancelled_at_ms as CancelledAtMs from sessions
         where closed_at_ms is null and (ended_at_ms is not null or ends_at_ms + @overrunMs <= @now)
         """;
 
@@ -51,19 +51,19 @@ public sealed class SessionCloser(
     public async Task CloseDueAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        List<(long Id, long EndAtMs)> due;
+        List<(long Id, long EndAtMs, long? CancelledAtMs)> due;
         await using (var connection = await database.OpenAsync(ct))
         {
-            due = (await connection.QueryAsync<(long, long)>(SelectDue, new { now, overrunMs = options.Value.OverrunMinutes * 60_000L })).ToList();
+            due = (await connection.QueryAsync<(long, long, long?)>(SelectDue, new { now, overrunMs = options.Value.OverrunMinutes * 60_000L })).ToList();
         }
 
-        foreach (var (id, endAtMs) in due)
+        foreach (var (id, endAtMs, cancelledAtMs) in due)
         {
-            await CloseAsync(id, endAtMs, ct);
+            await CloseAsync(id, endAtMs, cancelledAtMs is null ? "ended" : "cancelled", ct);
         }
     }
 
-    private async Task CloseAsync(long id, long endAtMs, CancellationToken ct)
+    private async Task CloseAsync(long id, long endAtMs, string reason, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         int closedIntervals;
@@ -79,8 +79,8 @@ public sealed class SessionCloser(
             await tx.CommitAsync(ct);
         }
 
-        logger.LogInformation("Session {SessionId} has ended: closed {Intervals} attendance intervals and told its screens.", id, closedIntervals);
+        logger.LogInformation("Session {SessionId} has {Reason}: closed {Intervals} attendance intervals and told its screens.", id, reason, closedIntervals);
         await changes.PublishAsync(Audience.Session(id),
-            client => client.SessionEnded(new SessionEnded(id, "ended", DateTimeOffset.FromUnixTimeMilliseconds(endAtMs))));
+            client => client.SessionEnded(new SessionEnded(id, reason, DateTimeOffset.FromUnixTimeMilliseconds(endAtMs))));
     }
 }

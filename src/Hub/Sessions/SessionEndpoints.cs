@@ -5,6 +5,7 @@ using LiveExchange.Hub.Access;
 using LiveExchange.Hub.Agencies;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Storage;
+using LiveExchange.Shared;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace LiveExchange.Hub.Sessions;
@@ -32,10 +33,14 @@ public sealed record SessionScheduled(
     string HostLink,
     string ViewerLink,
     string State,
-    DateTimeOffset JoinOpensAt);
+    DateTimeOffset JoinOpensAt,
+    /// <summary>The calendar SEQUENCE: one more with every edit an invitation shows.</summary>
+    long Sequence,
+    DateTimeOffset? CancelledAt,
+    IReadOnlyList<AgendaSegment> Agenda);
 
 /// <summary>What a caller's token belongs to: the page a host or viewer opens asks this first.</summary>
-public sealed record MySession(long SessionId, string Code, string Title, string Role, string State);
+public sealed record MySession(long SessionId, string Code, string Title, string Role, string State, SessionOutline Outline);
 
 internal sealed record SessionRow(
     long Id,
@@ -48,7 +53,9 @@ internal sealed record SessionRow(
     string TimeZone,
     string HostToken,
     long? OpenedAtMs,
-    long? EndedAtMs);
+    long? EndedAtMs,
+    long? CancelledAtMs,
+    long Sequence);
 
 public static partial class SessionEndpoints
 {
@@ -61,7 +68,7 @@ public static partial class SessionEndpoints
     internal const string SelectSessions = """
         select id, code, title, description, host_agency_id as HostAgencyId, starts_at_ms as StartsAtMs,
                ends_at_ms as EndsAtMs, time_zone as TimeZone, host_token as HostToken,
-               opened_at_ms as OpenedAtMs, ended_at_ms as EndedAtMs
+               opened_at_ms as OpenedAtMs, ended_at_ms as EndedAtMs, cancelled_at_ms as CancelledAtMs, sequence
         from sessions
         """;
 
@@ -101,6 +108,9 @@ public static partial class SessionEndpoints
         organiser.MapGet("/", ListAsync);
         organiser.MapPost("/", ScheduleAsync);
         organiser.MapPost("/{id:long}/open", OpenAsync);
+        organiser.MapPut("/{id:long}", EditAsync);
+        organiser.MapPost("/{id:long}/cancel", CancelAsync);
+        organiser.MapPut("/{id:long}/agenda", SetAgendaAsync);
         app.MapPost("/api/sessions/{id:long}/end", EndAsync)
             .RequireAuthorization(p => p.RequireRole(Access.ExchangeRoles.Organiser, Shared.ParticipantRoles.Host));
 
@@ -147,6 +157,40 @@ public static partial class SessionEndpoints
     internal static async Task<Created<SessionScheduled>> ScheduleAsync(
         NewSession body, Database database, TimeProvider clock, SessionGate gate, CancellationToken ct)
     {
+        var v = Validate(body);
+        await using var connection = await database.OpenAsync(ct);
+        await RequireAgenciesAsync(connection, v);
+
+        await using var tx = await database.BeginWriteAsync(connection, ct);
+        var code = await FreeCodeAsync(connection, tx);
+        var id = await connection.QuerySingleAsync<long>(InsertSession, new
+        {
+            code,
+            title = v.Title,
+            description = v.Description,
+            hostAgencyId = v.HostAgencyId,
+            startsAtMs = v.StartsAt.ToUnixTimeMilliseconds(),
+            endsAtMs = v.EndsAt.ToUnixTimeMilliseconds(),
+            timeZone = v.Zone.Id,
+            hostToken = Tokens.New(),
+            now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+        }, tx);
+        foreach (var agencyId in v.Invited)
+        {
+            await connection.ExecuteAsync(InsertInvitation, new { sessionId = id, agencyId }, tx);
+        }
+
+        await tx.CommitAsync(ct);
+        var scheduled = await DescribeOneAsync(connection, id, gate);
+        return TypedResults.Created((string?)null, scheduled);
+    }
+
+    /// <summary>A schedule as checked: what scheduling and editing both store.</summary>
+    private sealed record ValidSession(string Title, string Description, long HostAgencyId, long[] Invited,
+        TimeZoneInfo Zone, DateTimeOffset StartsAt, DateTimeOffset EndsAt);
+
+    private static ValidSession Validate(NewSession body)
+    {
         var title = Check.Text(body.Title, "title", TitleMax);
         var description = Check.Text(body.Description, "description", DescriptionMax, minLength: 0, multiline: true);
         var zone = FindZone(body.TimeZone);
@@ -163,35 +207,16 @@ public static partial class SessionEndpoints
             throw ExchangeProblem.BadRequest("validation", $"At most {InvitedMax} agencies can be invited.");
         }
 
-        await using var connection = await database.OpenAsync(ct);
+        return new ValidSession(title, description, body.HostAgencyId, invited, zone, startsAt, endsAt);
+    }
+
+    private static async Task RequireAgenciesAsync(DbConnection connection, ValidSession v)
+    {
         var known = (await connection.QueryAsync<Agency>(SelectAgencies)).Select(a => a.Id).ToHashSet();
-        if (!known.Contains(body.HostAgencyId) || invited.Any(id => !known.Contains(id)))
+        if (!known.Contains(v.HostAgencyId) || v.Invited.Any(id => !known.Contains(id)))
         {
             throw ExchangeProblem.BadRequest("unknown_agency", "The host agency or an invited agency does not exist.");
         }
-
-        await using var tx = await database.BeginWriteAsync(connection, ct);
-        var code = await FreeCodeAsync(connection, tx);
-        var id = await connection.QuerySingleAsync<long>(InsertSession, new
-        {
-            code,
-            title,
-            description,
-            hostAgencyId = body.HostAgencyId,
-            startsAtMs = startsAt.ToUnixTimeMilliseconds(),
-            endsAtMs = endsAt.ToUnixTimeMilliseconds(),
-            timeZone = zone.Id,
-            hostToken = Tokens.New(),
-            now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
-        }, tx);
-        foreach (var agencyId in invited)
-        {
-            await connection.ExecuteAsync(InsertInvitation, new { sessionId = id, agencyId }, tx);
-        }
-
-        await tx.CommitAsync(ct);
-        var scheduled = await DescribeOneAsync(connection, id, gate);
-        return TypedResults.Created((string?)null, scheduled);
     }
 
     private static async Task<Ok<MySession>> MineAsync(HttpContext http, Database database, SessionGate gate, CancellationToken ct)
@@ -200,8 +225,8 @@ public static partial class SessionEndpoints
         var id = http.User.SessionId();
         var row = await connection.QuerySingleAsync<(long SessionId, string Code, string Title)>(SelectMine, new { id });
         var role = http.User.IsHost() ? Shared.ParticipantRoles.Host : Shared.ParticipantRoles.Viewer;
-        var state = gate.StateOf(await SessionGate.LoadAsync(connection, id));
-        return TypedResults.Ok(new MySession(row.SessionId, row.Code, row.Title, role, state));
+        var outline = await SessionOutlines.LoadAsync(connection, id, gate);
+        return TypedResults.Ok(new MySession(row.SessionId, row.Code, row.Title, role, outline.State, outline));
     }
 
     internal static async Task<SessionScheduled[]> DescribeAsync(DbConnection connection, IEnumerable<SessionRow> rows, SessionGate gate)
@@ -210,14 +235,16 @@ public static partial class SessionEndpoints
         foreach (var r in rows)
         {
             var zone = TimeZoneInfo.FindSystemTimeZoneById(r.TimeZone);
-            var times = new SessionTimes(r.StartsAtMs, r.EndsAtMs, r.OpenedAtMs, r.EndedAtMs);
+            var times = new SessionTimes(r.StartsAtMs, r.EndsAtMs, r.OpenedAtMs, r.EndedAtMs, r.CancelledAtMs);
             var host = await connection.QuerySingleAsync<Agency>(SelectAgency, new { id = r.HostAgencyId });
             var invited = (await connection.QueryAsync<Agency>(SelectInvited, new { id = r.Id })).ToArray();
             described.Add(new SessionScheduled(
                 r.Id, r.Code, r.Title, r.Description, host, invited,
                 InZone(r.StartsAtMs, zone), InZone(r.EndsAtMs, zone), r.TimeZone, r.HostToken,
                 $"/host.html#token={r.HostToken}", $"/?code={r.Code}",
-                gate.StateOf(times), InZone(times.JoinOpensAtMs(gate.Options), zone)));
+                gate.StateOf(times), InZone(times.JoinOpensAtMs(gate.Options), zone),
+                r.Sequence, r.CancelledAtMs is { } cancelled ? InZone(cancelled, zone) : null,
+                await SessionOutlines.AgendaAsync(connection, r.Id, zone)));
         }
 
         return described.ToArray();
@@ -279,7 +306,7 @@ public static partial class SessionEndpoints
     [System.Text.RegularExpressions.GeneratedRegex(@"^(UTC|[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9][A-Za-z0-9_+\-]*)+)$")]
     private static partial System.Text.RegularExpressions.Regex ZoneIdShape();
 
-    private static DateTimeOffset LocalTime(string? value, string field, TimeZoneInfo zone)
+    internal static DateTimeOffset LocalTime(string? value, string field, TimeZoneInfo zone)
     {
         if (!DateTime.TryParseExact(value, LocalTimeFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)
             || local.Year is < 2000 or > 2100)

@@ -28,13 +28,15 @@ public static class SessionStates
     public const string Open = "open";
     public const string Live = "live";
     public const string Ended = "ended";
+    public const string Cancelled = "cancelled";
 }
 
 /// <summary>A session's times, from which its state follows.</summary>
-public sealed record SessionTimes(long StartsAtMs, long EndsAtMs, long? OpenedAtMs, long? EndedAtMs)
+/// <remarks>A cancelled session also has an end (the moment it was cancelled), so everything that stops at the end stops.</remarks>
+public sealed record SessionTimes(long StartsAtMs, long EndsAtMs, long? OpenedAtMs, long? EndedAtMs, long? CancelledAtMs)
 {
     public const string Columns =
-        "starts_at_ms as StartsAtMs, ends_at_ms as EndsAtMs, opened_at_ms as OpenedAtMs, ended_at_ms as EndedAtMs";
+        "starts_at_ms as StartsAtMs, ends_at_ms as EndsAtMs, opened_at_ms as OpenedAtMs, ended_at_ms as EndedAtMs, cancelled_at_ms as CancelledAtMs";
 
     public long JoinOpensAtMs(SessionOptions o) =>
         Math.Min(StartsAtMs - o.JoinOpensMinutesBefore * 60_000L, OpenedAtMs ?? long.MaxValue);
@@ -43,7 +45,8 @@ public sealed record SessionTimes(long StartsAtMs, long EndsAtMs, long? OpenedAt
     public long EndAtMs(SessionOptions o) => EndedAtMs ?? EndsAtMs + o.OverrunMinutes * 60_000L;
 
     public string State(long nowMs, SessionOptions o) =>
-        nowMs >= EndAtMs(o) ? SessionStates.Ended
+        CancelledAtMs is not null ? SessionStates.Cancelled
+        : nowMs >= EndAtMs(o) ? SessionStates.Ended
         : nowMs >= StartsAtMs ? SessionStates.Live
         : nowMs >= JoinOpensAtMs(o) ? SessionStates.Open
         : SessionStates.Scheduled;
@@ -72,12 +75,15 @@ public sealed class SessionGate(Database database, TimeProvider clock, IOptions<
 
     public string StateOf(SessionTimes times) => times.State(NowMs, options.Value);
 
-    /// <summary>Refuses anything live once the session has ended.</summary>
+    /// <summary>Refuses anything live once the session has ended or was cancelled.</summary>
     public void RequireNotEnded(SessionTimes times)
     {
-        if (StateOf(times) == SessionStates.Ended)
+        switch (StateOf(times))
         {
-            throw Ended();
+            case SessionStates.Cancelled:
+                throw Cancelled();
+            case SessionStates.Ended:
+                throw Ended();
         }
     }
 
@@ -86,7 +92,7 @@ public sealed class SessionGate(Database database, TimeProvider clock, IOptions<
 
     private const string SelectCallerState = """
         select s.starts_at_ms as StartsAtMs, s.ends_at_ms as EndsAtMs, s.opened_at_ms as OpenedAtMs, s.ended_at_ms as EndedAtMs,
-               p.removed_at_ms as RemovedAtMs
+               s.cancelled_at_ms as CancelledAtMs, p.removed_at_ms as RemovedAtMs
         from participants p join sessions s on s.id = p.session_id
         where p.id = @participantId
         """;
@@ -109,7 +115,7 @@ public sealed class SessionGate(Database database, TimeProvider clock, IOptions<
             throw Removed();
         }
 
-        RequireNotEnded(new SessionTimes(state.StartsAtMs, state.EndsAtMs, state.OpenedAtMs, state.EndedAtMs));
+        RequireNotEnded(new SessionTimes(state.StartsAtMs, state.EndsAtMs, state.OpenedAtMs, state.EndedAtMs, state.CancelledAtMs));
     }
 
     /// <summary>Forget the copies (this instance just ended a session or removed someone).</summary>
@@ -118,8 +124,11 @@ public sealed class SessionGate(Database database, TimeProvider clock, IOptions<
     /// <summary>Forget every copy (this instance just ended a session; others catch up within <see cref="CacheFor"/>).</summary>
     public void ForgetAll() => _cache.Clear();
 
-    private sealed record CallerState(long StartsAtMs, long EndsAtMs, long? OpenedAtMs, long? EndedAtMs, long? RemovedAtMs);
+    private sealed record CallerState(long StartsAtMs, long EndsAtMs, long? OpenedAtMs, long? EndedAtMs, long? CancelledAtMs, long? RemovedAtMs);
 
     public static ExchangeProblem Ended() =>
         new(StatusCodes.Status410Gone, "session_ended", "This session has ended.");
+
+    public static ExchangeProblem Cancelled() =>
+        new(StatusCodes.Status410Gone, "session_cancelled", "This session has been cancelled.");
 }

@@ -1,110 +1,30 @@
 import type { ReceptionSummary } from "./contract";
 import { ApiError, NetworkError } from "./errors";
+import type * as Api from "./generated/api";
 
 // The HTTP API of docs/api.md. Every caller proves its role with a bearer token; errors come back as
 // ProblemDetails with a `code` extension and become ApiError.
-
-export interface Agency {
-  id: number;
-  name: string;
-  city: string;
-  province: string;
-}
-
-export interface NewAgency {
-  name: string;
-  city: string;
-  province: string;
-}
-
-export interface SessionScheduled {
-  id: number;
-  code: string;
-  title: string;
-  description: string | null;
-  hostAgency: Agency;
-  invitedAgencies: Agency[];
-  /** ISO 8601 with offset. */
-  startsAt: string;
-  endsAt: string;
-  timeZone: string;
-  hostToken: string;
-  /** Relative: `/host.html#token=<hostToken>`. */
-  hostLink: string;
-  /** Relative: `/?code=<code>`. */
-  viewerLink: string;
-  /** "scheduled", "open" (joining open), "live" or "ended". */
-  state: "scheduled" | "open" | "live" | "ended" | string;
-  joinOpensAt: string;
-}
-
-export interface NewSession {
-  title: string;
-  description: string;
-  hostAgencyId: number;
-  invitedAgencyIds: number[];
-  /** Local wall-clock time in `timeZone`, as a datetime-local input gives it: "2020-03-16T14:00". */
-  startsAt: string;
-  endsAt: string;
-  timeZone: string;
-}
-
-export interface AttendanceRow {
-  participantId: number;
-  agencyId: number;
-  agencyName: string;
-  city: string;
-  displayName: string;
-  role: string;
-  headcount: number;
-  firstJoinedAt: string | null;
-  lastLeftAt: string | null;
-  /** Whole minutes, computed by the server; files show the same number. */
-  minutesPresent: number;
-  joins: number;
-  connected: boolean;
-}
-
-export interface JoinInfo {
-  sessionId: number;
-  code: string;
-  title: string;
-  description: string | null;
-  hostAgency: Agency;
-  invitedAgencies: Agency[];
-  startsAt: string;
-  endsAt: string;
-  timeZone: string;
-  /** "scheduled" (joining not open yet), "open", "live" or "ended". */
-  state: "scheduled" | "open" | "live" | "ended" | string;
-  joinOpensAt: string;
-}
-
-export interface JoinRequest {
-  code: string;
-  agencyId: number;
-  displayName: string;
-  headcount: number;
-  participantToken?: string;
-}
-
-export interface JoinResult {
-  participantToken: string;
-  sessionId: number;
-  code: string;
-}
-
-export interface DeckUploaded {
-  deckId: number;
-  fileName: string;
-  pageCount: number;
-}
-
-export interface SessionInfo {
-  sessionId: number;
-  code: string;
-  title: string;
-}
+//
+// Request and response types are generated at build from the server's OpenAPI document
+// (src/Hub/obj/openapi/LiveExchange.Hub.json → src/generated/api.ts, `npm run api`), never written here.
+export type { components } from "./generated/api";
+export type Agency = Api.Agency;
+export type NewAgency = Api.NewAgency;
+/** Times are ISO 8601 with the session zone's offset; `state` is scheduled | open | live | ended | cancelled. */
+export type SessionScheduled = Api.SessionScheduled;
+/** Local wall-clock times in `timeZone`, as a datetime-local input gives them: "2020-03-16T14:00". */
+export type NewSession = Api.NewSession;
+export type AttendanceRow = Api.ParticipantAttendance;
+export type JoinInfo = Api.JoinInfo;
+export type JoinRequest = Api.JoinRequest;
+export type JoinResult = Api.Joined;
+export type DeckUploaded = Api.DeckView;
+export type SessionInfo = Api.MySession;
+export type AgendaEdit = Api.AgendaEdit;
+// issue 8: exports and the sessions report
+export type ExportCatalogue = Api.ExportCatalogue;
+export type SessionFigures = Api.SessionFigures;
+export type SessionsReport = Api.SessionsReportResult;
 
 export interface RequestOptions {
   token?: string | null;
@@ -190,6 +110,17 @@ export const scheduleSession = (key: string, session: NewSession) =>
 export const getAttendance = (key: string, sessionId: number, signal?: AbortSignal) =>
   requestJson<AttendanceRow[]>(`/api/sessions/${segment(String(sessionId))}/attendance`, { token: key, signal });
 
+/** Replaces title, description, times and invited agencies (the body of scheduling). */
+export const editSession = (key: string, sessionId: number, session: NewSession) =>
+  requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}`, { token: key, method: "PUT", json: session });
+export const setAgenda = (key: string, sessionId: number, agenda: AgendaEdit) =>
+  requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/agenda`, { token: key, method: "PUT", json: agenda });
+/** Opens joining now, before the usual time. */
+export const openSession = (key: string, sessionId: number) =>
+  requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/open`, { token: key, method: "POST" });
+/** Cancels a session that has not ended: nobody can join, connected screens are told. */
+export const cancelSession = (key: string, sessionId: number) =>
+  requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/cancel`, { token: key, method: "POST" });
 /** Ends the session now: every screen is told, attendance closes. */
 export const endSession = (key: string, sessionId: number) =>
   requestJson<SessionScheduled>(`/api/sessions/${segment(String(sessionId))}/end`, { token: key, method: "POST" });

@@ -3,7 +3,7 @@
 // HubMethods below and compares them with the C# interfaces, so keep both objects on one line each and
 // use these constants for every event and method name.
 
-export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged" } as const;
+export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged" } as const;
 
 export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception" } as const;
 
@@ -121,7 +121,7 @@ export interface StreamVersions {
 /** SessionEnded: the session is over for this screen ("ended"), or the organiser removed it ("removed"). */
 export interface SessionEnded {
   sessionId: number;
-  reason: "ended" | "removed" | string;
+  reason: "ended" | "cancelled" | "removed" | string;
   at: string;
 }
 
@@ -138,6 +138,30 @@ export interface SessionSnapshot {
   hands: HandsState | null;
   me: MyStage;
   video: VideoSettings;
+  outline: SessionOutline;
+}
+
+/** AgendaSegment(string Title, long? AgencyId, string? AgencyName, DateTimeOffset StartsAt, DateTimeOffset EndsAt) */
+export interface AgendaSegment {
+  title: string;
+  agencyId: number | null;
+  agencyName: string | null;
+  startsAt: string;
+  endsAt: string;
+}
+
+/** SessionOutline: what every page shows; the SessionChanged event carries a new one after an edit. */
+export interface SessionOutline {
+  sessionId: number;
+  title: string;
+  description: string;
+  startsAt: string;
+  endsAt: string;
+  timeZone: string;
+  /** scheduled | open | live | ended | cancelled */
+  state: string;
+  sequence: number;
+  agenda: AgendaSegment[];
 }
 
 export interface PublishAnswer {

@@ -107,9 +107,9 @@ export function copyButton(getText: () => string, selectOnFail?: HTMLElement): H
 
 /**
  * A banner at the top of the page saying the session is over for this screen ("session.ended" or
- * "session.removed"), in the page's language; shown once, follows language changes.
+ * "session.cancelled" or "session.removed"), in the page's language; shown once, follows language changes.
  */
-export function showEnded(key: "session.ended" | "session.removed"): void {
+export function showEnded(key: "session.ended" | "session.cancelled" | "session.removed"): void {
   let banner = document.getElementById("session-ended");
   if (!banner) {
     banner = h("div", { className: "ended-banner", attrs: { id: "session-ended", role: "status" } });

@@ -1,3 +1,5 @@
+import { mountAgenda } from "./agenda";
+import type { SessionOutline } from "./contract";
 import "./style.css";
 import { getMySession, uploadDeck } from "./api";
 
@@ -263,11 +265,20 @@ function startHost(token: string): void {
     );
   }
 
+  let updateAgenda: ((next: SessionOutline["agenda"], zone?: string) => void) | null = null;
+  const showAgenda = (outline: SessionOutline) => {
+    if (updateAgenda) updateAgenda(outline.agenda, outline.timeZone);
+    else updateAgenda = mountAgenda(byId("agenda"), outline.timeZone, outline.agenda);
+  };
+
   const live = new LiveSession({
     token,
     onChange: (next, kind) => {
       state = next;
-      if (kind === "snapshot") showSession(next.sessionId, next.code, next.title);
+      if (kind === "snapshot" || kind === "outline") {
+        showSession(next.sessionId, next.code, next.title);
+        showAgenda(next.outline);
+      }
       if (kind === "snapshot" || kind === "page" || kind === "deck") {
         slides.show(next.deck, next.currentPage);
         renderNavigation();
@@ -291,11 +302,11 @@ function startHost(token: string): void {
     },
     onUnauthorised: (error) => errors.show(error),
     onError: (error) => errors.show(error),
-    onEnded: () => {
+    onEnded: (ended) => {
       stageView.stopAll();
       // Off air: the camera and the screen share stop (their light goes out), and nothing restarts them.
       for (const kind of [...publishers.keys()]) void stopKind(kind);
-      showEnded("session.ended");
+      showEnded(ended.reason === "cancelled" ? "session.cancelled" : "session.ended");
     },
     onStatus: (status) => {
       if (status === "connected") errors.clearConnectionErrors();

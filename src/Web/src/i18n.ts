@@ -135,6 +135,19 @@ export function formatTime(iso: string | null | undefined, timeZone?: string): s
   }
 }
 
+/** Hours and minutes, for agendas. */
+export function formatClock(iso: string | null | undefined, timeZone?: string): string {
+  if (!iso) return t("common.none");
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const options: Intl.DateTimeFormatOptions = { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  try {
+    return new Intl.DateTimeFormat(locale(), timeZone ? { ...options, timeZone } : options).format(date);
+  } catch {
+    return new Intl.DateTimeFormat(locale(), options).format(date);
+  }
+}
+
 /** Sets plain (usually user-supplied) text and drops any translation key the element had. */
 export function setPlain(element: HTMLElement, text: string): void {
   element.removeAttribute("data-i18n");

@@ -1,8 +1,12 @@
+import { applyLimits, fits } from "./limits";
+import { mountAgenda } from "./agenda";
 import "./style.css";
 import { joinSession, lookupSession, type JoinInfo } from "./api";
 import { byId, h } from "./dom";
 import { ErrorBox } from "./errors";
-import { formatDateTime, initI18n, onLangChange, setPlain, setText, type MessageKey } from "./i18n";
+import { currentLang, formatDateTime, initI18n, onLangChange, setPlain, setText, type MessageKey } from "./i18n";
+import { getInvitation, invitationCalendarPath, type Invitation } from "./invitations";
+import { renderRegistration } from "./join-registration";
 import { local, normaliseCode, StorageKeys } from "./storage";
 
 initI18n();
@@ -25,6 +29,13 @@ const codePattern = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$/;
 const codeLength = 6;
 
 let session: JoinInfo | null = null;
+
+// Opened from an agency's invitation link (`/?invite=<token>`): the session and the agency are the
+// invitation's, the agency cannot be changed, and the agency can register before the session.
+const inviteToken = new URLSearchParams(window.location.search).get("invite")?.trim() || null;
+let invitation: Invitation | null = null;
+const registrationBox = byId("registration");
+const calendarLink = byId<HTMLAnchorElement>("invite-calendar-link");
 
 /** Upper-cases and strips spaces as the user types; a pasted viewer link gives its code. */
 function cleanCode(raw: string): string {
@@ -55,10 +66,14 @@ function renderSession(): void {
   description.hidden = !session.description;
   renderTime();
   renderAgencies();
+  if (updateAgenda) updateAgenda(session.agenda, session.timeZone);
+  else updateAgenda = mountAgenda(byId("agenda"), session.timeZone, session.agenda);
   info.hidden = false;
-  // Before joining opens the page says when it does; after the end it says so; either way no form.
-  joinForm.hidden = session.state === "scheduled" || session.state === "ended";
+  // Before joining opens the page says when it does; after the end (or a cancel) it says so; either way no form.
+  joinForm.hidden = session.state === "scheduled" || session.state === "ended" || session.state === "cancelled";
 }
+
+let updateAgenda: ((next: JoinInfo["agenda"], zone?: string) => void) | null = null;
 
 // Times are shown in the session's own time zone, formatted for the current language.
 function renderTime(): void {
@@ -68,7 +83,7 @@ function renderTime(): void {
     end: formatDateTime(session.endsAt, session.timeZone),
   });
   const state = byId("session-state");
-  state.hidden = session.state !== "scheduled" && session.state !== "ended";
+  state.hidden = session.state !== "scheduled" && session.state !== "ended" && session.state !== "cancelled";
   if (session.state === "scheduled") {
     setText(state, "join.opensAt", {
       time: formatDateTime(session.joinOpensAt, session.timeZone),
@@ -76,12 +91,15 @@ function renderTime(): void {
     });
   } else if (session.state === "ended") {
     setText(state, "join.ended");
+  } else if (session.state === "cancelled") {
+    setText(state, "join.cancelled");
   }
+  if (inviteToken) calendarLink.href = invitationCalendarPath(inviteToken, currentLang());
 }
 
 function renderAgencies(): void {
   if (!session) return;
-  const chosen = agencySelect.value || local.get(StorageKeys.lastAgencyId) || "";
+  const chosen = invitation ? String(invitation.agency.id) : agencySelect.value || local.get(StorageKeys.lastAgencyId) || "";
   const placeholder = h("option", { attrs: { value: "" } });
   setText(placeholder, "join.agencyChoose");
   placeholder.disabled = true;
@@ -95,7 +113,8 @@ function renderAgencies(): void {
   agencySelect.value = known ? chosen : "";
   if (!known) placeholder.selected = true;
   noAgencies.hidden = session.invitedAgencies.length > 0;
-  agencySelect.disabled = session.invitedAgencies.length === 0;
+  // An invitation's agency is fixed: the link is that agency's.
+  agencySelect.disabled = invitation !== null || session.invitedAgencies.length === 0;
 }
 
 // The date format depends on the language; everything else follows via data-i18n.
@@ -148,13 +167,13 @@ joinForm.addEventListener("submit", async (event) => {
   errors.clear();
   for (const input of [agencySelect, displayNameInput, headcountInput]) input.removeAttribute("aria-invalid");
 
-  // Mirrors the server's limits so mistakes show at once; the server still decides.
+  // The server's limits (applied from /api/limits) so mistakes show at once; the server still decides.
   const agencyId = Number(agencySelect.value);
   const displayName = displayNameInput.value.trim();
   const headcount = Number(headcountInput.value);
   if (!agencySelect.value || !Number.isInteger(agencyId)) return invalid(agencySelect, "join.agencyRequired");
-  if (displayName.length < 1 || displayName.length > 40) return invalid(displayNameInput, "join.displayNameInvalid");
-  if (!Number.isInteger(headcount) || headcount < 1 || headcount > 500) return invalid(headcountInput, "join.headcountInvalid");
+  if (displayName.length < 1 || !fits(displayNameInput, displayName.length)) return invalid(displayNameInput, "join.displayNameInvalid");
+  if (!Number.isInteger(headcount) || headcount < 1 || (headcountInput.max !== "" && headcount > Number(headcountInput.max))) return invalid(headcountInput, "join.headcountInvalid");
 
   const code = session.code;
   const previousToken = local.get(StorageKeys.participant(code));
@@ -166,7 +185,8 @@ joinForm.addEventListener("submit", async (event) => {
       agencyId,
       displayName,
       headcount,
-      ...(previousToken ? { participantToken: previousToken } : {}),
+      participantToken: previousToken ?? null,
+      inviteToken,
     });
     const joinedCode = normaliseCode(joined.code || code);
     local.set(StorageKeys.participant(joinedCode), joined.participantToken);
@@ -184,12 +204,42 @@ joinForm.addEventListener("submit", async (event) => {
 // Prefill from the last join on this device, then from the link.
 displayNameInput.value = local.get(StorageKeys.lastDisplayName) ?? "";
 const lastHeadcount = Number(local.get(StorageKeys.lastHeadcount));
-headcountInput.value = Number.isInteger(lastHeadcount) && lastHeadcount >= 1 && lastHeadcount <= 500 ? String(lastHeadcount) : "1";
+headcountInput.value = Number.isInteger(lastHeadcount) && lastHeadcount >= 1 ? String(lastHeadcount) : "1";
+
+async function loadInvitation(token: string): Promise<void> {
+  lookupForm.hidden = true;
+  try {
+    const found = await getInvitation(token);
+    invitation = found;
+    setText(byId("join-intro"), "invite.intro", { agency: found.agency.name });
+    // The session as the code shows it (agenda included), with only the invitation's agency to join as.
+    const byCode = await lookupSession(found.code);
+    session = { ...byCode, code: normaliseCode(byCode.code), invitedAgencies: [found.agency] };
+    renderSession();
+    byId("invite-calendar").hidden = found.state === "ended";
+    showRegistration(token, found);
+  } catch (error) {
+    hideSession();
+    errors.show(error);
+  }
+}
+
+function showRegistration(token: string, shown: Invitation): void {
+  renderRegistration(registrationBox, token, shown, errors, (registration) => {
+    invitation = { ...shown, registration };
+    showRegistration(token, invitation);
+    byId("registration-saved").hidden = false;
+  });
+}
 
 const linkedCode = cleanCode(new URLSearchParams(window.location.search).get("code") ?? "");
-if (linkedCode) {
+if (inviteToken) {
+  void loadInvitation(inviteToken);
+} else if (linkedCode) {
   codeInput.value = linkedCode;
   void lookup();
 } else {
   codeInput.focus();
 }
+
+void applyLimits();

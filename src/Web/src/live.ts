@@ -17,6 +17,7 @@ import {
   type QuestionsState,
   type ReceptionSummary,
   type SessionEnded,
+  type SessionOutline,
   type StreamVersions,
   type SessionSnapshot,
   type StageState,
@@ -28,7 +29,7 @@ import { ConnectionLostError, errorCode, NotConnectedError, parseCodedMessage } 
 import { setText } from "./i18n";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
-export type ChangeKind = "snapshot" | "page" | "deck" | "question" | "votes" | "stage" | "hands" | "me" | "reception";
+export type ChangeKind = "snapshot" | "page" | "deck" | "question" | "votes" | "stage" | "hands" | "me" | "reception" | "outline";
 
 /** What the views read: the snapshot's streams laid flat, kept current by events. */
 export interface LiveState {
@@ -46,6 +47,8 @@ export interface LiveState {
   me: MyStage;
   video: VideoSettings;
   reception: ReceptionSummary | null;
+  /** Title, times, state and agenda; replaced whole by SessionChanged. */
+  outline: SessionOutline;
 }
 
 const allStreams: LiveStream[] = [LiveStreams.Slides, LiveStreams.Questions, LiveStreams.Stage, LiveStreams.Hands];
@@ -179,6 +182,13 @@ export class LiveSession {
         s.myVotes = s.myVotes.filter((id) => present.has(id));
         this.highestCounts.clear();
       }));
+    // The organiser edited the session: the newest outline wins (sequence only grows).
+    on(ClientEvents.SessionChanged, (outline: SessionOutline) => {
+      if (!this.state || outline.sequence < this.state.outline.sequence) return;
+      this.state.outline = outline;
+      this.state.title = outline.title;
+      this.emit("outline");
+    });
     on(ClientEvents.SessionEnded, (ended: SessionEnded) => {
       // Over for this screen: stop for good (no reconnecting into a session that refuses us).
       this.stopped = true;
@@ -438,6 +448,7 @@ export class LiveSession {
       me: snapshot.me,
       video: snapshot.video,
       reception: this.state?.reception ?? null,
+      outline: snapshot.outline,
     };
     this.versions = {
       slides: snapshot.slides.version,

@@ -1,52 +1,18 @@
-import { listAgencies, request, requestJson, type Agency, type SessionScheduled } from "./api";
+import {
+  listAgencies,
+  request,
+  requestJson,
+  type Agency,
+  type ExportCatalogue,
+  type SessionFigures,
+  type SessionScheduled,
+  type SessionsReport,
+} from "./api";
 import { h } from "./dom";
 import type { ErrorBox } from "./errors";
 import { currentLang, formatDateTime, onLangChange, setText, t, type Lang, type MessageKey } from "./i18n";
 
 // Issue 8, points 5 and 6: a session's files (docs/api.md, "Exports") and the sessions report.
-// Field names are the server's camelCase JSON; these interfaces give way to the generated types.
-
-export interface ExportSheetDescription {
-  key: string;
-  nameZh: string;
-  nameEn: string;
-}
-
-export interface ExportDescription {
-  key: string;
-  nameZh: string;
-  nameEn: string;
-  sheets: ExportSheetDescription[];
-}
-
-export interface ExportCatalogue {
-  exports: ExportDescription[];
-  languages: string[];
-  formats: string[];
-}
-
-export interface SessionFigures {
-  sessionId: number;
-  code: string;
-  title: string;
-  /** The session's local date, "2026-03-16". */
-  date: string;
-  startsAt: string;
-  timeZone: string;
-  state: string;
-  hostAgency: Agency;
-  invitedAgencies: number;
-  agenciesAttended: number;
-  screens: number;
-  people: number;
-  minutes: number;
-  questions: number;
-}
-
-export interface SessionsReport {
-  sessions: SessionFigures[];
-  totals: { sessions: number; screens: number; people: number; minutes: number; questions: number };
-}
 
 export interface SessionsFilter {
   agencyId?: number;
@@ -212,7 +178,7 @@ const reportColumns: { key: MessageKey; cell: (row: SessionFigures) => string }[
 /** Past and current sessions with their figures, filtered by agency, city and dates, and exported together. */
 export function renderSessionsReport(key: string, container: HTMLElement, errors: ErrorBox): void {
   const agency = h("select", { className: "report-agency", attrs: { id: "report-agency" } });
-  const city = h("input", { className: "report-city", attrs: { id: "report-city", type: "text", maxlength: "50", list: "report-cities" } });
+  const city = h("input", { className: "report-city", attrs: { id: "report-city", type: "text", list: "report-cities" } });
   const cities = h("datalist", { attrs: { id: "report-cities" } });
   const from = h("input", { className: "report-from", attrs: { id: "report-from", type: "date" } });
   const to = h("input", { className: "report-to", attrs: { id: "report-to", type: "date" } });

@@ -15,9 +15,14 @@ import {
 import { ParticipantRoles, type ReceptionSummary } from "./contract";
 import { byId, copyButton, h, StatusLine, wireCopyButton } from "./dom";
 import { ErrorBox } from "./errors";
+import { renderInvitations } from "./organiser-invitations";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
+import { forgetFeedbackPanel, renderFeedbackPanel } from "./organiser-feedback";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
 import { renderSessionDownloads, renderSessionsReport } from "./organiser-reports";
+import { mountAgenda } from "./agenda";
+import { applyLimits, fits } from "./limits";
+import { cancelButton, openButton, sessionEditor, type EditorContext } from "./organiser-edit";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -54,8 +59,23 @@ function absolute(relativeLink: string): string {
 function startOrganiser(key: string): void {
   let agencies: Agency[] = [];
   let sessions: SessionScheduled[] = [];
+  /** Sessions whose invitations panel is shown. */
+  const openInvitations = new Set<number>();
   /** Sessions whose attendance is shown, with the rows last fetched (null while the first fetch runs). */
   const openAttendance = new Map<number, { rows: AttendanceRow[] | null; updatedAt: Date | null; reception?: ReceptionSummary | null }>();
+  /** Sessions whose feedback panel is shown (organiser-feedback.ts). */
+  const openFeedback = new Set<number>();
+  /** Sessions whose edit panel is open (kept open across re-renders). */
+  const openEditors = new Set<number>();
+  const editing: EditorContext = {
+    key,
+    agencies: () => agencies,
+    errors,
+    updated: (changed) => {
+      sessions = sessions.map((s) => (s.id === changed.id ? changed : s));
+      renderSessions();
+    },
+  };
 
   // --- Agencies ---------------------------------------------------------------------------------
   const agencyRows = byId("agency-rows");
@@ -211,7 +231,7 @@ function startOrganiser(key: string): void {
     const title = titleInput.value.trim();
     const description = descriptionInput.value.trim();
     const zone = timeZone.value.trim();
-    if (title.length < 1 || title.length > 200 || description.length > 2000) return failSchedule(titleInput, "org.schedule.titleInvalid");
+    if (title.length < 1 || !fits(titleInput, title.length) || !fits(descriptionInput, description.length)) return failSchedule(titleInput, "org.schedule.titleInvalid");
     if (!hostSelect.value) return failSchedule(hostSelect, "org.schedule.hostRequired");
     if (!startsAt.value || !endsAt.value) return failSchedule(startsAt.value ? endsAt : startsAt, "org.schedule.timesRequired");
     // Same fixed format on both sides, so comparing the strings compares the times.
@@ -297,10 +317,33 @@ function startOrganiser(key: string): void {
     renderSessionDownloads(key, session, downloads, errors);
 
     const state = h("span", { className: `state-badge state-${session.state}`, dataset: { state: session.state } });
-    setText(state, `org.state.${session.state === "scheduled" || session.state === "open" || session.state === "live" ? session.state : "ended"}`);
+    const known = ["scheduled", "open", "live", "ended", "cancelled"] as const;
+    setText(state, `org.state.${known.find((k) => k === session.state) ?? "ended"}`);
     const end = h("button", { className: "end-session", attrs: { type: "button" } });
     setText(end, "org.session.end");
-    end.hidden = session.state === "ended";
+    end.hidden = session.state === "ended" || session.state === "cancelled";
+
+    const editable = session.state !== "ended" && session.state !== "cancelled";
+    const editToggle = h("button", { className: "edit-toggle", attrs: { type: "button", "aria-expanded": String(openEditors.has(session.id)) } });
+    setText(editToggle, "org.session.edit");
+    editToggle.hidden = !editable;
+    const editPanel = h("div", { className: "edit-panel", attrs: { id: `edit-${session.id}` } });
+    editToggle.setAttribute("aria-controls", editPanel.id);
+    editPanel.hidden = !(editable && openEditors.has(session.id));
+    if (!editPanel.hidden) editPanel.append(sessionEditor(editing, session));
+    editToggle.addEventListener("click", () => {
+      if (openEditors.delete(session.id)) {
+        editPanel.hidden = true;
+        editPanel.replaceChildren();
+      } else {
+        openEditors.add(session.id);
+        editPanel.replaceChildren(sessionEditor(editing, session));
+        editPanel.hidden = false;
+      }
+      editToggle.setAttribute("aria-expanded", String(!editPanel.hidden));
+    });
+    const agenda = h("section", { className: "agenda" });
+    mountAgenda(agenda, session.timeZone, session.agenda, false);
     end.addEventListener("click", async () => {
       if (!window.confirm(t("org.session.endConfirm", { title: session.title }))) return;
       errors.clear();
@@ -316,6 +359,46 @@ function startOrganiser(key: string): void {
     });
 
     if (open) renderAttendance(session, panel);
+
+    // Feedback: the form, its window and link, and the results (organiser-feedback.ts).
+    const feedbackOpen = openFeedback.has(session.id);
+    const feedbackToggle = h("button", { className: "feedback-toggle", attrs: { type: "button", "aria-expanded": String(feedbackOpen) } });
+    setText(feedbackToggle, feedbackOpen ? "org.feedback.hide" : "org.feedback.show");
+    const feedbackPanel = h("div", { className: "feedback-panel", attrs: { id: `feedback-${session.id}` } });
+    feedbackToggle.setAttribute("aria-controls", feedbackPanel.id);
+    feedbackPanel.hidden = !feedbackOpen;
+    feedbackToggle.addEventListener("click", () => {
+      const opening = !openFeedback.has(session.id);
+      if (opening) openFeedback.add(session.id);
+      else openFeedback.delete(session.id);
+      feedbackPanel.hidden = !opening;
+      feedbackToggle.setAttribute("aria-expanded", String(opening));
+      setText(feedbackToggle, opening ? "org.feedback.hide" : "org.feedback.show");
+      if (opening) renderFeedbackPanel(key, session, feedbackPanel);
+      else {
+        feedbackPanel.replaceChildren();
+        forgetFeedbackPanel(session.id);
+      }
+    });
+    if (feedbackOpen) renderFeedbackPanel(key, session, feedbackPanel);
+
+    // Invitations per agency: links, QR codes, calendar files, texts, registration and who came.
+    const invitationsOpen = openInvitations.has(session.id);
+    const invitationsToggle = h("button", { className: "invitations-toggle", attrs: { type: "button", "aria-expanded": String(invitationsOpen) } });
+    setText(invitationsToggle, invitationsOpen ? "org.invite.hide" : "org.invite.show");
+    const invitationsPanel = h("div", { className: "invitations", attrs: { id: `invitations-${session.id}` } });
+    invitationsToggle.setAttribute("aria-controls", invitationsPanel.id);
+    invitationsPanel.hidden = !invitationsOpen;
+    invitationsToggle.addEventListener("click", () => {
+      const opening = !openInvitations.has(session.id);
+      if (opening) openInvitations.add(session.id);
+      else openInvitations.delete(session.id);
+      invitationsPanel.hidden = !opening;
+      invitationsToggle.setAttribute("aria-expanded", String(opening));
+      setText(invitationsToggle, opening ? "org.invite.hide" : "org.invite.show");
+      if (opening) renderInvitations(key, session, invitationsPanel);
+    });
+    if (invitationsOpen) renderInvitations(key, session, invitationsPanel);
     return h(
       "article",
       { className: "session", dataset: { sessionId: String(session.id) } },
@@ -325,9 +408,13 @@ function startOrganiser(key: string): void {
       invited,
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
-      h("div", { className: "actions" }, toggle, end),
+      agenda,
+      h("div", { className: "actions" }, toggle, invitationsToggle, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle),
       downloads,
+      editPanel,
       panel,
+      invitationsPanel,
+      feedbackPanel,
     );
   }
 
@@ -467,5 +554,6 @@ function startOrganiser(key: string): void {
   // Dates and joined names are formatted per language, so those parts are rebuilt on a switch.
   onLangChange(renderSessions);
   renderAgencies();
+  void applyLimits();
   void load();
 }

@@ -1,6 +1,10 @@
+import { applyLimits, fits } from "./limits";
+import { mountAgenda } from "./agenda";
+import type { SessionOutline } from "./contract";
 import "./style.css";
-import { byId, showEnded } from "./dom";
+import { byId, h, showEnded } from "./dom";
 import { ConnectionLostError, ErrorBox, errorCode } from "./errors";
+import { feedbackPath, mountFeedbackForm } from "./feedback-form";
 import { initI18n, setPlain, setText } from "./i18n";
 import { LiveSession } from "./live";
 import { QuestionList } from "./questions";
@@ -12,7 +16,6 @@ import { Publisher, renderLiveBadge, StageView } from "./video";
 initI18n();
 const errors = ErrorBox.forPage();
 
-const maxQuestionLength = 300;
 const code = normaliseCode(new URLSearchParams(window.location.search).get("code"));
 const token = code ? local.get(StorageKeys.participant(code)) : null;
 
@@ -135,12 +138,19 @@ function startViewer(code: string, token: string): void {
     void followStage();
   }
 
+  let updateAgenda: ((next: SessionOutline["agenda"], zone?: string) => void) | null = null;
+  const showAgenda = (outline: SessionOutline) => {
+    if (updateAgenda) updateAgenda(outline.agenda, outline.timeZone);
+    else updateAgenda = mountAgenda(byId("agenda"), outline.timeZone, outline.agenda);
+  };
+
   const live = new LiveSession({
     token,
     onChange: (state, kind) => {
-      if (kind === "snapshot") {
+      if (kind === "snapshot" || kind === "outline") {
         setPlain(title, state.title);
         setText(document.querySelector("title")!, "page.sessionTitle", { title: state.title });
+        showAgenda(state.outline);
       }
       if (kind === "snapshot" || kind === "page" || kind === "deck") slides.show(state.deck, state.currentPage);
       if (kind === "snapshot" || kind === "question" || kind === "votes") questions.render(state);
@@ -160,9 +170,10 @@ function startViewer(code: string, token: string): void {
     onError: (error) => errors.show(error),
     onEnded: (ended) => {
       stageView.stopAll();
-      showEnded(ended.reason === "removed" ? "session.removed" : "session.ended");
+      showEnded(ended.reason === "removed" ? "session.removed" : ended.reason === "cancelled" ? "session.cancelled" : "session.ended");
       askButton.disabled = true;
       textArea.disabled = true;
+      if (ended.reason === "ended") showFeedback();
     },
     onStatus: (status) => {
       if (status === "connected") errors.clearConnectionErrors();
@@ -171,13 +182,20 @@ function startViewer(code: string, token: string): void {
 
   // The draft survives a reload or a dropped connection until the question is accepted.
   const draftKey = StorageKeys.draft(code);
-  textArea.value = (local.get(draftKey) ?? "").slice(0, maxQuestionLength);
+  textArea.value = local.get(draftKey) ?? "";
+  // The counter appears once the server's limit is known (GET /api/limits).
   const renderCounter = () => {
     const length = textArea.value.length;
-    setText(counter, "ask.counter", { count: length, max: maxQuestionLength });
-    counter.classList.toggle("near-limit", length >= maxQuestionLength - 20);
+    const max = textArea.maxLength;
+    counter.hidden = max <= 0;
+    if (max > 0) setText(counter, "ask.counter", { count: length, max });
+    counter.classList.toggle("near-limit", max > 0 && length >= max - 20);
   };
   renderCounter();
+  void applyLimits().then(() => {
+    textArea.value = textArea.value.slice(0, textArea.maxLength > 0 ? textArea.maxLength : undefined);
+    renderCounter();
+  });
   textArea.addEventListener("input", () => {
     local.set(draftKey, textArea.value || null);
     renderCounter();
@@ -211,7 +229,7 @@ function startViewer(code: string, token: string): void {
       textArea.focus();
       return;
     }
-    if (text.length > maxQuestionLength) {
+    if (!fits(textArea, text.length)) {
       errors.showMessage("error.question_too_long");
       return;
     }
@@ -247,6 +265,20 @@ function startViewer(code: string, token: string): void {
       void ask();
     }
   });
+
+  /** The session is over: the feedback form right here (and a link to its own page). */
+  let feedbackShown = false;
+  function showFeedback(): void {
+    if (feedbackShown) return;
+    feedbackShown = true;
+    const body = h("div");
+    const link = h("a", { className: "button-like feedback-link", attrs: { href: feedbackPath(code) } });
+    setText(link, "feedback.openPage");
+    const card = h("section", { className: "card feedback-after", attrs: { id: "feedback-after" } }, body, h("p", { className: "small" }, link));
+    byId("live-layout").before(card);
+    card.scrollIntoView({ block: "start", behavior: "smooth" });
+    void mountFeedbackForm({ container: body, code, token, errors }).catch(() => undefined);
+  }
 
   stageView.attach(live);
   // For diagnostics (and the browser tests): what this page receives.

@@ -33,6 +33,7 @@ public sealed class LiveClient : IAsyncDisposable
         client.Record<ReceptionSummary>(nameof(IExchangeClient.ReceptionChanged));
         client.Record<QuestionsState>(nameof(IExchangeClient.QuestionsChanged));
         client.Record<SessionEnded>(nameof(IExchangeClient.SessionEnded));
+        client.Record<SessionOutline>(nameof(IExchangeClient.SessionChanged));
         await connection.StartAsync();
         await client.WaitForAsync<SessionSnapshot>(_ => true);
         return client;
