@@ -267,6 +267,10 @@ public abstract class ExportTests(ExchangeApp app)
         Assert.Equal([past.Id], (await ReportAsync($"agencyId={hostA.Id}&to={pastDate}")).Sessions.Select(s => s.SessionId));
         Assert.Equal([live.Id], (await ReportAsync($"agencyId={hostA.Id}&from={past.StartsAt.AddDays(1):yyyy-MM-dd}")).Sessions.Select(s => s.SessionId));
         Assert.DoesNotContain(future.Id, (await ReportAsync("")).Sessions.Select(s => s.SessionId));
+        // A cancelled session did not happen either.
+        var cancelled = await ScheduleAsync(organiser, "取消了", hostB, [guest], now.AddMinutes(-10), now.AddHours(1));
+        Assert.Equal(HttpStatusCode.OK, (await organiser.PostAsync($"/api/sessions/{cancelled.Id}/cancel", null)).StatusCode);
+        Assert.Equal([other.Id], (await ReportAsync($"agencyId={hostB.Id}")).Sessions.Select(s => s.SessionId));
         await Api.AssertProblemAsync(await organiser.GetAsync("/api/reports/sessions?from=16/03/2026"), HttpStatusCode.BadRequest, "validation");
         Assert.Equal(HttpStatusCode.Unauthorized, (await _api.Client().GetAsync("/api/reports/sessions")).StatusCode);
 
