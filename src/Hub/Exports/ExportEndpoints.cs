@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Dapper;
 using LiveExchange.Hub.Access;
 using LiveExchange.Hub.Attendance;
+using LiveExchange.Hub.Feedback;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Sessions;
 using LiveExchange.Hub.Storage;
@@ -40,17 +41,17 @@ public static class ExportEndpoints
         session.MapGet("/exports/report.zip", ReportAsync);
         // The link organisers had before the exports: the participants sheet as CSV.
         session.MapGet("/attendance.csv", (long id, string? lang, HttpContext http, Database database, SessionGate gate,
-            TimeProvider clock, IOptions<AttendanceOptions> options, CancellationToken ct) =>
-            CsvAsync(id, "attendance", AttendanceSheets.Participants.Key, lang, http, database, gate, clock, options, ct));
+            TimeProvider clock, IOptions<AttendanceOptions> options, FeedbackWindows windows, CancellationToken ct) =>
+            CsvAsync(id, "attendance", AttendanceSheets.Participants.Key, lang, http, database, gate, clock, options, windows, ct));
 
         var reports = app.MapGroup("/api/reports").RequireAuthorization(ExchangePolicies.Organiser);
         reports.MapGet("/sessions", SessionsAsync);
         reports.MapGet("/sessions.xlsx", (long? agencyId, string? city, string? from, string? to, string? lang, HttpContext http,
-            Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, CancellationToken ct) =>
-            SessionsFileAsync("xlsx", agencyId, city, from, to, lang, http, database, gate, clock, options, ct));
+            Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, FeedbackWindows windows, CancellationToken ct) =>
+            SessionsFileAsync("xlsx", agencyId, city, from, to, lang, http, database, gate, clock, options, windows, ct));
         reports.MapGet("/sessions.csv", (long? agencyId, string? city, string? from, string? to, string? lang, HttpContext http,
-            Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, CancellationToken ct) =>
-            SessionsFileAsync("csv", agencyId, city, from, to, lang, http, database, gate, clock, options, ct));
+            Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, FeedbackWindows windows, CancellationToken ct) =>
+            SessionsFileAsync("csv", agencyId, city, from, to, lang, http, database, gate, clock, options, windows, ct));
         return app;
     }
 
@@ -61,18 +62,18 @@ public static class ExportEndpoints
         ["xlsx", "csv"]));
 
     private static async Task<FileContentHttpResult> XlsxAsync(long id, string export, string? lang, HttpContext http,
-        Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, CancellationToken ct)
+        Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, FeedbackWindows windows, CancellationToken ct)
     {
         var language = ExportWords.RequireLanguage(lang);
         var kind = FindExport(export);
         await using var connection = await database.OpenAsync(ct);
-        var context = await ContextAsync(connection, id, language, gate, clock, options);
+        var context = await ContextAsync(connection, id, language, gate, clock, options, windows);
         var file = await XlsxFileAsync(context, kind);
         return Send(http, file.Bytes, SheetWorkbook.ContentType, file.Name);
     }
 
     private static async Task<FileContentHttpResult> CsvAsync(long id, string export, string sheet, string? lang, HttpContext http,
-        Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, CancellationToken ct)
+        Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, FeedbackWindows windows, CancellationToken ct)
     {
         var language = ExportWords.RequireLanguage(lang);
         var kind = FindExport(export);
@@ -83,7 +84,7 @@ public static class ExportEndpoints
         }
 
         await using var connection = await database.OpenAsync(ct);
-        var context = await ContextAsync(connection, id, language, gate, clock, options);
+        var context = await ContextAsync(connection, id, language, gate, clock, options, windows);
         var built = (await kind.BuildAsync(context)).Single(s => s.Spec.Key == sheet);
         var file = CsvFile(context, kind, built);
         return Send(http, file.Bytes, SheetCsv.ContentType, file.Name);
@@ -91,11 +92,11 @@ public static class ExportEndpoints
 
     /// <summary>Every export of the session in one zip: each as an XLSX workbook and as one CSV per sheet.</summary>
     private static async Task<FileContentHttpResult> ReportAsync(long id, string? lang, HttpContext http,
-        Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, CancellationToken ct)
+        Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, FeedbackWindows windows, CancellationToken ct)
     {
         var language = ExportWords.RequireLanguage(lang);
         await using var connection = await database.OpenAsync(ct);
-        var context = await ContextAsync(connection, id, language, gate, clock, options);
+        var context = await ContextAsync(connection, id, language, gate, clock, options, windows);
         using var zipped = new MemoryStream();
         using (var zip = new ZipArchive(zipped, ZipArchiveMode.Create, leaveOpen: true))
         {
@@ -118,23 +119,23 @@ public static class ExportEndpoints
     }
 
     private static async Task<Ok<SessionsReportResult>> SessionsAsync(long? agencyId, string? city, string? from, string? to,
-        Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, CancellationToken ct)
+        Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, FeedbackWindows windows, CancellationToken ct)
     {
         var filter = SessionsFilter.Checked(agencyId, city, from, to);
         await using var connection = await database.OpenAsync(ct);
-        return TypedResults.Ok(await SessionsReport.LoadAsync(connection, filter, gate, clock.GetUtcNow(),
+        return TypedResults.Ok(await SessionsReport.LoadAsync(connection, filter, gate, windows, clock.GetUtcNow(),
             TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds)));
     }
 
     private static async Task<FileContentHttpResult> SessionsFileAsync(string format, long? agencyId, string? city, string? from, string? to,
         string? lang, HttpContext http, Database database, SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options,
-        CancellationToken ct)
+        FeedbackWindows windows, CancellationToken ct)
     {
         var language = ExportWords.RequireLanguage(lang);
         var filter = SessionsFilter.Checked(agencyId, city, from, to);
         await using var connection = await database.OpenAsync(ct);
         var agencyName = agencyId is { } aid ? await connection.QuerySingleOrDefaultAsync<string>(SelectAgencyName, new { id = aid }) : null;
-        var report = await SessionsReport.LoadAsync(connection, filter, gate, clock.GetUtcNow(), TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds));
+        var report = await SessionsReport.LoadAsync(connection, filter, gate, windows, clock.GetUtcNow(), TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds));
         var heading = SessionsReport.Heading(filter, agencyName, language);
         var sheet = SessionsReport.Sheet(report, language);
         var date = filter.From ?? filter.To ?? clock.GetUtcNow().ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
@@ -149,9 +150,9 @@ public static class ExportEndpoints
             $"No export '{key[..Math.Min(key.Length, 40)]}'; there are {string.Join(", ", SessionExports.All.Select(e => e.Key))}.");
 
     private static async Task<ExportContext> ContextAsync(System.Data.Common.DbConnection connection, long id, ExportLanguage lang,
-        SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options) =>
+        SessionGate gate, TimeProvider clock, IOptions<AttendanceOptions> options, FeedbackWindows windows) =>
         new(connection, await ExportedSessions.LoadOneAsync(connection, id, gate), lang, clock.GetUtcNow(),
-            TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds));
+            TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds), windows);
 
     private static async Task<(DownloadName Name, byte[] Bytes)> XlsxFileAsync(ExportContext context, SessionExport kind) =>
         XlsxFile(context, kind, await kind.BuildAsync(context));

@@ -4,7 +4,8 @@ using LiveExchange.Hub.Attendance;
 namespace LiveExchange.Hub.Exports;
 
 /// <summary>What a builder gets: the session, a connection, the language, and the attendance read once.</summary>
-public sealed class ExportContext(DbConnection connection, ExportedSession session, ExportLanguage lang, DateTimeOffset now, TimeSpan instanceTimeout)
+public sealed class ExportContext(DbConnection connection, ExportedSession session, ExportLanguage lang, DateTimeOffset now, TimeSpan instanceTimeout,
+    Feedback.FeedbackWindows feedbackWindows)
 {
     private SessionAttendance? _attendance;
 
@@ -13,6 +14,13 @@ public sealed class ExportContext(DbConnection connection, ExportedSession sessi
     public ExportedSession Session => session;
 
     public ExportLanguage Lang => lang;
+
+    public DateTimeOffset Now => now;
+
+    /// <summary>Attendance:InstanceTimeoutSeconds: an open interval on a silent instance ended at its last heartbeat.</summary>
+    public TimeSpan InstanceTimeout => instanceTimeout;
+
+    public Feedback.FeedbackWindows FeedbackWindows => feedbackWindows;
 
     public async Task<SessionAttendance> AttendanceAsync() =>
         _attendance ??= await AttendanceReport.LoadSessionAsync(connection, session.Id, now, instanceTimeout);
@@ -36,6 +44,8 @@ public static class SessionExports
     [
         new("attendance", new("出勤", "Attendance"), AttendanceSheets.Specs, AttendanceSheets.BuildAsync),
         new("questions", new("提问", "Questions"), QuestionSheets.Specs, QuestionSheets.BuildAsync),
+        new("feedback", new("反馈", "Feedback"), FeedbackSheets.Specs, FeedbackSheets.BuildAsync),
+        new("roster", new("报名与到场", "Registration and attendance"), RosterSheets.Specs, RosterSheets.BuildAsync),
     ];
 
     public static SessionExport? Find(string key) => All.FirstOrDefault(e => e.Key == key);

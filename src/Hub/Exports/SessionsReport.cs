@@ -11,9 +11,9 @@ namespace LiveExchange.Hub.Exports;
 /// One past or current session with its figures, as a bureau reports its exchanges. Figures are the
 /// attendance export's: screens and people count every participant who attended (the host's too),
 /// minutes are the sum of the agencies' minutes (each the union of its screens' intervals, rounded),
-/// agencies attended counts the invited agencies with any attendance.
-/// Feedback figures (responses, average rating) join here when the feedback branch lands: from
-/// its FeedbackResults, as two more fields and two more columns of <see cref="SessionsReport.Spec"/>.
+/// agencies attended counts the invited agencies with any attendance. Feedback: the responses, the
+/// people they speak for, and the average of the form's first rating question (the default form's
+/// "overall"), per response, as the organiser page's results show it.
 /// </summary>
 public sealed record SessionFigures(
     long SessionId,
@@ -29,9 +29,12 @@ public sealed record SessionFigures(
     int Screens,
     int People,
     int Minutes,
-    int Questions);
+    int Questions,
+    int FeedbackResponses,
+    int FeedbackPeople,
+    double? OverallRating);
 
-public sealed record SessionsTotals(int Sessions, int Screens, int People, int Minutes, int Questions);
+public sealed record SessionsTotals(int Sessions, int Screens, int People, int Minutes, int Questions, int FeedbackResponses);
 
 public sealed record SessionsReportResult(SessionFigures[] Sessions, SessionsTotals Totals);
 
@@ -75,6 +78,7 @@ internal static class SessionsReport
         new(new("主讲机构", "Host agency")), new(new("主讲城市", "Host city")), new(new("受邀机构数", "Invited agencies")),
         new(new("出席机构数", "Agencies attended")), new(new("终端数", "Screens")), new(new("人数", "People")),
         new(new("总时长（分钟）", "Total minutes")), new(new("提问数", "Questions")),
+        new(new("反馈数", "Feedback responses")), new(new("反馈代表人数", "Feedback people")), new(new("总体评分", "Overall rating")),
     ]);
 
     public static readonly Words Label = new("交流活动汇总", "Sessions report");
@@ -84,7 +88,7 @@ internal static class SessionsReport
     private static readonly Words EachZone = new("各场次所在时区（见“时区”列）", "Each session's own (see the Time zone column)");
 
     public static async Task<SessionsReportResult> LoadAsync(DbConnection connection, SessionsFilter filter, SessionGate gate,
-        DateTimeOffset now, TimeSpan instanceTimeout)
+        Feedback.FeedbackWindows feedbackWindows, DateTimeOffset now, TimeSpan instanceTimeout)
     {
         var sessions = (await ExportedSessions.LoadAllAsync(connection, gate))
             .Where(s => s.State is SessionStates.Live or SessionStates.Ended && filter.Matches(s));
@@ -94,6 +98,7 @@ internal static class SessionsReport
             var attendance = await Attendance.AttendanceReport.LoadSessionAsync(connection, s.Id, now, instanceTimeout);
             var agencies = AgencyFigures.Of(s, attendance);
             var questions = await connection.ExecuteScalarAsync<long>(QuestionSheets.CountQuestions, new { sessionId = s.Id });
+            var feedback = await Feedback.FeedbackResults.LoadAsync(connection, s.Id, feedbackWindows);
             figures.Add(new SessionFigures(
                 s.Id, s.Code, s.Title, s.LocalDate, TimeZoneInfo.ConvertTime(s.StartsAt, s.Zone), s.TimeZoneId, s.State, s.Host,
                 s.Invited.Length,
@@ -101,11 +106,15 @@ internal static class SessionsReport
                 attendance.Participants.Length,
                 attendance.Participants.Sum(p => p.Headcount),
                 agencies.Sum(a => a.Minutes),
-                (int)questions));
+                (int)questions,
+                feedback.Responses,
+                feedback.People,
+                feedback.Questions.FirstOrDefault(q => q.Kind == Feedback.FeedbackKinds.Rating)?.Average));
         }
 
         return new SessionsReportResult(figures.ToArray(), new SessionsTotals(
-            figures.Count, figures.Sum(f => f.Screens), figures.Sum(f => f.People), figures.Sum(f => f.Minutes), figures.Sum(f => f.Questions)));
+            figures.Count, figures.Sum(f => f.Screens), figures.Sum(f => f.People), figures.Sum(f => f.Minutes), figures.Sum(f => f.Questions),
+            figures.Sum(f => f.FeedbackResponses)));
     }
 
     public static Sheet Sheet(SessionsReportResult report, ExportLanguage lang) => new(Spec, report.Sessions.Select(f => new[]
@@ -113,6 +122,7 @@ internal static class SessionsReport
         new TimeCell(f.StartsAt.DateTime), Cell.Of(f.TimeZone), Cell.Of(f.Title), Cell.Of(StateWords(f.State).In(lang)),
         Cell.Of(f.HostAgency.Name), Cell.Of(f.HostAgency.City), Cell.Of(f.InvitedAgencies), Cell.Of(f.AgenciesAttended),
         Cell.Of(f.Screens), Cell.Of(f.People), Cell.Of(f.Minutes), Cell.Of(f.Questions),
+        Cell.Of(f.FeedbackResponses), Cell.Of(f.FeedbackPeople), f.OverallRating is { } rating ? Cell.Of((decimal)Math.Round(rating, 2)) : Cell.Blank,
     }).ToArray());
 
     public static HeadingLine[] Heading(SessionsFilter filter, string? agencyName, ExportLanguage lang)

@@ -173,6 +173,8 @@ const reportColumns: { key: MessageKey; cell: (row: SessionFigures) => string }[
   { key: "org.reports.col.people", cell: (row) => String(row.people) },
   { key: "org.reports.col.minutes", cell: (row) => String(row.minutes) },
   { key: "org.reports.col.questions", cell: (row) => String(row.questions) },
+  { key: "org.reports.col.feedback", cell: (row) => String(row.feedbackResponses) },
+  { key: "org.reports.col.rating", cell: (row) => (row.overallRating === null ? t("common.none") : row.overallRating.toFixed(2)) },
 ];
 
 /** Past and current sessions with their figures, filtered by agency, city and dates, and exported together. */

@@ -451,4 +451,6 @@ export const en: Record<keyof typeof zh, string> = {
   "org.reports.col.people": "People",
   "org.reports.col.minutes": "Total minutes",
   "org.reports.col.questions": "Questions",
+  "org.reports.col.feedback": "Feedback responses",
+  "org.reports.col.rating": "Overall rating",
 };

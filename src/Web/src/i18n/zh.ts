@@ -450,4 +450,6 @@ export const zh = {
   "org.reports.col.people": "人数",
   "org.reports.col.minutes": "总时长（分钟）",
   "org.reports.col.questions": "提问数",
+  "org.reports.col.feedback": "反馈数",
+  "org.reports.col.rating": "总体评分",
 };
