@@ -99,17 +99,6 @@ public static class FeedbackEndpoints
         values (@responseId, @questionId, @optionId, @rating, @text)
         """;
 
-    // A participant as a join makes one (JoinEndpoints), but from the feedback link: it never attends.
-    private const string InsertParticipant = """
-        insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms, joined_from)
-        values (@sessionId, @token, 'viewer', @agencyId, @displayName, @headcount, @now, @address)
-        returning id
-        """;
-
-    private const string CountFromAddress = """
-        select count(*) from participants where session_id = @sessionId and joined_from = @address and role = 'viewer'
-        """;
-
     private sealed record ParticipantRow(long Id, long Headcount, string DisplayName, string AgencyName, long? RemovedAtMs);
 
     private sealed record ResponseRow(long Id, long SpeaksFor, long SubmittedAtMs, long UpdatedAtMs);
@@ -459,28 +448,9 @@ public static class FeedbackEndpoints
             throw ExchangeProblem.BadRequest("agency_not_invited", "Choose one of the agencies invited to this session.");
         }
 
-        var address = http.Connection.RemoteIpAddress is { } ip
-            ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString()
-            : "unknown";
         await using var tx = await database.BeginWriteAsync(connection, ct);
-        var perAddress = configuration.GetValue("Joining:ParticipantsPerAddress", JoinEndpoints.DefaultParticipantsPerAddress);
-        if (await connection.ExecuteScalarAsync<long>(CountFromAddress, new { sessionId = session.Id, address }, tx) >= perAddress)
-        {
-            throw ExchangeProblem.TooMany("too_many_participants",
-                $"{perAddress} screens have already joined this session from your network; ask the organiser for help.");
-        }
-
-        var token = Tokens.New();
-        await connection.ExecuteAsync(InsertParticipant, new
-        {
-            sessionId = session.Id,
-            token,
-            agencyId = body.AgencyId,
-            displayName,
-            headcount = (long)headcount,
-            address,
-            now = windows.NowMs,
-        }, tx);
+        var token = await JoinEndpoints.NewViewerAsync(connection, tx, configuration, session.Id, body.AgencyId, displayName, headcount,
+            JoinEndpoints.AddressOf(http), windows.NowMs);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(new Joined(token, session.Id, session.Code));
     }

@@ -152,11 +152,7 @@ public static class JoinEndpoints
             throw ExchangeProblem.BadRequest("agency_not_invited", "Choose one of the agencies invited to this session.");
         }
 
-        var address = http.Connection.RemoteIpAddress is { } ip
-            ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString()
-            : "unknown";
         await using var tx = await database.BeginWriteAsync(connection, ct);
-        var fields = new { agencyId, displayName, headcount, sessionId = session.Id };
         // The same browser coming back is the same participant; coming back for another agency is not
         // (its earlier minutes belong to the first agency's row in the attendance sheet).
         if (body.ParticipantToken is { Length: > 0 } token
@@ -167,31 +163,40 @@ public static class JoinEndpoints
         }
         else
         {
-            // A new participant: at most so many per address and session. One person scripting joins
-            // made 101 participants (votes, questions, a claimed headcount of 50,500); a room of phones
-            // behind one NAT stays well inside the default.
-            var perAddress = configuration.GetValue("Joining:ParticipantsPerAddress", DefaultParticipantsPerAddress);
-            if (await connection.ExecuteScalarAsync<long>(CountFromAddress, new { sessionId = session.Id, address }, tx) >= perAddress)
-            {
-                throw ExchangeProblem.TooMany("too_many_participants",
-                    $"{perAddress} screens have already joined this session from your network; ask the organiser for help.");
-            }
-
-            token = Tokens.New();
-            await connection.ExecuteAsync(InsertParticipant, new
-            {
-                fields.sessionId,
-                token,
-                fields.agencyId,
-                displayName,
-                headcount,
-                address,
-                now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
-            }, tx);
+            token = await NewViewerAsync(connection, tx, configuration, session.Id, agencyId, displayName, headcount,
+                AddressOf(http), clock.GetUtcNow().ToUnixTimeMilliseconds());
         }
 
         await tx.CommitAsync(ct);
         return TypedResults.Ok(new Joined(token, session.Id, session.Code));
+    }
+
+    /// <summary>The caller's address as participants record it (IPv4 even when it came over IPv6).</summary>
+    internal static string AddressOf(HttpContext http) =>
+        http.Connection.RemoteIpAddress is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString() : "unknown";
+
+    /// <summary>
+    /// A new viewer participant, returning its token: at most Joining:ParticipantsPerAddress per address
+    /// and session. One person scripting joins made 101 participants (votes, questions, a claimed headcount
+    /// of 50,500); a room of phones behind one NAT stays well inside the default. Joining and the feedback
+    /// link's respondents both come through here.
+    /// </summary>
+    internal static async Task<string> NewViewerAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx,
+        IConfiguration configuration, long sessionId, long agencyId, string displayName, int headcount, string address, long nowMs)
+    {
+        var perAddress = configuration.GetValue("Joining:ParticipantsPerAddress", DefaultParticipantsPerAddress);
+        if (await connection.ExecuteScalarAsync<long>(CountFromAddress, new { sessionId, address }, tx) >= perAddress)
+        {
+            throw ExchangeProblem.TooMany("too_many_participants",
+                $"{perAddress} screens have already joined this session from your network; ask the organiser for help.");
+        }
+
+        var token = Tokens.New();
+        await connection.ExecuteAsync(InsertParticipant, new
+        {
+            sessionId, token, agencyId, displayName, headcount = (long)headcount, address, now = nowMs,
+        }, tx);
+        return token;
     }
 
     private static async Task<SessionScheduled> FindAsync(System.Data.Common.DbConnection connection, string? typed, SessionGate gate)

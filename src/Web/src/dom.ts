@@ -119,3 +119,14 @@ export function showEnded(key: "session.ended" | "session.cancelled" | "session.
   setText(element, key);
   onLangChange(() => setText(element, key));
 }
+
+/** Saves a fetched file (fetched because a plain link can't carry the organiser key) under its name. */
+export function saveBlob(blob: Blob, fileName: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = h("a", { attrs: { href: url, download: fileName } });
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 30_000);
+}

@@ -1,5 +1,5 @@
 import type { SessionScheduled } from "./api";
-import { copyButton, h } from "./dom";
+import { copyButton, h, saveBlob } from "./dom";
 import { ErrorBox } from "./errors";
 import { formatDateTime, setText, t, type MessageKey } from "./i18n";
 import {
@@ -19,15 +19,6 @@ const statusKeys: Record<AgencyStatus, MessageKey> = {
   absent: "org.invite.status.absent",
 };
 
-function save(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = h("a", { attrs: { href: url, download: fileName } });
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 30_000);
-}
 
 /**
  * The "Invitations" panel of one session on the organiser page: per invited agency its own link (copy,
@@ -159,7 +150,7 @@ export function renderInvitations(key: string, session: SessionScheduled, contai
       button.addEventListener("click", async () => {
         errors.clear();
         try {
-          save(await getInvitationFile(key, session.id, agency.id, file, lang), name);
+          saveBlob(await getInvitationFile(key, session.id, agency.id, file, lang), name);
         } catch (error) {
           errors.show(error);
         }

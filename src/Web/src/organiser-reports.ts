@@ -8,7 +8,7 @@ import {
   type SessionScheduled,
   type SessionsReport,
 } from "./api";
-import { h } from "./dom";
+import { h, saveBlob } from "./dom";
 import type { ErrorBox } from "./errors";
 import { currentLang, formatDateTime, onLangChange, setText, t, type Lang, type MessageKey } from "./i18n";
 
@@ -62,15 +62,6 @@ export function fileNameFrom(disposition: string | null): string | undefined {
   return (plain?.[2] ?? plain?.[1])?.trim() || undefined;
 }
 
-export function saveBlob(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = h("a", { attrs: { href: url, download: fileName } });
-  link.hidden = true;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 30_000);
-}
 
 /**
  * A link to a file that needs the organiser key: a plain link can't send it, so a click fetches the

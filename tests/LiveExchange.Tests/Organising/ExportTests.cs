@@ -163,6 +163,8 @@ public abstract class ExportTests(ExchangeApp app)
                 {
                     "出勤 attendance.xlsx", "出勤-参会者 attendance-participants.csv", "出勤-按机构 attendance-agencies.csv",
                     "出勤-连接时段 attendance-intervals.csv", "提问 questions.xlsx", "提问 questions.csv",
+                    "反馈 feedback.xlsx", "反馈-反馈明细 feedback-responses.csv", "反馈-反馈汇总 feedback-summary.csv",
+                    "报名与到场 roster.xlsx", "报名与到场-受邀机构 roster-agencies.csv", "报名与到场-缺席机构 roster-absentees.csv",
                 }.Select(n => prefix + n),
                 archive.Entries.Select(e => e.FullName));
             using var inZip = new StreamReader(archive.Entries[1].Open());
@@ -182,7 +184,7 @@ public abstract class ExportTests(ExchangeApp app)
 
         // The catalogue the page builds its links from.
         var catalogue = (await organiser.GetFromJsonAsync<ExportCatalogue>("/api/exports", Api.Json))!;
-        Assert.Equal(["attendance", "questions"], catalogue.Exports.Select(e => e.Key));
+        Assert.Equal(["attendance", "questions", "feedback", "roster"], catalogue.Exports.Select(e => e.Key));
         Assert.Equal(["participants", "agencies", "intervals"], catalogue.Exports[0].Sheets.Select(s => s.Key));
     }
 
@@ -213,7 +215,7 @@ public abstract class ExportTests(ExchangeApp app)
 
         // A session without questions still has its (empty) questions sheet in the report.
         using var zip = new ZipArchive(new MemoryStream(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/report.zip?lang=en")));
-        Assert.Equal(6, zip.Entries.Count);
+        Assert.Equal(12, zip.Entries.Count);
         using var questions = Workbook(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/questions.xlsx?lang=en"));
         Assert.Equal(["Question", "Agency", "Display name", "Votes", "Asked at"], Rows(questions, "Questions")[4].Select(Value));
     }
@@ -279,9 +281,9 @@ public abstract class ExportTests(ExchangeApp app)
         var lines = Encoding.UTF8.GetString((await csv.Content.ReadAsByteArrayAsync())[3..]).Split("\r\n")[..^1];
         Assert.Equal("交流活动,交流活动汇总", lines[0]);
         Assert.Equal($"筛选,机构: {guest.Name}", lines[3]);
-        Assert.Equal("开始时间,时区,标题,状态,主讲机构,主讲城市,受邀机构数,出席机构数,终端数,人数,总时长（分钟）,提问数", lines[5]);
+        Assert.Equal("开始时间,时区,标题,状态,主讲机构,主讲城市,受邀机构数,出席机构数,终端数,人数,总时长（分钟）,提问数,反馈数,反馈代表人数,总体评分", lines[5]);
         Assert.Equal(2, lines.Length - 6);
-        Assert.EndsWith($",今天 A,进行中,{hostA.Name},{hostA.City},1,1,1,4,{figures.Minutes},1", Assert.Single(lines[6..], l => l.Contains("今天 A")));
+        Assert.EndsWith($",今天 A,进行中,{hostA.Name},{hostA.City},1,1,1,4,{figures.Minutes},1,0,0,", Assert.Single(lines[6..], l => l.Contains("今天 A")));
         using var book = Workbook(await organiser.GetByteArrayAsync($"/api/reports/sessions.xlsx?city={Uri.EscapeDataString(guest.City)}&lang=en"));
         var sheet = Rows(book, "Sessions");
         Assert.Equal("Starts at", Value(sheet[5][0]));

@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using DocumentFormat.OpenXml.Packaging;
-using DocumentFormat.OpenXml.Spreadsheet;
+using LiveExchange.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace LiveExchange.Tests.Organising;
@@ -23,16 +23,16 @@ public sealed partial class OrganiserJourneyInBrowserTests
         // Feedback: the response as given, the formula-looking text a string (never a formula), and the summary.
         using (var book = Open(zip, " feedback.xlsx"))
         {
-            var responses = Rows(book, "反馈明细");
+            var responses = Spreadsheets.Rows(book, "反馈明细");
             var header = Array.IndexOf(responses, responses.First(r => r.FirstOrDefault() == "机构"));
             Assert.Equal(["机构", "城市", "显示名称", "代表人数", "提交时间", "最后修改"], responses[header][..6]);
             Assert.StartsWith("1. ", responses[header][6]);
             var row = responses[header + 1];
             Assert.Equal(["邢台市益襄社会工作服务中心", "邢台", "会议室大屏", "10"], row[..4]);
             Assert.Equal(["5", "4", "网格员与社工结对的做法", "=HYPERLINK(\"http://example.invalid\")"], row[6..10]);
-            Assert.DoesNotContain(Cells(book, "反馈明细"), c => c.CellFormula is not null);
+            Assert.False(Spreadsheets.HasFormula(book, "反馈明细"));
 
-            var summary = Rows(book, "反馈汇总");
+            var summary = Spreadsheets.Rows(book, "反馈汇总");
             var all = summary.First(r => r.Length > 1 && r[1] == "全部反馈");
             Assert.Equal(["1", "10"], all[3..5]);
             var overall = summary.First(r => r.Length > 0 && r[0] == "1" && r[1] != "");
@@ -42,9 +42,9 @@ public sealed partial class OrganiserJourneyInBrowserTests
         // Who stayed away: the two agencies that never came, and the one that did, as the page shows.
         using (var book = Open(zip, " roster.xlsx"))
         {
-            var absentees = Rows(book, "缺席机构");
+            var absentees = Spreadsheets.Rows(book, "缺席机构");
             Assert.Equal(2, absentees.Count(r => r.Length > 0 && r[0].StartsWith("邢台市", StringComparison.Ordinal)));
-            var agencies = Rows(book, "受邀机构");
+            var agencies = Spreadsheets.Rows(book, "受邀机构");
             var attended = agencies.Single(r => r.Length > 3 && r[3] == "已到场");
             Assert.Equal(["邢台市益襄社会工作服务中心", "邢台", "河北", "已到场", "李华"], attended[..5]);
             Assert.Equal("12", attended[6]);
@@ -67,22 +67,6 @@ public sealed partial class OrganiserJourneyInBrowserTests
             stream.CopyTo(copy);
         }
 
-        copy.Position = 0;
-        return SpreadsheetDocument.Open(copy, false);
+        return Spreadsheets.Open(copy.ToArray());
     }
-
-    private static Cell[] Cells(SpreadsheetDocument book, string sheetName) =>
-        Part(book, sheetName).Worksheet.Descendants<Cell>().ToArray();
-
-    private static WorksheetPart Part(SpreadsheetDocument book, string sheetName)
-    {
-        var sheet = book.WorkbookPart!.Workbook.Sheets!.Elements<Sheet>().Single(s => s.Name == sheetName);
-        return (WorksheetPart)book.WorkbookPart.GetPartById(sheet.Id!);
-    }
-
-    /// <summary>Each row's cells as text (inline strings and numbers), in order.</summary>
-    private static string[][] Rows(SpreadsheetDocument book, string sheetName) =>
-        Part(book, sheetName).Worksheet.GetFirstChild<SheetData>()!.Elements<Row>()
-            .Select(r => r.Elements<Cell>().Select(c => c.DataType?.Value == CellValues.InlineString ? c.InlineString!.InnerText : c.CellValue?.Text ?? "").ToArray())
-            .ToArray();
 }
