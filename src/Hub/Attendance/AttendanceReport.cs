@@ -8,6 +8,7 @@ namespace LiveExchange.Hub.Attendance;
 /// Whole minutes (<see cref="AttendanceReport.Minutes"/>): the organiser page and every file show this
 /// same number, never a fraction of their own.
 /// </param>
+/// <param name="Connections">Its connections open now (tabs, screens on one link), as the connection cap counts them.</param>
 public sealed record ParticipantAttendance(
     long ParticipantId,
     long AgencyId,
@@ -21,7 +22,8 @@ public sealed record ParticipantAttendance(
     int MinutesPresent,
     long SecondsPresent,
     int Joins,
-    bool Connected);
+    bool Connected,
+    int Connections);
 
 /// <summary>
 /// One connection interval, with its end as the report counts it: an interval still open on an
@@ -91,7 +93,8 @@ internal static class AttendanceReport
                 Minutes(secondsPresent),
                 secondsPresent,
                 g.Count(),
-                stillOpen);
+                stillOpen,
+                g.Count(i => i.LeftAtMs is null));
         }).ToArray();
         return new SessionAttendance(intervals, participants, nowMs);
     }
