@@ -48,6 +48,17 @@ public interface IExchangeClient
 
     /// <summary>Session, or one participant: the session has ended (or this participant was removed); stop and say so.</summary>
     Task SessionEnded(SessionEnded ended);
+
+    // --- Q&A moderation ---
+
+    /// <summary>Session; questions stream: a visible question changed or left the list; the pinned question.</summary>
+    Task QuestionUpdated(QuestionUpdated update);
+
+    /// <summary>Moderators only; moderation stream (whole state).</summary>
+    Task ModerationChanged(ModerationState moderation);
+
+    /// <summary>One participant: one of its own questions changed (asked, pending, approved, answered, replied...).</summary>
+    Task MyQuestionChanged(QuestionView question);
 }
 
 /// <summary>What clients may call on the exchange hub. Roles are checked by the hub on every call.</summary>
@@ -69,10 +80,13 @@ public interface IExchangeHub
     /// <summary>Host only: show page <paramref name="page"/> (1-based) to everyone.</summary>
     Task<PageChanged> GoToPage(int page);
 
-    /// <summary>Viewer only: ask a question.</summary>
-    Task<QuestionView> AskQuestion(string text, string? clientKey);
+    /// <summary>
+    /// Viewer only: ask a question, anonymously (to other viewers) or not. A retry with the same client key
+    /// returns the question stored the first time.
+    /// </summary>
+    Task<QuestionView> AskQuestion(string text, string? clientKey, bool anonymous);
 
-    /// <summary>Viewer only: upvote someone else's question, once. Returns its count after this vote.</summary>
+    /// <summary>Viewer only: upvote someone else's question, once (again: the same count, no error). Returns its count after this vote.</summary>
     Task<VoteCount> Upvote(long questionId);
 
     /// <summary>Viewer only: raise or lower this screen's hand; only hosts see it.</summary>
@@ -106,6 +120,35 @@ public interface IExchangeHub
 
     /// <summary>Signalling: what this screen receives (ReceptionStates).</summary>
     Task ReportReception(string state);
+
+    // --- Q&A moderation ---
+
+    /// <summary>Moderator (or host): every question, after a gap in the moderation stream.</summary>
+    Task<ModerationState> GetModeration();
+
+    /// <summary>Moderator: a pending question becomes visible to everyone.</summary>
+    Task ApproveQuestion(long questionId);
+
+    /// <summary>Moderator: keep a question off the screens.</summary>
+    Task DismissQuestion(long questionId);
+
+    /// <summary>Moderator: the question was answered (it stays visible, marked; unpinned if pinned).</summary>
+    Task MarkAnswered(long questionId);
+
+    /// <summary>Moderator: pin one question as "now answering" on every screen; null or 0 unpins.</summary>
+    Task PinQuestion(long? questionId);
+
+    /// <summary>Moderator: a written reply (again: replaces it; empty removes it).</summary>
+    Task ReplyToQuestion(long questionId, string text);
+
+    /// <summary>Viewer, the asker: change the text until the question is answered.</summary>
+    Task<QuestionView> EditQuestion(long questionId, string text);
+
+    /// <summary>Viewer, the asker: take the question back until it is answered.</summary>
+    Task WithdrawQuestion(long questionId);
+
+    /// <summary>Viewer: take an upvote back (no vote: the same count, no error).</summary>
+    Task<VoteCount> Unvote(long questionId);
 }
 
 public static class ExchangeHubRoute
@@ -117,4 +160,7 @@ public static class ParticipantRoles
 {
     public const string Host = "host";
     public const string Viewer = "viewer";
+
+    /// <summary>Runs the Q&A with the moderator link: no page turning, no camera.</summary>
+    public const string Moderator = "moderator";
 }

@@ -5,7 +5,7 @@ namespace LiveExchange.Shared;
 // Versions increase by one per change, so a client that sees a gap in a stream reloads that stream
 // alone (GetSlides, GetQuestions, GetStage, GetHands); an old version is dropped.
 // Vote counts and reception reports are the exception: they are coalesced, whole values, so they
-// need no version. Signalling (SDP, ICE) is not state at all: it answers the one caller.
+// need no version (vote counts carry a vote sequence instead, since a vote can be taken back). Signalling (SDP, ICE) is not state at all: it answers the one caller.
 
 /// <summary>Names of the versioned streams, as used in the database and in <see cref="StreamVersions"/>.</summary>
 public static class LiveStreams
@@ -31,11 +31,25 @@ public sealed record SessionSnapshot(
     MyStage Me,
     VideoSettings Video,
     /// <summary>Title, times, state and agenda, as <see cref="IExchangeClient.SessionChanged"/> updates them.</summary>
-    SessionOutline Outline);
+    SessionOutline Outline,
+    /// <summary>Every question with its status: moderators only (null for everyone else).</summary>
+    ModerationState? Moderation = null);
 
 public sealed record SlidesState(long Version, DeckView? Deck, int CurrentPage);
 
-public sealed record QuestionsState(long Version, IReadOnlyList<QuestionView> Questions, IReadOnlyList<long> MyVotes);
+/// <summary>
+/// The visible questions (live, answered; an anonymous one without its asker), with <c>Mine</c>: this
+/// participant's own questions in full, pending ones included. <c>VoteSequence</c> is the vote sequence
+/// the counts were read at (see <see cref="ModerationStreams.Votes"/>).
+/// </summary>
+public sealed record QuestionsState(
+    long Version,
+    IReadOnlyList<QuestionView> Questions,
+    IReadOnlyList<long> MyVotes,
+    IReadOnlyList<QuestionView>? Mine = null,
+    long? PinnedQuestionId = null,
+    long VoteSequence = 0,
+    bool QuestionsNeedApproval = false);
 
 public sealed record DeckView(long DeckId, string FileName, int PageCount);
 
@@ -46,7 +60,15 @@ public sealed record QuestionView(
     string AgencyName,
     string DisplayName,
     int Votes,
-    DateTimeOffset AskedAt);
+    DateTimeOffset AskedAt,
+    string City = "",
+    string Status = QuestionStatuses.Live,
+    /// <summary>Asked anonymously: viewers other than the asker get it without agency, city, name or participant id.</summary>
+    bool Anonymous = false,
+    string? Reply = null,
+    DateTimeOffset? RepliedAt = null,
+    DateTimeOffset? AnsweredAt = null,
+    DateTimeOffset? EditedAt = null);
 
 public sealed record PageChanged(long Version, int Page, int PageCount);
 
@@ -55,9 +77,10 @@ public sealed record DeckChanged(long Version, DeckView Deck, int CurrentPage);
 public sealed record QuestionAsked(long Version, QuestionView Question);
 
 /// <summary>The current counts of the questions upvoted since the last update (coalesced per session).</summary>
-public sealed record VotesChanged(IReadOnlyList<VoteCount> Counts);
+public sealed record VotesChanged(IReadOnlyList<VoteCount> Counts, long Sequence = 0);
 
-public sealed record VoteCount(long QuestionId, int Votes);
+/// <summary>A question's count as read at vote <c>Sequence</c>: a client keeps the one with the highest sequence.</summary>
+public sealed record VoteCount(long QuestionId, int Votes, long Sequence = 0);
 
 // --- Stage and video ---------------------------------------------------------------------------
 
@@ -162,4 +185,4 @@ public sealed record SessionEnded(long SessionId, string Reason, DateTimeOffset 
 /// The versions of a session's streams, sent when an instance's backplane comes back after an outage:
 /// a client that is behind on a stream (it missed events meanwhile) reloads that stream.
 /// </summary>
-public sealed record StreamVersions(long SessionId, long Slides, long Questions, long Stage, long Hands);
+public sealed record StreamVersions(long SessionId, long Slides, long Questions, long Stage, long Hands, long Moderation = 0);

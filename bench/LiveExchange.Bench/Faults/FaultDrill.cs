@@ -229,7 +229,7 @@ public static class FaultDrill
                     var t = Stopwatch.StartNew();
                     try
                     {
-                        await v.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "数据库停了还能提问吗？", "outage-" + Guid.NewGuid().ToString("N"));
+                        await v.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "数据库停了还能提问吗？", "outage-" + Guid.NewGuid().ToString("N"), false);
                         return (t.Elapsed.TotalMilliseconds, "stored");
                     }
                     catch (Microsoft.AspNetCore.SignalR.HubException e)

@@ -256,7 +256,7 @@ public sealed class FaultViewer : IAsyncDisposable
         {
             try
             {
-                var q = await _connection.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), text, key);
+                var q = await _connection.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), text, key, false);
                 lock (_lock)
                 {
                     AcknowledgedQuestions[key] = q.Id;

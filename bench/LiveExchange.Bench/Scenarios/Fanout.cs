@@ -186,7 +186,7 @@ public static class Fanout
             await asker.StartAsync(ct);
             for (var q = 0; q < 5; q++)
             {
-                await asker.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), $"问题 {p}-{q}：" + new string('问', 280), (string?)null, ct);
+                await asker.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), $"问题 {p}-{q}：" + new string('问', 280), (string?)null, false, ct);
             }
         }
     }

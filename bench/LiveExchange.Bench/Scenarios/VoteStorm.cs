@@ -45,7 +45,7 @@ public static class VoteStorm
                 var token = await cluster.JoinAsync(s.Viewers + q, session, agencyId, ct);
                 askers[q] = BenchViewer.Create(new Uri(cluster.Url(q), ExchangeHubRoute.Path), token, 0);
                 await askers[q].Connection.StartAsync(ct);
-                questions[q] = (await askers[q].Connection.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), $"问题 {q + 1}", (string?)null, ct)).Id;
+                questions[q] = (await askers[q].Connection.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), $"问题 {q + 1}", (string?)null, false, ct)).Id;
             }
 
             await BenchViewer.ForAllAsync(s.Viewers, 32, async i =>

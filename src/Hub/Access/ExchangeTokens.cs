@@ -30,6 +30,8 @@ internal sealed class ExchangeTokenHandler(
 
     private const string FindHost = "select id from sessions where host_token = @token";
 
+    private const string FindModerator = "select id from sessions where moderator_token = @token";
+
     private const string FindViewer = """
         select id, session_id as SessionId from participants where token = @token and role = 'viewer'
         """;
@@ -54,6 +56,15 @@ internal sealed class ExchangeTokenHandler(
             return Success(
                 new Claim(ClaimTypes.Role, ParticipantRoles.Host),
                 new Claim(ExchangeClaims.Session, sessionId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        // The moderator link: a capability of its own beside the host's, for a second person at the host agency.
+        var moderatorOf = await connection.QuerySingleOrDefaultAsync<long?>(FindModerator, new { token });
+        if (moderatorOf is { } moderated)
+        {
+            return Success(
+                new Claim(ClaimTypes.Role, ParticipantRoles.Moderator),
+                new Claim(ExchangeClaims.Session, moderated.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
         var viewer = await connection.QuerySingleOrDefaultAsync<(long Id, long SessionId)?>(FindViewer, new { token });
@@ -147,7 +158,7 @@ public static class ExchangePolicies
     public const string Organiser = "organiser";
     public const string Host = "host";
 
-    /// <summary>The host or a viewer of a session.</summary>
+    /// <summary>The host, a moderator or a viewer of a session.</summary>
     public const string Participant = "participant";
 }
 
@@ -232,7 +243,7 @@ public static class AccessExtensions
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ExchangePolicies.Organiser, p => p.RequireRole(ExchangeRoles.Organiser))
             .AddPolicy(ExchangePolicies.Host, p => p.RequireRole(ParticipantRoles.Host))
-            .AddPolicy(ExchangePolicies.Participant, p => p.RequireRole(ParticipantRoles.Host, ParticipantRoles.Viewer));
+            .AddPolicy(ExchangePolicies.Participant, p => p.RequireRole(ParticipantRoles.Host, ParticipantRoles.Viewer, ParticipantRoles.Moderator));
         return builder;
     }
 
@@ -261,4 +272,6 @@ public static class AccessExtensions
             : null;
 
     public static bool IsHost(this ClaimsPrincipal user) => user.IsInRole(ParticipantRoles.Host);
+
+    public static bool IsModerator(this ClaimsPrincipal user) => user.IsInRole(ParticipantRoles.Moderator);
 }

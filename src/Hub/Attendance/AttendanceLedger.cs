@@ -36,6 +36,19 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
         on conflict (token) do nothing
         """;
 
+    // Likewise the moderator's, from the moderator link: a participant of the host agency, so attendance counts it.
+    private const string EnsureModerator = """
+        insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms)
+        select s.id, s.moderator_token, 'moderator', s.host_agency_id, a.name, 1, @now
+        from sessions s join agencies a on a.id = s.host_agency_id
+        where s.id = @sessionId and s.moderator_token is not null
+        on conflict (token) do nothing
+        """;
+
+    private const string SelectModerator = """
+        select id, headcount, agency_id as AgencyId, removed_at_ms as RemovedAtMs from participants where session_id = @sessionId and role = 'moderator'
+        """;
+
     private const string SelectHost = """
         select id, headcount, agency_id as AgencyId, removed_at_ms as RemovedAtMs from participants where session_id = @sessionId and role = 'host'
         """;
@@ -68,6 +81,12 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
             await connection.ExecuteAsync(EnsureHost, new { sessionId, now }, tx);
             participant = await connection.QuerySingleAsync<ParticipantRow>(SelectHost, new { sessionId }, tx);
             role = ParticipantRoles.Host;
+        }
+        else if (user.IsModerator())
+        {
+            await connection.ExecuteAsync(EnsureModerator, new { sessionId, now }, tx);
+            participant = await connection.QuerySingleAsync<ParticipantRow>(SelectModerator, new { sessionId }, tx);
+            role = ParticipantRoles.Moderator;
         }
         else
         {

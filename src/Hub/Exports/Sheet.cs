@@ -79,6 +79,7 @@ public static class ExportWords
     {
         Shared.ParticipantRoles.Host => new("主讲方", "Host"),
         Shared.ParticipantRoles.Viewer => new("观看方", "Viewer"),
+        Shared.ParticipantRoles.Moderator => new("问答主持", "Moderator"),
         _ => new(role, role),
     };
 

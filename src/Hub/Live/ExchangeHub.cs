@@ -43,6 +43,11 @@ public sealed class ExchangeHub(
                 await Groups.AddToGroupAsync(Context.ConnectionId, Audience.Hosts(caller.SessionId).Group!, Context.ConnectionAborted);
             }
 
+            if (caller.CanModerate)
+            {
+                await Groups.AddToGroupAsync(Context.ConnectionId, Audience.Moderators(caller.SessionId).Group!, Context.ConnectionAborted);
+            }
+
             await Clients.Caller.Snapshot(await snapshots.LoadAsync(caller, Context.ConnectionAborted));
             reception.Touch(caller.SessionId);
         }
@@ -84,7 +89,8 @@ public sealed class ExchangeHub(
 
     public Task<PageChanged> GoToPage(int page) => slides.GoToPageAsync(Caller.RequireHost(), page);
 
-    public Task<QuestionView> AskQuestion(string text, string? clientKey) => questions.AskAsync(Caller.RequireViewer(), text, clientKey);
+    public Task<QuestionView> AskQuestion(string text, string? clientKey, bool anonymous) =>
+        questions.AskAsync(Caller.RequireViewer(), text, clientKey, anonymous);
 
     public Task<VoteCount> Upvote(long questionId) => questions.UpvoteAsync(Caller.RequireViewer(), questionId);
 
@@ -120,6 +126,26 @@ public sealed class ExchangeHub(
     [Signalling]
     public Task ReportReception(string state) => reception.ReportAsync(Caller, state);
 
+    // --- Q&A moderation ---
+
+    public Task<ModerationState> GetModeration() => snapshots.LoadModerationAsync(Caller.RequireModerator(), Context.ConnectionAborted);
+
+    public Task ApproveQuestion(long questionId) => questions.ApproveAsync(Caller.RequireModerator(), questionId);
+
+    public Task DismissQuestion(long questionId) => questions.DismissAsync(Caller.RequireModerator(), questionId);
+
+    public Task MarkAnswered(long questionId) => questions.MarkAnsweredAsync(Caller.RequireModerator(), questionId);
+
+    public Task PinQuestion(long? questionId) => questions.PinAsync(Caller.RequireModerator(), questionId);
+
+    public Task ReplyToQuestion(long questionId, string text) => questions.ReplyAsync(Caller.RequireModerator(), questionId, text);
+
+    public Task<QuestionView> EditQuestion(long questionId, string text) => questions.EditAsync(Caller.RequireViewer(), questionId, text);
+
+    public Task WithdrawQuestion(long questionId) => questions.WithdrawAsync(Caller.RequireViewer(), questionId);
+
+    public Task<VoteCount> Unvote(long questionId) => questions.UnvoteAsync(Caller.RequireViewer(), questionId);
+
     private ExchangeCaller Caller => (ExchangeCaller)Context.Items[CallerKey]!;
 }
 
@@ -135,4 +161,11 @@ public sealed record ExchangeCaller(long SessionId, long ParticipantId, string R
     public ExchangeCaller RequireViewer() => Role == ParticipantRoles.Viewer
         ? this
         : throw ExchangeProblem.Forbidden("viewer_only", "Only viewers can do this.");
+
+    /// <summary>The host runs the Q&A itself, or hands it to the moderator link.</summary>
+    public bool CanModerate => IsHost || Role == ParticipantRoles.Moderator;
+
+    public ExchangeCaller RequireModerator() => CanModerate
+        ? this
+        : throw ExchangeProblem.Forbidden("moderator_only", "Only the host or a moderator can do this.");
 }

@@ -17,6 +17,9 @@ public readonly record struct Audience(string? Group, string? User)
 
     public static Audience Hosts(long sessionId) => new($"session:{sessionId}:hosts", null);
 
+    /// <summary>Who runs the Q&A: the hosts and the moderator link's screens.</summary>
+    public static Audience Moderators(long sessionId) => new($"session:{sessionId}:moderators", null);
+
     public static Audience Participant(long participantId) => new(null, ParticipantUserIds.Of(participantId));
 }
 

@@ -26,7 +26,8 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
         select q.id, q.participant_id as ParticipantId, q.text, a.name as AgencyName,
                p.display_name as DisplayName,
                (select count(*) from question_votes v where v.question_id = q.id) as votes,
-               q.asked_at_ms as AskedAtMs
+               q.asked_at_ms as AskedAtMs, a.city as City, q.status as Status, q.anonymous as Anonymous,
+               q.reply as Reply, q.replied_at_ms as RepliedAtMs, q.answered_at_ms as AnsweredAtMs, q.edited_at_ms as EditedAtMs, q.session_id as SessionId
         from questions q
         join participants p on p.id = q.participant_id
         join agencies a on a.id = p.agency_id
@@ -50,7 +51,8 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
             caller.IsHost ? await stage.HandsAsync(connection, tx, caller.SessionId) : null,
             await stage.MeAsync(connection, tx, caller),
             video.For(caller),
-            await SessionOutlines.LoadAsync(connection, caller.SessionId, gate, tx));
+            await SessionOutlines.LoadAsync(connection, caller.SessionId, gate, tx),
+            caller.CanModerate ? await Questions.QuestionBoard.ModerationAsync(connection, tx, caller.SessionId) : null);
         await tx.CommitAsync(ct);
         return snapshot;
     }
@@ -86,14 +88,24 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
             (int)s.CurrentPage);
     }
 
-    private static async Task<QuestionsState> QuestionsAsync(DbConnection connection, DbTransaction tx, ExchangeCaller caller)
+    public Task<ModerationState> LoadModerationAsync(ExchangeCaller caller, CancellationToken ct) =>
+        ReadAsync((c, tx) => Questions.QuestionBoard.ModerationAsync(c, tx, caller.SessionId), ct);
+
+    /// <summary>Visible questions, anonymous ones without their asker; the caller's own in full beside them.</summary>
+    internal static async Task<QuestionsState> QuestionsAsync(DbConnection connection, DbTransaction tx, ExchangeCaller caller)
     {
         var args = new { sessionId = caller.SessionId, participantId = caller.ParticipantId };
         var version = await LiveChanges.VersionAsync(connection, tx, caller.SessionId, LiveStreams.Questions);
         var questions = await connection.QueryAsync<QuestionRow>(
-            SelectQuestions + " where q.session_id = @sessionId order by votes desc, q.id", args, tx);
+            SelectQuestions + " where q.session_id = @sessionId and q.status in ('live', 'answered') order by votes desc, q.id", args, tx);
+        var mine = await connection.QueryAsync<QuestionRow>(
+            SelectQuestions + " where q.session_id = @sessionId and q.participant_id = @participantId order by q.id", args, tx);
         var myVotes = await connection.QueryAsync<long>(SelectMyVotes, args, tx);
-        return new QuestionsState(version, questions.Select(q => q.ToView()).ToArray(), myVotes.ToArray());
+        var settings = await connection.QuerySingleAsync<ModerationRow>(Questions.QuestionBoard.SelectSettings, args, tx);
+        return new QuestionsState(version, questions.Select(q => q.ToPublicView()).ToArray(), myVotes.ToArray(),
+            mine.Select(q => q.ToView()).ToArray(), settings.PinnedQuestionId,
+            await LiveChanges.VersionAsync(connection, tx, caller.SessionId, ModerationStreams.Votes),
+            settings.QuestionsNeedApproval != 0);
     }
 
     private sealed record SlidesRow(long CurrentPage, long? DeckId, string? FileName, long? PageCount);
@@ -119,6 +131,41 @@ internal sealed class QuestionRow
 
     public long AskedAtMs { get; init; }
 
+    public string City { get; init; } = "";
+
+    public string Status { get; init; } = QuestionStatuses.Live;
+
+    public long Anonymous { get; init; }
+
+    public string? Reply { get; init; }
+
+    public long? RepliedAtMs { get; init; }
+
+    public long? AnsweredAtMs { get; init; }
+
+    public long? EditedAtMs { get; init; }
+
+    public long SessionId { get; init; }
+
+    public bool IsPublic => QuestionStatuses.IsPublic(Status);
+
+    /// <summary>In full: for moderators, the organiser and the asker.</summary>
     public QuestionView ToView() =>
-        new(Id, ParticipantId, Text, AgencyName, DisplayName, (int)Votes, DateTimeOffset.FromUnixTimeMilliseconds(AskedAtMs));
+        new(Id, ParticipantId, Text, AgencyName, DisplayName, (int)Votes, DateTimeOffset.FromUnixTimeMilliseconds(AskedAtMs),
+            City, Status, Anonymous != 0, Reply, At(RepliedAtMs), At(AnsweredAtMs), At(EditedAtMs));
+
+    /// <summary>As other viewers see it: an anonymous asker's agency, city, name and participant id left out.</summary>
+    public QuestionView ToPublicView() => Anonymous != 0
+        ? ToView() with { ParticipantId = 0, AgencyName = "", DisplayName = "", City = "" }
+        : ToView();
+
+    private static DateTimeOffset? At(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+}
+
+/// <summary>A session's moderation settings (classes with setters: see <see cref="QuestionRow"/>).</summary>
+internal sealed class ModerationRow
+{
+    public long QuestionsNeedApproval { get; init; }
+
+    public long? PinnedQuestionId { get; init; }
 }

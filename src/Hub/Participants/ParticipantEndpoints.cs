@@ -55,6 +55,11 @@ public static class ParticipantEndpoints
 
     private const string DeleteQuestions = "delete from questions where participant_id = @participantId";
 
+    private const string UnpinTheirs = """
+        update sessions set pinned_question_id = null
+        where id = @id and pinned_question_id in (select q.id from questions q where q.participant_id = @participantId)
+        """;
+
     private const string CloseIntervals = """
         update attendance_intervals set left_at_ms = @now where participant_id = @participantId and left_at_ms is null
         """;
@@ -84,8 +89,11 @@ public static class ParticipantEndpoints
         Stage.StageBoard stage, Video.MediaRelay media, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var (questions, removedQuestions) = await changes.CommitAsync(id, LiveStreams.Questions, async (connection, tx, version) =>
+        // The moderation stream first, as every question change takes it (one lock order), then the
+        // questions stream and the vote sequence: the removed votes change counts.
+        var (questions, moderation, removedQuestions) = await changes.CommitAsync(id, ModerationStreams.Moderation, async (connection, tx, moderationVersion) =>
         {
+            var version = await LiveChanges.BumpAsync(connection, tx, id, LiveStreams.Questions);
             if (await connection.ExecuteAsync(MarkRemoved, new { id, participantId, now }, tx) == 0)
             {
                 throw ExchangeProblem.NotFound("participant_not_found", "That participant is not in this session (or was removed already).");
@@ -94,13 +102,19 @@ public static class ParticipantEndpoints
             var args = new { participantId, now };
             await connection.ExecuteAsync(DeleteVotesBy, args, tx);
             await connection.ExecuteAsync(DeleteVotesOn, args, tx);
+            await connection.ExecuteAsync(UnpinTheirs, new { id, participantId }, tx);
             var deleted = await connection.ExecuteAsync(DeleteQuestions, args, tx);
             await connection.ExecuteAsync(CloseIntervals, args, tx);
+            var voteSequence = await LiveChanges.BumpAsync(connection, tx, id, ModerationStreams.Votes);
             var rows = await connection.QueryAsync<QuestionRow>(
-                SessionSnapshots.SelectQuestions + " where q.session_id = @id order by votes desc, q.id", new { id }, tx);
+                SessionSnapshots.SelectQuestions + " where q.session_id = @id and q.status in ('live', 'answered') order by votes desc, q.id", new { id }, tx);
+            var settings = await connection.QuerySingleAsync<ModerationRow>(QuestionBoard.SelectSettings, new { sessionId = id }, tx);
             // Sent to everyone, so without anyone's own votes: each page keeps its own, minus the removed questions.
-            return (new QuestionsState(version, rows.Select(q => q.ToView()).ToArray(), []), deleted);
+            return (new QuestionsState(version, rows.Select(q => q.ToPublicView()).ToArray(), [], null, settings.PinnedQuestionId, voteSequence,
+                    settings.QuestionsNeedApproval != 0),
+                await QuestionBoard.ModerationAsync(connection, tx, id, moderationVersion), deleted);
         }, (clients, result) => clients.QuestionsChanged(result.Item1), ct: ct);
+        await changes.PublishAsync(Audience.Moderators(id), clients => clients.ModerationChanged(moderation));
 
         gate.Forget(participantId);
         // Off stage too, its video stopped: a removed screen must not stay on every viewer's screen.

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using LiveExchange.Hub.Live;
 using LiveExchange.Hub.Problems;
@@ -6,7 +7,11 @@ using LiveExchange.Shared;
 
 namespace LiveExchange.Hub.Questions;
 
-/// <summary>Viewers' questions and their upvotes: one vote per viewer per question, enforced by the key.</summary>
+/// <summary>
+/// Viewers' questions and their upvotes (one vote per viewer per question, enforced by the key), and
+/// their moderation. Every change to a question runs under the moderation stream (so moderators see
+/// each one, in order) and, when viewers see the difference, under the questions stream too.
+/// </summary>
 public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFanout votes, TimeProvider clock, IConfiguration configuration)
 {
     /// <summary>Questions:VotesPerAgency (default <see cref="VotesPerAgency"/>); the benchmark, one agency voting thousands of times, raises it.</summary>
@@ -54,8 +59,8 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
         """;
 
     private const string Insert = """
-        insert into questions (session_id, participant_id, text, asked_at_ms, client_key)
-        values (@sessionId, @participantId, @text, @askedAtMs, @clientKey)
+        insert into questions (session_id, participant_id, text, asked_at_ms, client_key, status, anonymous)
+        values (@sessionId, @participantId, @text, @askedAtMs, @clientKey, @status, @anonymous)
         returning id
         """;
 
@@ -63,7 +68,7 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
 
     public const int ClientKeyMax = 64;
 
-    private const string SelectTarget = "select participant_id, session_id from questions where id = @questionId";
+    private const string SelectTarget = "select participant_id, session_id, status from questions where id = @questionId";
 
     private const string InsertVote = """
         insert into question_votes (question_id, participant_id, voted_at_ms) values (@questionId, @participantId, @now)
@@ -72,12 +77,38 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
 
     private const string CountVotes = "select count(*) from question_votes where question_id = @questionId";
 
+    /// <summary>A moderator's written reply.</summary>
+    public const int ReplyMax = 1000;
+
+    internal const string SelectSettings = """
+        select questions_need_approval as QuestionsNeedApproval, pinned_question_id as PinnedQuestionId from sessions where id = @sessionId
+        """;
+
+    private const string SelectOne = SessionSnapshots.SelectQuestions + " where q.id = @questionId";
+
+    private const string SetStatus = "update questions set status = @status where id = @questionId";
+
+    private const string SetAnswered = "update questions set status = 'answered', answered_at_ms = @now where id = @questionId";
+
+    private const string SetText = "update questions set text = @text, status = @status, edited_at_ms = @now where id = @questionId";
+
+    private const string SetReply = "update questions set reply = @reply, replied_at_ms = @now where id = @questionId";
+
+    private const string SetPinned = "update sessions set pinned_question_id = @questionId where id = @sessionId";
+
+    private const string Unpin = "update sessions set pinned_question_id = null where id = @sessionId and pinned_question_id = @questionId";
+
+    private const string DeleteVote = "delete from question_votes where question_id = @questionId and participant_id = @participantId";
+
+    private const string HasVoted = "select count(*) from question_votes where question_id = @questionId and participant_id = @participantId";
+
     /// <summary>
     /// Asks a question. With a client key, asking again with the same key (a retry after a dropped
     /// link or a database restart, when the client cannot know whether the first try was stored)
-    /// returns the question stored the first time and stores nothing.
+    /// returns the question stored the first time and stores nothing. When the session asks for
+    /// approval the question waits, seen by moderators and the asker only.
     /// </summary>
-    public async Task<QuestionView> AskAsync(ExchangeCaller viewer, string? text, string? clientKey = null)
+    public async Task<QuestionView> AskAsync(ExchangeCaller viewer, string? text, string? clientKey = null, bool anonymous = false)
     {
         if (clientKey is not null && (clientKey.Length is 0 or > ClientKeyMax || !clientKey.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
         {
@@ -89,21 +120,11 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
             return already;
         }
 
-        var trimmed = Check.Normalise(text, "question", multiline: true);
-        if (!Check.HasVisible(trimmed))
-        {
-            throw ExchangeProblem.BadRequest("question_empty", "Write a question first.");
-        }
-
-        if (trimmed.Length > TextMax)
-        {
-            throw ExchangeProblem.BadRequest("question_too_long", $"A question can be at most {TextMax} characters.");
-        }
-
+        var trimmed = QuestionText(text);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         try
         {
-            return await InsertAsync(viewer, trimmed, clientKey, now);
+            return await InsertAsync(viewer, trimmed, clientKey, anonymous, now);
         }
         catch (Exception e) when (clientKey is not null && IsUniqueViolation(e))
         {
@@ -118,23 +139,39 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
         }
     }
 
+    private static string QuestionText(string? text)
+    {
+        var trimmed = Check.Normalise(text, "question", multiline: true);
+        if (!Check.HasVisible(trimmed))
+        {
+            throw ExchangeProblem.BadRequest("question_empty", "Write a question first.");
+        }
+
+        if (trimmed.Length > TextMax)
+        {
+            throw ExchangeProblem.BadRequest("question_too_long", $"A question can be at most {TextMax} characters.");
+        }
+
+        return trimmed;
+    }
+
     private async Task<QuestionView?> FindByKeyAsync(long participantId, string clientKey)
     {
         await using var connection = await database.OpenAsync();
         var id = await connection.QuerySingleOrDefaultAsync<long?>(SelectByKey, new { participantId, clientKey });
         return id is null
             ? null
-            : (await connection.QuerySingleAsync<QuestionRow>(SessionSnapshots.SelectQuestions + " where q.id = @id", new { id })).ToView();
+            : (await connection.QuerySingleAsync<QuestionRow>(SelectOne, new { questionId = id })).ToView();
     }
 
     private static bool IsUniqueViolation(Exception e) =>
         e is Npgsql.PostgresException { SqlState: "23505" } or Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 };
 
-    private async Task<QuestionView> InsertAsync(ExchangeCaller viewer, string trimmed, string? clientKey, long now)
+    private async Task<QuestionView> InsertAsync(ExchangeCaller viewer, string trimmed, string? clientKey, bool anonymous, long now)
     {
-        // The questions stream's bump comes first and locks its row, so two questions sent at once are
+        // The moderation stream's bump comes first and locks its row, so two questions sent at once are
         // counted against the limits one after the other.
-        var asked = await changes.CommitAsync(viewer.SessionId, LiveStreams.Questions, async (connection, tx, version) =>
+        var row = await ChangeAsync(viewer.SessionId, async (connection, tx) =>
         {
             var recent = await connection.ExecuteScalarAsync<long>(CountRecent,
                 new { participantId = viewer.ParticipantId, sinceMs = now - 60_000 }, tx);
@@ -160,23 +197,273 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
                 throw ExchangeProblem.Conflict("agency_question_limit", $"An organisation can ask at most {agencyShare} questions in this session.");
             }
 
-            var id = await connection.QuerySingleAsync<long>(Insert,
-                new { sessionId = viewer.SessionId, participantId = viewer.ParticipantId, text = trimmed, askedAtMs = now, clientKey }, tx);
-            var row = await connection.QuerySingleAsync<QuestionRow>(SessionSnapshots.SelectQuestions + " where q.id = @id", new { id }, tx);
-            return new QuestionAsked(version, row.ToView());
-        }, (clients, asked) => clients.QuestionAsked(asked));
-        return asked.Question;
+            var settings = await connection.QuerySingleAsync<ModerationRow>(SelectSettings, new { sessionId = viewer.SessionId }, tx);
+            var status = settings.QuestionsNeedApproval != 0 ? QuestionStatuses.Pending : QuestionStatuses.Live;
+            var id = await connection.QuerySingleAsync<long>(Insert, new
+            {
+                sessionId = viewer.SessionId, participantId = viewer.ParticipantId, text = trimmed, askedAtMs = now, clientKey,
+                status, anonymous = anonymous ? 1L : 0L,
+            }, tx);
+            var row = await connection.QuerySingleAsync<QuestionRow>(SelectOne, new { questionId = id }, tx);
+            return new Outcome(row, row.IsPublic, Asked: true);
+        });
+        return row?.ToView() ?? throw new InvalidOperationException("An asked question without its row.");
     }
 
+    // --- Moderators -------------------------------------------------------------------------
+
+    /// <summary>Pending (or dismissed) → live: everyone sees it now.</summary>
+    public Task ApproveAsync(ExchangeCaller moderator, long questionId) =>
+        ModerateAsync(moderator, questionId, async (connection, tx, q) =>
+        {
+            if (q.Status == QuestionStatuses.Withdrawn)
+            {
+                throw Withdrawn();
+            }
+
+            if (q.IsPublic)
+            {
+                return false;
+            }
+
+            await connection.ExecuteAsync(SetStatus, new { questionId, status = QuestionStatuses.Live }, tx);
+            return true;
+        });
+
+    public Task DismissAsync(ExchangeCaller moderator, long questionId) =>
+        ModerateAsync(moderator, questionId, async (connection, tx, q) =>
+        {
+            if (q.Status == QuestionStatuses.Withdrawn)
+            {
+                throw Withdrawn();
+            }
+
+            if (q.Status == QuestionStatuses.Dismissed)
+            {
+                return false;
+            }
+
+            await connection.ExecuteAsync(SetStatus, new { questionId, status = QuestionStatuses.Dismissed }, tx);
+            await connection.ExecuteAsync(Unpin, new { sessionId = moderator.SessionId, questionId }, tx);
+            return true;
+        });
+
+    /// <summary>Answered: it stays on the screens, marked, and stops being "now answering".</summary>
+    public Task MarkAnsweredAsync(ExchangeCaller moderator, long questionId) =>
+        ModerateAsync(moderator, questionId, async (connection, tx, q) =>
+        {
+            if (q.Status is QuestionStatuses.Withdrawn or QuestionStatuses.Dismissed)
+            {
+                throw NotVisible();
+            }
+
+            if (q.Status == QuestionStatuses.Answered)
+            {
+                return false;
+            }
+
+            await connection.ExecuteAsync(SetAnswered, new { questionId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx);
+            await connection.ExecuteAsync(Unpin, new { sessionId = moderator.SessionId, questionId }, tx);
+            return true;
+        });
+
+    /// <summary>One pinned question per session: pinning another unpins the first; null or 0 unpins.</summary>
+    public async Task PinAsync(ExchangeCaller moderator, long? questionId)
+    {
+        moderator.RequireModerator();
+        if (questionId is null or 0)
+        {
+            await ChangeAsync(moderator.SessionId, async (connection, tx) =>
+            {
+                await connection.ExecuteAsync(SetPinned, new { sessionId = moderator.SessionId, questionId = (long?)null }, tx);
+                return new Outcome(null, Public: true);
+            });
+            return;
+        }
+
+        await ModerateAsync(moderator, questionId.Value, async (connection, tx, q) =>
+        {
+            if (q.Status != QuestionStatuses.Live)
+            {
+                throw ExchangeProblem.Conflict("question_not_live", "Only a question on the screens and not yet answered can be pinned.");
+            }
+
+            await connection.ExecuteAsync(SetPinned, new { sessionId = moderator.SessionId, questionId }, tx);
+            return true;
+        });
+    }
+
+    /// <summary>A written reply; again replaces it, an empty text removes it.</summary>
+    public Task ReplyAsync(ExchangeCaller moderator, long questionId, string? text)
+    {
+        var reply = Check.Normalise(text, "reply", multiline: true);
+        if (reply.Length > ReplyMax)
+        {
+            throw ExchangeProblem.BadRequest("reply_too_long", $"A reply can be at most {ReplyMax} characters.");
+        }
+
+        return ModerateAsync(moderator, questionId, async (connection, tx, q) =>
+        {
+            if (q.Status == QuestionStatuses.Withdrawn)
+            {
+                throw Withdrawn();
+            }
+
+            await connection.ExecuteAsync(SetReply, new
+            {
+                questionId,
+                reply = Check.HasVisible(reply) ? reply : null,
+                now = Check.HasVisible(reply) ? clock.GetUtcNow().ToUnixTimeMilliseconds() : (long?)null,
+            }, tx);
+            return true;
+        });
+    }
+
+    private Task ModerateAsync(ExchangeCaller moderator, long questionId, Func<DbConnection, DbTransaction, QuestionRow, Task<bool>> change)
+    {
+        moderator.RequireModerator();
+        return ChangeAsync(moderator.SessionId, async (connection, tx) =>
+        {
+            var before = await LoadAsync(connection, tx, moderator.SessionId, questionId);
+            var pinnedBefore = (await connection.QuerySingleAsync<ModerationRow>(SelectSettings, new { sessionId = moderator.SessionId }, tx)).PinnedQuestionId;
+            if (!await change(connection, tx, before))
+            {
+                return new Outcome(before, Public: false);
+            }
+
+            var after = await connection.QuerySingleAsync<QuestionRow>(SelectOne, new { questionId }, tx);
+            var pinnedAfter = (await connection.QuerySingleAsync<ModerationRow>(SelectSettings, new { sessionId = moderator.SessionId }, tx)).PinnedQuestionId;
+            return new Outcome(after, before.IsPublic || after.IsPublic || pinnedBefore != pinnedAfter);
+        });
+    }
+
+    // --- The asker ----------------------------------------------------------------------------
+
     /// <summary>
-    /// A vote is one insert, refused by the primary key when repeated. No transaction and no counter
-    /// row to lock: a whole session can vote at once without queueing behind one popular question.
+    /// The asker changes the text until the question is answered. When the session asks for approval an
+    /// edited question waits for it again: an approved question must not become something else on screen.
+    /// </summary>
+    public async Task<QuestionView> EditAsync(ExchangeCaller viewer, long questionId, string? text)
+    {
+        var trimmed = QuestionText(text);
+        var row = await OwnChangeAsync(viewer, questionId, async (connection, tx, q) =>
+        {
+            var settings = await connection.QuerySingleAsync<ModerationRow>(SelectSettings, new { sessionId = viewer.SessionId }, tx);
+            var status = settings.QuestionsNeedApproval != 0 ? QuestionStatuses.Pending : q.Status;
+            await connection.ExecuteAsync(SetText, new { questionId, text = trimmed, status, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx);
+            if (status == QuestionStatuses.Pending)
+            {
+                await connection.ExecuteAsync(Unpin, new { sessionId = viewer.SessionId, questionId }, tx);
+            }
+        });
+        return row.ToView();
+    }
+
+    public async Task WithdrawAsync(ExchangeCaller viewer, long questionId) =>
+        await OwnChangeAsync(viewer, questionId, async (connection, tx, q) =>
+        {
+            await connection.ExecuteAsync(SetStatus, new { questionId, status = QuestionStatuses.Withdrawn }, tx);
+            await connection.ExecuteAsync(Unpin, new { sessionId = viewer.SessionId, questionId }, tx);
+        });
+
+    private async Task<QuestionRow> OwnChangeAsync(ExchangeCaller viewer, long questionId, Func<DbConnection, DbTransaction, QuestionRow, Task> change) =>
+        await ChangeAsync(viewer.SessionId, async (connection, tx) =>
+        {
+            var before = await LoadAsync(connection, tx, viewer.SessionId, questionId);
+            if (before.ParticipantId != viewer.ParticipantId)
+            {
+                throw ExchangeProblem.Forbidden("not_your_question", "Only the screen that asked a question can change it.");
+            }
+
+            if (before.Status == QuestionStatuses.Answered)
+            {
+                throw ExchangeProblem.Conflict("question_answered", "This question has been answered; it can no longer be changed.");
+            }
+
+            if (before.Status is QuestionStatuses.Withdrawn or QuestionStatuses.Dismissed)
+            {
+                throw ExchangeProblem.Conflict("question_closed", "This question was withdrawn or dismissed; it can no longer be changed.");
+            }
+
+            await change(connection, tx, before);
+            var after = await connection.QuerySingleAsync<QuestionRow>(SelectOne, new { questionId }, tx);
+            return new Outcome(after, before.IsPublic || after.IsPublic);
+        }) ?? throw new InvalidOperationException("A question change without its question.");
+
+    private static async Task<QuestionRow> LoadAsync(DbConnection connection, DbTransaction tx, long sessionId, long questionId)
+    {
+        var row = await connection.QuerySingleOrDefaultAsync<QuestionRow>(SelectOne, new { questionId }, tx);
+        return row is not null && row.SessionId == sessionId
+            ? row
+            : throw ExchangeProblem.NotFound("question_not_found", "That question no longer exists.");
+    }
+
+    private static ExchangeProblem Withdrawn() => ExchangeProblem.Conflict("question_withdrawn", "The asker has withdrawn this question.");
+
+    private static ExchangeProblem NotVisible() => ExchangeProblem.Conflict("question_not_visible", "This question was withdrawn or dismissed.");
+
+    // --- One change, three audiences -----------------------------------------------------------
+
+    /// <summary>What a change did: the question it touched (none for unpinning) and whether viewers see a difference.</summary>
+    private sealed record Outcome(QuestionRow? Row, bool Public, bool Asked = false);
+
+    private sealed record Committed(Outcome Outcome, long? PublicVersion, ModerationState Moderation);
+
+    /// <summary>
+    /// Runs a question change under the moderation stream (and the questions stream when viewers see it),
+    /// then tells the moderators (whole state), the session (the question as viewers may see it) and the
+    /// asker (its own question in full, on all its screens).
+    /// </summary>
+    private async Task<QuestionRow?> ChangeAsync(long sessionId, Func<DbConnection, DbTransaction, Task<Outcome>> change)
+    {
+        var done = await changes.CommitAsync(sessionId, ModerationStreams.Moderation, async (connection, tx, version) =>
+        {
+            var outcome = await change(connection, tx);
+            long? publicVersion = outcome.Public ? await LiveChanges.BumpAsync(connection, tx, sessionId, LiveStreams.Questions) : null;
+            return new Committed(outcome, publicVersion, await ModerationAsync(connection, tx, sessionId, version));
+        }, (clients, c) => clients.ModerationChanged(c.Moderation), Audience.Moderators(sessionId));
+
+        var row = done.Outcome.Row;
+        if (done.PublicVersion is { } v)
+        {
+            await changes.PublishAsync(Audience.Session(sessionId), clients =>
+                done.Outcome.Asked && row is not null
+                    ? clients.QuestionAsked(new QuestionAsked(v, row.ToPublicView()))
+                    : clients.QuestionUpdated(new QuestionUpdated(v, row?.Id ?? 0, row is { IsPublic: true } ? row.ToPublicView() : null,
+                        done.Moderation.PinnedQuestionId)));
+        }
+
+        if (row is not null)
+        {
+            await changes.PublishAsync(Audience.Participant(row.ParticipantId), clients => clients.MyQuestionChanged(row.ToView()));
+        }
+
+        return row;
+    }
+
+    /// <summary>Every question of the session, in full, with the moderation stream's version.</summary>
+    internal static async Task<ModerationState> ModerationAsync(DbConnection connection, DbTransaction tx, long sessionId, long? version = null)
+    {
+        var settings = await connection.QuerySingleAsync<ModerationRow>(SelectSettings, new { sessionId }, tx);
+        var rows = await connection.QueryAsync<QuestionRow>(SessionSnapshots.SelectQuestions + " where q.session_id = @sessionId order by q.id", new { sessionId }, tx);
+        return new ModerationState(
+            version ?? await LiveChanges.VersionAsync(connection, tx, sessionId, ModerationStreams.Moderation),
+            settings.QuestionsNeedApproval != 0, rows.Select(r => r.ToView()).ToArray(), settings.PinnedQuestionId);
+    }
+
+    // --- Votes ----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// A vote is one insert, refused by the primary key when repeated (a retry after a reconnect gets
+    /// the count, not an error). The vote sequence is bumped last, just before the commit, so its row is
+    /// locked only for the commit; the count is read after the bump, under that lock, so it holds every
+    /// vote with a lower sequence and none with a higher one.
     /// </summary>
     public async Task<VoteCount> UpvoteAsync(ExchangeCaller viewer, long questionId)
     {
         await using var connection = await database.OpenAsync();
-        var target = await connection.QuerySingleOrDefaultAsync<(long ParticipantId, long SessionId)?>(SelectTarget, new { questionId });
-        if (target is not { } t || t.SessionId != viewer.SessionId)
+        var target = await connection.QuerySingleOrDefaultAsync<(long ParticipantId, long SessionId, string Status)?>(SelectTarget, new { questionId });
+        if (target is not { } t || t.SessionId != viewer.SessionId || !QuestionStatuses.IsPublic(t.Status))
         {
             throw ExchangeProblem.NotFound("question_not_found", "That question no longer exists.");
         }
@@ -186,21 +473,49 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
             throw ExchangeProblem.BadRequest("own_question", "You cannot upvote your own question.");
         }
 
-        // Not locked against a vote racing in from the same agency: at worst one over, and no queue.
-        if (await connection.ExecuteScalarAsync<long>(CountAgencyVotes, new { questionId, agencyId = viewer.AgencyId }) >= _votesPerAgency)
+        var args = new { questionId, participantId = viewer.ParticipantId };
+        if (await connection.ExecuteScalarAsync<long>(HasVoted, args) == 0
+            // Not locked against a vote racing in from the same agency: at worst one over, and no queue.
+            && await connection.ExecuteScalarAsync<long>(CountAgencyVotes, new { questionId, agencyId = viewer.AgencyId }) >= _votesPerAgency)
         {
             throw ExchangeProblem.Conflict("agency_vote_limit", $"Your organisation has already given this question {_votesPerAgency} votes.");
         }
 
-        var inserted = await connection.ExecuteAsync(InsertVote,
-            new { questionId, participantId = viewer.ParticipantId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() });
-        if (inserted == 0)
+        return await CountedAsync(connection, viewer.SessionId, questionId, (tx) =>
+            connection.ExecuteAsync(InsertVote, new { questionId, participantId = viewer.ParticipantId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx));
+    }
+
+    /// <summary>Takes a vote back; with no vote to take back, the count as it is.</summary>
+    public async Task<VoteCount> UnvoteAsync(ExchangeCaller viewer, long questionId)
+    {
+        await using var connection = await database.OpenAsync();
+        var target = await connection.QuerySingleOrDefaultAsync<(long ParticipantId, long SessionId, string Status)?>(SelectTarget, new { questionId });
+        if (target is not { } t || t.SessionId != viewer.SessionId)
         {
-            throw ExchangeProblem.Conflict("already_voted", "You have already upvoted this question.");
+            throw ExchangeProblem.NotFound("question_not_found", "That question no longer exists.");
         }
 
-        var count = await connection.ExecuteScalarAsync<long>(CountVotes, new { questionId });
-        votes.Changed(viewer.SessionId, questionId);
-        return new VoteCount(questionId, (int)count);
+        return await CountedAsync(connection, viewer.SessionId, questionId, (tx) =>
+            connection.ExecuteAsync(DeleteVote, new { questionId, participantId = viewer.ParticipantId }, tx));
+    }
+
+    private async Task<VoteCount> CountedAsync(DbConnection connection, long sessionId, long questionId, Func<DbTransaction, Task<int>> ballot)
+    {
+        await using var tx = await database.BeginWriteAsync(connection);
+        if (await ballot(tx) == 0)
+        {
+            await tx.RollbackAsync();
+            await using var read = await database.BeginConsistentReadAsync(connection);
+            var same = new VoteCount(questionId, (int)await connection.ExecuteScalarAsync<long>(CountVotes, new { questionId }, read),
+                await LiveChanges.VersionAsync(connection, read, sessionId, ModerationStreams.Votes));
+            await read.CommitAsync();
+            return same;
+        }
+
+        var sequence = await LiveChanges.BumpAsync(connection, tx, sessionId, ModerationStreams.Votes);
+        var count = await connection.ExecuteScalarAsync<long>(CountVotes, new { questionId }, tx);
+        await tx.CommitAsync();
+        votes.Changed(sessionId, questionId);
+        return new VoteCount(questionId, (int)count, sequence);
     }
 }

@@ -10,8 +10,10 @@ namespace LiveExchange.Hub.Questions;
 /// Coalesces vote broadcasts. Pushing every vote to every viewer costs N² messages when a whole
 /// session votes at once; instead each instance notes which questions were upvoted and, once per
 /// <see cref="Window"/>, sends each session one message with those questions' current counts, read
-/// from the database so they are exact. Clients keep the highest count seen, so messages from
-/// several instances may arrive in any order. Only the list of questions to announce is in memory;
+/// from the database so they are exact. A vote can be taken back, so counts go down as well as up:
+/// each message carries the session's vote sequence, read with the counts in one consistent read, and
+/// clients keep per question the count with the highest sequence, so messages from several instances
+/// may arrive in any order. Only the list of questions to announce is in memory;
 /// if an instance dies before a flush, its last counts arrive with the next vote or snapshot.
 /// </summary>
 public sealed class VoteFanout(Database database, LiveChanges changes, ILogger<VoteFanout> logger)
@@ -58,11 +60,16 @@ public sealed class VoteFanout(Database database, LiveChanges changes, ILogger<V
             try
             {
                 await using var connection = await database.OpenAsync(ct);
-                var counts = (await connection.QueryAsync<CountRow>(SelectCounts, new { sessionId = session.Key }))
-                    .Where(c => questions.Contains(c.QuestionId))
-                    .Select(c => new VoteCount(c.QuestionId, (int)c.Votes))
+                await using var tx = await database.BeginConsistentReadAsync(connection, ct);
+                var sequence = await LiveChanges.VersionAsync(connection, tx, session.Key, ModerationStreams.Votes);
+                var counted = (await connection.QueryAsync<CountRow>(SelectCounts, new { sessionId = session.Key }, tx))
+                    .ToDictionary(c => c.QuestionId, c => (int)c.Votes);
+                await tx.CommitAsync(ct);
+                // A question whose last vote was taken back has no row: its count is 0, and must be said.
+                var counts = questions.Order()
+                    .Select(id => new VoteCount(id, counted.GetValueOrDefault(id), sequence))
                     .ToArray();
-                await changes.To(Audience.Session(session.Key)).VotesChanged(new VotesChanged(counts));
+                await changes.To(Audience.Session(session.Key)).VotesChanged(new VotesChanged(counts, sequence));
             }
             catch
             {

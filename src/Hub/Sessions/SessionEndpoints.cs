@@ -37,7 +37,10 @@ public sealed record SessionScheduled(
     /// <summary>The calendar SEQUENCE: one more with every edit an invitation shows.</summary>
     long Sequence,
     DateTimeOffset? CancelledAt,
-    IReadOnlyList<AgendaSegment> Agenda);
+    IReadOnlyList<AgendaSegment> Agenda,
+    /// <summary>The moderator link: the host page in moderator mode (Q&A, no page turning, no camera).</summary>
+    string ModeratorLink = "",
+    bool QuestionsNeedApproval = false);
 
 /// <summary>What a caller's token belongs to: the page a host or viewer opens asks this first.</summary>
 public sealed record MySession(long SessionId, string Code, string Title, string Role, string State, SessionOutline Outline);
@@ -55,7 +58,9 @@ internal sealed record SessionRow(
     long? OpenedAtMs,
     long? EndedAtMs,
     long? CancelledAtMs,
-    long Sequence);
+    long Sequence,
+    string? ModeratorToken = null,
+    long QuestionsNeedApproval = 0);
 
 public static partial class SessionEndpoints
 {
@@ -68,7 +73,8 @@ public static partial class SessionEndpoints
     internal const string SelectSessions = """
         select id, code, title, description, host_agency_id as HostAgencyId, starts_at_ms as StartsAtMs,
                ends_at_ms as EndsAtMs, time_zone as TimeZone, host_token as HostToken,
-               opened_at_ms as OpenedAtMs, ended_at_ms as EndedAtMs, cancelled_at_ms as CancelledAtMs, sequence
+               opened_at_ms as OpenedAtMs, ended_at_ms as EndedAtMs, cancelled_at_ms as CancelledAtMs, sequence,
+               moderator_token as ModeratorToken, questions_need_approval as QuestionsNeedApproval
         from sessions
         """;
 
@@ -95,6 +101,11 @@ public static partial class SessionEndpoints
     private const string InsertInvitation = """
         insert into session_invitations (session_id, agency_id) values (@sessionId, @agencyId)
         """;
+
+    // Sessions made before moderator links get theirs on first read (random tokens are made here, not in SQL).
+    private const string FillModeratorToken = "update sessions set moderator_token = @token where id = @id and moderator_token is null";
+
+    private const string SelectModeratorToken = "select moderator_token from sessions where id = @id";
 
     private const string SelectMine = "select id as SessionId, code, title from sessions where id = @id";
 
@@ -224,7 +235,8 @@ public static partial class SessionEndpoints
         await using var connection = await database.OpenAsync(ct);
         var id = http.User.SessionId();
         var row = await connection.QuerySingleAsync<(long SessionId, string Code, string Title)>(SelectMine, new { id });
-        var role = http.User.IsHost() ? Shared.ParticipantRoles.Host : Shared.ParticipantRoles.Viewer;
+        var role = http.User.IsHost() ? Shared.ParticipantRoles.Host
+            : http.User.IsModerator() ? Shared.ParticipantRoles.Moderator : Shared.ParticipantRoles.Viewer;
         var outline = await SessionOutlines.LoadAsync(connection, id, gate);
         return TypedResults.Ok(new MySession(row.SessionId, row.Code, row.Title, role, outline.State, outline));
     }
@@ -238,13 +250,21 @@ public static partial class SessionEndpoints
             var times = new SessionTimes(r.StartsAtMs, r.EndsAtMs, r.OpenedAtMs, r.EndedAtMs, r.CancelledAtMs);
             var host = await connection.QuerySingleAsync<Agency>(SelectAgency, new { id = r.HostAgencyId });
             var invited = (await connection.QueryAsync<Agency>(SelectInvited, new { id = r.Id })).ToArray();
+            var moderatorToken = r.ModeratorToken;
+            if (moderatorToken is null)
+            {
+                await connection.ExecuteAsync(FillModeratorToken, new { id = r.Id, token = Tokens.New() });
+                moderatorToken = await connection.QuerySingleAsync<string>(SelectModeratorToken, new { id = r.Id });
+            }
+
             described.Add(new SessionScheduled(
                 r.Id, r.Code, r.Title, r.Description, host, invited,
                 InZone(r.StartsAtMs, zone), InZone(r.EndsAtMs, zone), r.TimeZone, r.HostToken,
                 $"/host.html#token={r.HostToken}", $"/?code={r.Code}",
                 gate.StateOf(times), InZone(times.JoinOpensAtMs(gate.Options), zone),
                 r.Sequence, r.CancelledAtMs is { } cancelled ? InZone(cancelled, zone) : null,
-                await SessionOutlines.AgendaAsync(connection, r.Id, zone)));
+                await SessionOutlines.AgendaAsync(connection, r.Id, zone),
+                $"/host.html#token={moderatorToken}", r.QuestionsNeedApproval != 0));
         }
 
         return described.ToArray();

@@ -85,7 +85,7 @@ public sealed class NetworkInBrowserTests(BrowserFixture fixture, ITestOutputHel
         await Assertions.Expect(status).ToHaveAttributeAsync("data-status", "reconnecting");
         await Assertions.Expect(page.Locator("#retry-now")).ToBeVisibleAsync();
         await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 3);
-        await askerClient.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "断网期间别人提的问题", (string?)null);
+        await askerClient.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "断网期间别人提的问题", (string?)null, false);
         await link.RefusedAtLeastAsync(5, TimeSpan.FromSeconds(30));
 
         link.Flow();

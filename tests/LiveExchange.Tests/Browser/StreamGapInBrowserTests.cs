@@ -62,7 +62,7 @@ public sealed partial class StreamGapInBrowserTests(BrowserFixture fixture) : IC
         await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 2);
         await Assertions.Expect(page.Locator("#page-indicator")).ToHaveAttributeAsync("data-page", "2");
         await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 3); // Never reaches the page.
-        await askerClient.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "缺页之后问题还在吗？", (string?)null);
+        await askerClient.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "缺页之后问题还在吗？", (string?)null, false);
         await Assertions.Expect(page.Locator("#questions .question-text")).ToHaveTextAsync("缺页之后问题还在吗？");
         await Assertions.Expect(page.Locator("#page-indicator")).ToHaveAttributeAsync("data-page", "2");
 

@@ -70,13 +70,13 @@ public sealed class HardeningTests(HardenedApp hardened) : IClassFixture<Hardene
         Assert.Equal("张 伟 Café", hands.Raised[0].DisplayName);
 
         // Questions: the same refusals over the hub, line breaks kept, runs of blank lines squeezed.
-        var bad = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "why\u0000?", (string?)null));
+        var bad = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "why\u0000?", (string?)null, false));
         Assert.Contains("[not_text]", bad.Message);
-        var bidi = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "\u202Etxt.exe", (string?)null));
+        var bidi = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "\u202Etxt.exe", (string?)null, false));
         Assert.Contains("[not_text]", bidi.Message);
-        var empty = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "\u200B \u200B", (string?)null));
+        var empty = await Assert.ThrowsAsync<HubException>(() => viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "\u200B \u200B", (string?)null, false));
         Assert.Contains("[question_empty]", empty.Message);
-        var asked = await viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "第一行\r\n\r\n\r\n\r\n第二行  ", (string?)null);
+        var asked = await viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "第一行\r\n\r\n\r\n\r\n第二行  ", (string?)null, false);
         Assert.Equal("第一行\n\n第二行", asked.Text);
 
         // A time zone that names a directory on Linux ("Asia"), or a path, is the caller's error, not a 500.

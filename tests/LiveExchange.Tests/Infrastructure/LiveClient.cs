@@ -34,6 +34,9 @@ public sealed class LiveClient : IAsyncDisposable
         client.Record<QuestionsState>(nameof(IExchangeClient.QuestionsChanged));
         client.Record<SessionEnded>(nameof(IExchangeClient.SessionEnded));
         client.Record<SessionOutline>(nameof(IExchangeClient.SessionChanged));
+        client.Record<QuestionUpdated>(nameof(IExchangeClient.QuestionUpdated));
+        client.Record<ModerationState>(nameof(IExchangeClient.ModerationChanged));
+        client.Record<QuestionView>(nameof(IExchangeClient.MyQuestionChanged));
         await connection.StartAsync();
         await client.WaitForAsync<SessionSnapshot>(_ => true);
         return client;

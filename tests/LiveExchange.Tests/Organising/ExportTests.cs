@@ -44,9 +44,9 @@ public abstract class ExportTests(ExchangeApp app)
         {
             await using (var second = await LiveClient.ConnectAsync(_api.BaseAddress, at.ParticipantToken))
             {
-                var question = await first.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "志愿者怎么招募？", (string?)null);
+                var question = await first.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "志愿者怎么招募？", (string?)null, false);
                 await second.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), question.Id);
-                await second.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "=HYPERLINK(\"http://x\")", (string?)null);
+                await second.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "=HYPERLINK(\"http://x\")", (string?)null, false);
                 await using (await LiveClient.ConnectAsync(_api.BaseAddress, minus.ParticipantToken))
                 {
                     await Task.Delay(1000);
@@ -137,17 +137,18 @@ public abstract class ExportTests(ExchangeApp app)
             Assert.Contains(Rows(book, "Participants")[5..], r => Value(r[3]) == "Viewer");
         }
 
-        // Questions: text, agency, name, votes (a number), time; the formula-looking one defused in CSV.
+        // Questions: text, agency, city, name, anonymous, status, votes (a number), pinned, times, reply;
+        // the formula-looking one defused in CSV.
         var questions = await CsvRowsAsync(organiser, $"/api/sessions/{session.Id}/exports/questions/questions.csv?lang=zh");
-        Assert.Equal("问题,机构,显示名称,点赞数,提问时间", questions[0]);
-        Assert.StartsWith($"志愿者怎么招募？,{invited[0].Name},'=1+2,1,", questions[1]);
-        Assert.StartsWith($"\"'=HYPERLINK(\"\"http://x\"\")\",{invited[0].Name},'@SUM(A1),0,", questions[2]);
+        Assert.Equal("问题,机构,城市,显示名称,匿名,状态,点赞数,置顶,提问时间,回答时间,书面回复,回复时间", questions[0]);
+        Assert.StartsWith($"志愿者怎么招募？,{invited[0].Name},{invited[0].City},'=1+2,否,已显示,1,否,", questions[1]);
+        Assert.StartsWith($"\"'=HYPERLINK(\"\"http://x\"\")\",{invited[0].Name},{invited[0].City},'@SUM(A1),否,已显示,0,否,", questions[2]);
         using (var book = Workbook(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/questions.xlsx?lang=zh")))
         {
             var sheet = Rows(book, "提问");
             Assert.Equal("=HYPERLINK(\"http://x\")", Value(sheet[6][0]));
             Assert.Null(sheet[6][0].CellFormula);
-            Assert.Equal(CellValues.Number, sheet[5][3].DataType!.Value);
+            Assert.Equal(CellValues.Number, sheet[5][6].DataType!.Value);
             Assert.Equal("1", sheet[5][3].CellValue!.Text);
         }
 
@@ -217,7 +218,8 @@ public abstract class ExportTests(ExchangeApp app)
         using var zip = new ZipArchive(new MemoryStream(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/report.zip?lang=en")));
         Assert.Equal(12, zip.Entries.Count);
         using var questions = Workbook(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/questions.xlsx?lang=en"));
-        Assert.Equal(["Question", "Agency", "Display name", "Votes", "Asked at"], Rows(questions, "Questions")[4].Select(Value));
+        Assert.Equal(["Question", "Agency", "City", "Display name", "Anonymous", "Status", "Votes", "Pinned", "Asked at", "Answered at", "Reply", "Replied at"],
+            Rows(questions, "Questions")[4].Select(Value));
     }
 
     [Fact]
@@ -238,7 +240,7 @@ public abstract class ExportTests(ExchangeApp app)
         var joined = await _api.JoinAsync(live.Code, guest.Id, "李华", headcount: 4);
         await using (var viewer = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken))
         {
-            await viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "怎么招募志愿者？", (string?)null);
+            await viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "怎么招募志愿者？", (string?)null, false);
         }
 
         async Task<SessionsReportResult> ReportAsync(string query) =>

@@ -90,7 +90,7 @@ public sealed class RealtimeCoreTests(CoreInstances hubs) : IClassFixture<CoreIn
             await using var client = await LiveClient.ConnectAsync(a.BaseAddress, asker.ParticipantToken);
             for (var q = 0; q < 5; q++)
             {
-                await client.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), $"第{i}-{q}个问题：" + new string('问', 280), (string?)null);
+                await client.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), $"第{i}-{q}个问题：" + new string('问', 280), (string?)null, false);
             }
         }
 

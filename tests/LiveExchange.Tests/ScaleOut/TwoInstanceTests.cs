@@ -64,14 +64,15 @@ public sealed class TwoInstanceTests(TwoInstances hubs) : IClassFixture<TwoInsta
         }
 
         // A question asked on B reaches the host on A and the other viewer; a vote on B likewise.
-        var asked = await v1.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "社区封闭管理期间，志愿者从哪里招募？", (string?)null);
+        var asked = await v1.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "社区封闭管理期间，志愿者从哪里招募？", (string?)null, false);
         await host.WaitForAsync<QuestionAsked>(q => q.Question.Id == asked.Id && q.Question.Text == asked.Text);
         await v2.WaitForAsync<QuestionAsked>(q => q.Question.Id == asked.Id);
         await v2.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), asked.Id);
-        await host.WaitForAsync<VotesChanged>(v => v.Counts.Contains(new VoteCount(asked.Id, 1)));
-        await v1.WaitForAsync<VotesChanged>(v => v.Counts.Contains(new VoteCount(asked.Id, 1)));
-        var twice = await Assert.ThrowsAsync<HubException>(() => v2.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), asked.Id));
-        Assert.Contains("[already_voted]", twice.Message);
+        await host.WaitForAsync<VotesChanged>(v => v.Counts.Any(c => c.QuestionId == asked.Id && c.Votes == 1));
+        await v1.WaitForAsync<VotesChanged>(v => v.Counts.Any(c => c.QuestionId == asked.Id && c.Votes == 1));
+        // A retried vote (after a reconnect, say) is the same vote: its count, no error.
+        var twice = await v2.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), asked.Id);
+        Assert.Equal(1, twice.Votes);
 
         // A late joiner on B, which never saw the changes happen, starts on the current page with the question.
         var j3 = await _onB.JoinAsync(session.Code, invited[2].Id, "孙丽", 2);

@@ -1,0 +1,48 @@
+namespace LiveExchange.Shared;
+
+// Q&A moderation (issue 9). Questions have a status; viewers see live and answered ones through the
+// questions stream, moderators (the host, or the moderator link) see every question, pending ones
+// included, through the moderation stream: versioned on its own and sent whole to the moderators'
+// group (it is small and moderators are few), reloaded with GetModeration after a gap.
+
+public static class QuestionStatuses
+{
+    /// <summary>Waiting for a moderator (only when the session asks for approval). Moderators and the asker see it.</summary>
+    public const string Pending = "pending";
+
+    public const string Live = "live";
+    public const string Answered = "answered";
+
+    /// <summary>Kept off the screens by a moderator.</summary>
+    public const string Dismissed = "dismissed";
+
+    /// <summary>Taken back by the asker.</summary>
+    public const string Withdrawn = "withdrawn";
+
+    /// <summary>What viewers see: the rest reach moderators (and the asker) only.</summary>
+    public static bool IsPublic(string status) => status is Live or Answered;
+}
+
+public static class ModerationStreams
+{
+    /// <summary>The moderators' stream: every question, whatever its status.</summary>
+    public const string Moderation = "moderation";
+
+    /// <summary>
+    /// Not a stream of events: a number bumped with every vote and unvote, read with the counts in one
+    /// consistent read, so a client keeps per question the count with the highest sequence.
+    /// </summary>
+    public const string Votes = "votes";
+}
+
+/// <summary>
+/// Session; questions stream. A visible question changed (approved, edited, answered, replied) or left
+/// the public list (<c>Question</c> null: dismissed, withdrawn). Always carries the pinned question.
+/// </summary>
+public sealed record QuestionUpdated(long Version, long QuestionId, QuestionView? Question, long? PinnedQuestionId);
+
+/// <summary>Moderators only; moderation stream, whole state: every question, named, any status.</summary>
+public sealed record ModerationState(long Version, bool QuestionsNeedApproval, IReadOnlyList<QuestionView> Questions, long? PinnedQuestionId);
+
+/// <summary>The organiser's per-session moderation setting (PUT /api/sessions/{id}/moderation).</summary>
+public sealed record ModerationSettings(bool QuestionsNeedApproval);
