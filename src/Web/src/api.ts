@@ -164,3 +164,6 @@ export function uploadDeck(token: string, sessionId: number, file: File, onProgr
     xhr.send(form);
   });
 }
+
+// --- Q&A moderation ---
+export type ModerationSettings = Api.ModerationSettings;

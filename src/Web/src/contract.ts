@@ -3,9 +3,9 @@
 // HubMethods below and compares them with the C# interfaces, so keep both objects on one line each and
 // use these constants for every event and method name.
 
-export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged" } as const;
+export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", /* --- Q&A moderation --- */ QuestionUpdated: "QuestionUpdated", ModerationChanged: "ModerationChanged", MyQuestionChanged: "MyQuestionChanged" } as const;
 
-export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception" } as const;
+export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception", /* --- Q&A moderation --- */ GetModeration: "GetModeration", ApproveQuestion: "ApproveQuestion", DismissQuestion: "DismissQuestion", MarkAnswered: "MarkAnswered", PinQuestion: "PinQuestion", ReplyToQuestion: "ReplyToQuestion", EditQuestion: "EditQuestion", WithdrawQuestion: "WithdrawQuestion", Unvote: "Unvote" } as const;
 
 export const HubPath = "/hubs/exchange";
 
@@ -13,7 +13,7 @@ export type ClientEventName = (typeof ClientEvents)[keyof typeof ClientEvents];
 export type HubMethodName = (typeof HubMethods)[keyof typeof HubMethods];
 
 /** ParticipantRoles in src/Shared/IExchangeClient.cs. */
-export const ParticipantRoles = { Host: "host", Viewer: "viewer" } as const;
+export const ParticipantRoles = { Host: "host", Viewer: "viewer", Moderator: "moderator" } as const;
 export type ParticipantRole = (typeof ParticipantRoles)[keyof typeof ParticipantRoles];
 
 /** DeckView(long DeckId, string FileName, int PageCount) */
@@ -33,10 +33,18 @@ export interface QuestionView {
   votes: number;
   /** ISO 8601 with offset. */
   askedAt: string;
+  /** Empty for an anonymous question as other viewers get it (agency, city, name left out; participantId 0). */
+  city: string;
+  status: QuestionStatus | string;
+  anonymous: boolean;
+  reply: string | null;
+  repliedAt: string | null;
+  answeredAt: string | null;
+  editedAt: string | null;
 }
 
 /** Stream names (LiveStreams in Messages.cs): each is versioned on its own. */
-export const LiveStreams = { Slides: "slides", Questions: "questions", Stage: "stage", Hands: "hands" } as const;
+export const LiveStreams = { Slides: "slides", Questions: "questions", Stage: "stage", Hands: "hands", Moderation: "moderation" } as const;
 export type LiveStream = (typeof LiveStreams)[keyof typeof LiveStreams];
 
 export interface SlidesState {
@@ -49,6 +57,12 @@ export interface QuestionsState {
   version: number;
   questions: QuestionView[];
   myVotes: number[];
+  /** This participant's own questions in full, pending ones included (null in QuestionsChanged: keep yours). */
+  mine: QuestionView[] | null;
+  pinnedQuestionId: number | null;
+  /** The vote sequence the counts were read at. */
+  voteSequence: number;
+  questionsNeedApproval: boolean;
 }
 
 export const FeedKinds = { Camera: "camera", Screen: "screen" } as const;
@@ -116,6 +130,7 @@ export interface StreamVersions {
   questions: number;
   stage: number;
   hands: number;
+  moderation: number;
 }
 
 /** SessionEnded: the session is over for this screen ("ended"), or the organiser removed it ("removed"). */
@@ -139,6 +154,8 @@ export interface SessionSnapshot {
   me: MyStage;
   video: VideoSettings;
   outline: SessionOutline;
+  /** Moderators (host, moderator link) only. */
+  moderation: ModerationState | null;
 }
 
 /** AgendaSegment(string Title, long? AgencyId, string? AgencyName, DateTimeOffset StartsAt, DateTimeOffset EndsAt) */
@@ -218,15 +235,20 @@ export interface QuestionAsked {
   question: QuestionView;
 }
 
-/** VoteCount(long QuestionId, int Votes) */
+/** VoteCount(long QuestionId, int Votes, long Sequence): the count as read at vote sequence `sequence`. */
 export interface VoteCount {
   questionId: number;
   votes: number;
+  sequence: number;
 }
 
-/** VotesChanged(IReadOnlyList<VoteCount> Counts): counts only grow, so they carry no version. */
+/**
+ * VotesChanged(IReadOnlyList<VoteCount> Counts, long Sequence): votes can be taken back, so counts go down as
+ * well as up; keep per question the count with the highest sequence.
+ */
 export interface VotesChanged {
   counts: VoteCount[];
+  sequence: number;
 }
 
 /** What each hub method returns (IExchangeHub). */
@@ -250,4 +272,36 @@ export interface HubMethodResults {
   StopWatching: void;
   SendCandidate: void;
   ReportReception: void;
+  // --- Q&A moderation ---
+  GetModeration: ModerationState;
+  ApproveQuestion: void;
+  DismissQuestion: void;
+  MarkAnswered: void;
+  PinQuestion: void;
+  ReplyToQuestion: void;
+  EditQuestion: QuestionView;
+  WithdrawQuestion: void;
+  Unvote: VoteCount;
+}
+
+// --- Q&A moderation ---
+
+/** QuestionStatuses in src/Shared/Moderation.cs. Viewers see live and answered ones. */
+export const QuestionStatuses = { Pending: "pending", Live: "live", Answered: "answered", Dismissed: "dismissed", Withdrawn: "withdrawn" } as const;
+export type QuestionStatus = (typeof QuestionStatuses)[keyof typeof QuestionStatuses];
+
+/** QuestionUpdated: a visible question changed or (question null) left the list; the pinned question. */
+export interface QuestionUpdated {
+  version: number;
+  questionId: number;
+  question: QuestionView | null;
+  pinnedQuestionId: number | null;
+}
+
+/** ModerationState: moderators only, whole, on its own versioned stream. */
+export interface ModerationState {
+  version: number;
+  questionsNeedApproval: boolean;
+  questions: QuestionView[];
+  pinnedQuestionId: number | null;
 }

@@ -8,6 +8,7 @@ import { ErrorBox } from "./errors";
 import { initI18n, setPlain, setText, t } from "./i18n";
 import { LiveSession, type LiveState } from "./live";
 import { QuestionList } from "./questions";
+import { applyModeratorMode, ModerationPanel } from "./moderation";
 import { SlideView } from "./slides";
 import { perTab, StorageKeys, takeSecretFromFragment } from "./storage";
 import { FeedKinds, FeedStatuses, HubMethods } from "./contract";
@@ -271,10 +272,13 @@ function startHost(token: string): void {
     else updateAgenda = mountAgenda(byId("agenda"), outline.timeZone, outline.agenda);
   };
 
+  let moderation: ModerationPanel | null = null;
   const live = new LiveSession({
     token,
     onChange: (next, kind) => {
       state = next;
+      if (kind === "snapshot") applyModeratorMode(next.role);
+      if (kind === "snapshot" || kind === "moderation" || kind === "question" || kind === "votes") moderation?.render(next);
       if (kind === "snapshot" || kind === "outline") {
         showSession(next.sessionId, next.code, next.title);
         showAgenda(next.outline);
@@ -432,6 +436,7 @@ function startHost(token: string): void {
     })
     .catch((error) => errors.show(error));
 
+  moderation = new ModerationPanel(byId("moderation"), live, errors);
   renderNavigation();
   stageView.attach(live);
   (window as unknown as { lxStage: StageView }).lxStage = stageView;

@@ -10,9 +10,11 @@ import {
   type HubMethodName,
   type HubMethodResults,
   type LiveStream,
+  type ModerationState,
   type MyStage,
   type PageChanged,
   type QuestionAsked,
+  type QuestionUpdated,
   type QuestionView,
   type QuestionsState,
   type ReceptionSummary,
@@ -29,7 +31,7 @@ import { ConnectionLostError, errorCode, NotConnectedError, parseCodedMessage } 
 import { setText } from "./i18n";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
-export type ChangeKind = "snapshot" | "page" | "deck" | "question" | "votes" | "stage" | "hands" | "me" | "reception" | "outline";
+export type ChangeKind = "snapshot" | "page" | "deck" | "question" | "votes" | "stage" | "hands" | "me" | "reception" | "outline" | "mine" | "moderation";
 
 /** What the views read: the snapshot's streams laid flat, kept current by events. */
 export interface LiveState {
@@ -49,10 +51,18 @@ export interface LiveState {
   reception: ReceptionSummary | null;
   /** Title, times, state and agenda; replaced whole by SessionChanged. */
   outline: SessionOutline;
+  // --- Q&A moderation ---
+  /** The question pinned as "now answering", shown highlighted on every screen. */
+  pinnedQuestionId: number | null;
+  /** This screen's own questions in full (pending ones included), kept by MyQuestionChanged. */
+  mine: QuestionView[];
+  questionsNeedApproval: boolean;
+  /** Every question, any status: moderators only (null for viewers). */
+  moderation: ModerationState | null;
 }
 
-const allStreams: LiveStream[] = [LiveStreams.Slides, LiveStreams.Questions, LiveStreams.Stage, LiveStreams.Hands];
-const zeroVersions = (): Record<LiveStream, number> => ({ slides: 0, questions: 0, stage: 0, hands: 0 });
+const allStreams: LiveStream[] = [LiveStreams.Slides, LiveStreams.Questions, LiveStreams.Stage, LiveStreams.Hands, LiveStreams.Moderation];
+const zeroVersions = (): Record<LiveStream, number> => ({ slides: 0, questions: 0, stage: 0, hands: 0, moderation: 0 });
 
 export interface LiveOptions {
   /** Host or participant token; sent as `access_token` by the SignalR client. */
@@ -174,13 +184,14 @@ export class LiveSession {
       this.emit("reception");
     });
     // Questions removed (the organiser removed a participant): the whole list, replacing what is here.
-    // Counts may fall with it, so the highest-seen counts start again from the new list.
+    // Its counts come with their vote sequence, like any others.
     on(ClientEvents.QuestionsChanged, (questions: QuestionsState) =>
       this.replace(LiveStreams.Questions, questions, "question", (s) => {
-        s.questions = [...questions.questions].sort(compareQuestions);
+        s.questions = [...questions.questions];
         const present = new Set(s.questions.map((q) => q.id));
         s.myVotes = s.myVotes.filter((id) => present.has(id));
-        this.highestCounts.clear();
+        s.pinnedQuestionId = questions.pinnedQuestionId;
+        this.takeCounts(s, questions.voteSequence);
       }));
     // The organiser edited the session: the newest outline wins (sequence only grows).
     on(ClientEvents.SessionChanged, (outline: SessionOutline) => {
@@ -200,12 +211,21 @@ export class LiveSession {
     on(ClientEvents.StreamVersionsChanged, (latest: StreamVersions) => {
       if (!this.state || this.awaitingPushed) return;
       for (const stream of allStreams) {
+        if (stream === LiveStreams.Moderation && !this.state.moderation) continue; // not this screen's stream
         // Questions always: vote counts carry no version, and some may have been missed too.
         if (latest[stream] > this.versions[stream] || stream === LiveStreams.Questions) void this.resync(stream);
       }
     });
-    // Vote counts only grow and carry no version: keep the highest seen, in whatever order they come.
+    // Vote counts carry the vote sequence they were read at: keep the newest, in whatever order they come.
     on(ClientEvents.VotesChanged, (votes: VotesChanged) => this.applyCounts(votes.counts));
+    // --- Q&A moderation ---
+    on(ClientEvents.QuestionUpdated, (update: QuestionUpdated) => this.receive(LiveStreams.Questions, update, "question", applyQuestionUpdated));
+    on(ClientEvents.ModerationChanged, (moderation: ModerationState) =>
+      this.replace(LiveStreams.Moderation, moderation, "moderation", (s) => (s.moderation = moderation)));
+    on(ClientEvents.MyQuestionChanged, (question: QuestionView) => {
+      if (!this.state) return;
+      this.rememberMine(question);
+    });
 
     // The link died (server timeout, socket closed, hub gone). Calls in flight were failed by SignalR.
     connection.onclose((error) => {
@@ -364,29 +384,52 @@ export class LiveSession {
    * The question carries a key made here: sending the same text again after a failure (a dropped
    * link, a database restart) reuses it, so a question that did reach the hub is stored once.
    */
-  async askQuestion(text: string): Promise<QuestionView> {
+  async askQuestion(text: string, anonymous = false): Promise<QuestionView> {
     if (this.pendingAsk?.text !== text) this.pendingAsk = { text, key: newKey() };
-    const question = await this.invoke(HubMethods.AskQuestion, text, this.pendingAsk.key);
+    const question = await this.invoke(HubMethods.AskQuestion, text, this.pendingAsk.key, anonymous);
     this.pendingAsk = null;
-    if (this.state && !this.state.questions.some((q) => q.id === question.id)) {
-      this.state.questions.push(question);
-      this.state.questions.sort(compareQuestions);
-      this.emit("question");
-    }
+    // Mine at once (a pending one is shown as waiting); the public list gets it from its event.
+    this.rememberMine(question);
     return question;
   }
 
-  /** Viewer: upvote. The hub's events don't say who voted, so my own vote is recorded here. */
+  /** Viewer: upvote. The hub's events don't say who voted, so my own vote is recorded here. Again is no error. */
   async upvote(questionId: number): Promise<void> {
     try {
       const count = await this.invoke(HubMethods.Upvote, questionId);
       this.rememberMyVote(questionId);
       this.applyCounts([count]);
     } catch (error) {
-      // The server already counts my vote: the button should say so too.
+      // An older hub still says so: the button should say the vote counts too.
       if (errorCode(error) === "already_voted") this.rememberMyVote(questionId);
       throw error;
     }
+  }
+
+  // --- Q&A moderation ---
+
+  /** Viewer: take my vote back. */
+  async unvote(questionId: number): Promise<void> {
+    const count = await this.invoke(HubMethods.Unvote, questionId);
+    if (this.state) {
+      this.state.myVotes = this.state.myVotes.filter((id) => id !== questionId);
+      this.emit("votes");
+    }
+    this.applyCounts([count]);
+  }
+
+  /** Viewer, the asker: change the text (until answered). */
+  async editQuestion(questionId: number, text: string): Promise<void> {
+    this.rememberMine(await this.invoke(HubMethods.EditQuestion, questionId, text));
+  }
+
+  private rememberMine(question: QuestionView): void {
+    if (!this.state) return;
+    const mine = this.state.mine;
+    const at = mine.findIndex((q) => q.id === question.id);
+    if (at >= 0) mine[at] = question;
+    else mine.push(question);
+    this.emit("mine");
   }
 
   /** Viewer: raise or lower this screen's hand. */
@@ -398,23 +441,36 @@ export class LiveSession {
     }
   }
 
-  /** The highest count seen per question, also for questions this state does not have yet. */
-  private readonly highestCounts = new Map<number, number>();
+  /**
+   * Per question, the count read at the highest vote sequence seen, also for questions this state does not
+   * have yet. A vote can be taken back, so "the highest count" is not the newest; the sequence is.
+   */
+  private readonly counts = new Map<number, { sequence: number; votes: number }>();
 
   private applyCounts(counts: readonly VoteCount[]): void {
-    for (const { questionId, votes } of counts) {
-      this.highestCounts.set(questionId, Math.max(this.highestCounts.get(questionId) ?? 0, votes));
-    }
+    for (const { questionId, votes, sequence } of counts) this.noteCount(questionId, votes, sequence ?? 0);
     if (this.state && this.raiseCounts(this.state)) this.emit("votes");
   }
 
-  /** Lifts every question's count to the highest seen; true when something changed. */
+  private noteCount(questionId: number, votes: number, sequence: number): void {
+    const known = this.counts.get(questionId);
+    if (!known || sequence >= known.sequence) this.counts.set(questionId, { sequence, votes });
+  }
+
+  /** A whole question list read at `sequence`: its counts are noted, then the newest known applied. */
+  private takeCounts(state: LiveState, sequence: number): void {
+    for (const q of state.questions) this.noteCount(q.id, q.votes, sequence);
+    this.raiseCounts(state);
+    state.questions.sort(compareQuestions);
+  }
+
+  /** Sets every question's count to the newest known; true when something changed. */
   private raiseCounts(state: LiveState): boolean {
     let changed = false;
     for (const question of state.questions) {
-      const highest = this.highestCounts.get(question.id) ?? 0;
-      if (highest > question.votes) {
-        question.votes = highest;
+      const known = this.counts.get(question.id);
+      if (known && known.votes !== question.votes) {
+        question.votes = known.votes;
         changed = true;
       }
     }
@@ -449,14 +505,19 @@ export class LiveSession {
       video: snapshot.video,
       reception: this.state?.reception ?? null,
       outline: snapshot.outline,
+      pinnedQuestionId: snapshot.questions.pinnedQuestionId ?? null,
+      mine: [...(snapshot.questions.mine ?? [])],
+      questionsNeedApproval: snapshot.questions.questionsNeedApproval ?? false,
+      moderation: snapshot.moderation ?? null,
     };
     this.versions = {
       slides: snapshot.slides.version,
       questions: snapshot.questions.version,
       stage: snapshot.stage.version,
       hands: snapshot.hands?.version ?? 0,
+      moderation: snapshot.moderation?.version ?? 0,
     };
-    this.raiseCounts(this.state);
+    this.takeCounts(this.state, snapshot.questions.voteSequence ?? 0);
     this.emit("snapshot");
     for (const stream of allStreams) {
       if (this.seenWhileAwaiting[stream] > this.versions[stream]) void this.resync(stream);
@@ -528,11 +589,18 @@ export class LiveSession {
         case LiveStreams.Questions: {
           const questions = await this.invoke(HubMethods.GetQuestions);
           if (questions.version < this.versions.questions) return;
-          state.questions = [...questions.questions].sort(compareQuestions);
+          state.questions = [...questions.questions];
           state.myVotes = [...questions.myVotes];
+          state.pinnedQuestionId = questions.pinnedQuestionId;
+          if (questions.mine) state.mine = [...questions.mine];
           this.versions.questions = questions.version;
-          this.raiseCounts(state);
+          this.takeCounts(state, questions.voteSequence);
           this.emit("question");
+          break;
+        }
+        case LiveStreams.Moderation: {
+          const moderation = await this.invoke(HubMethods.GetModeration);
+          this.replace(LiveStreams.Moderation, moderation, "moderation", (s) => (s.moderation = moderation));
           break;
         }
         case LiveStreams.Stage: {
@@ -594,3 +662,18 @@ function applyQuestionAsked(state: LiveState, asked: QuestionAsked): boolean {
   return true;
 }
 
+
+/** A visible question changed (kept at its newest known count) or left the list; the pinned question with it. */
+function applyQuestionUpdated(state: LiveState, update: QuestionUpdated): boolean {
+  const at = state.questions.findIndex((q) => q.id === update.questionId);
+  if (update.question === null) {
+    if (at >= 0) state.questions.splice(at, 1);
+  } else if (at >= 0) {
+    state.questions[at] = { ...update.question, votes: state.questions[at]!.votes };
+  } else {
+    state.questions.push(update.question);
+  }
+  state.pinnedQuestionId = update.pinnedQuestionId;
+  state.questions.sort(compareQuestions);
+  return true;
+}

@@ -16,6 +16,7 @@ import { ParticipantRoles, type ReceptionSummary } from "./contract";
 import { byId, copyButton, h, StatusLine, wireCopyButton } from "./dom";
 import { ErrorBox } from "./errors";
 import { renderInvitations } from "./organiser-invitations";
+import { moderationControls } from "./organiser-moderation";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
 import { forgetFeedbackPanel, renderFeedbackPanel } from "./organiser-feedback";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
@@ -407,6 +408,7 @@ function startOrganiser(key: string): void {
       h("p", { className: "meta" }, code, " · ", host),
       invited,
       linkLine("org.result.hostLink", session.hostLink, "host-link"),
+      moderationControls(key, session, errors, (on) => (session.questionsNeedApproval = on)),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
       agenda,
       h("div", { className: "actions" }, toggle, invitationsToggle, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle),

@@ -7,7 +7,7 @@ import { ConnectionLostError, ErrorBox, errorCode } from "./errors";
 import { feedbackPath, mountFeedbackForm } from "./feedback-form";
 import { initI18n, setPlain, setText } from "./i18n";
 import { LiveSession } from "./live";
-import { QuestionList } from "./questions";
+import { QuestionList, viewerActions } from "./questions";
 import { SlideView } from "./slides";
 import { local, normaliseCode, StorageKeys } from "./storage";
 import { WatchQualities, type WatchQuality } from "./contract";
@@ -39,16 +39,7 @@ function startViewer(code: string, token: string): void {
   byId<HTMLAnchorElement>("change-details").href = `/?code=${encodeURIComponent(code)}`;
 
   const slides = new SlideView({ token, onError: (error) => errors.show(error) });
-  const questions = new QuestionList(byId<HTMLOListElement>("questions"), byId("no-questions"), {
-    upvote: async (questionId) => {
-      errors.clear();
-      try {
-        await live.upvote(questionId);
-      } catch (error) {
-        errors.show(error);
-      }
-    },
-  });
+  const questions = new QuestionList(byId<HTMLOListElement>("questions"), byId("no-questions"), viewerActions(() => live, errors));
 
   // --- Video: the live picture beside the slides, quality, projector mode, raising a hand -------------
   const badge = byId("live-badge");
@@ -153,7 +144,8 @@ function startViewer(code: string, token: string): void {
         showAgenda(state.outline);
       }
       if (kind === "snapshot" || kind === "page" || kind === "deck") slides.show(state.deck, state.currentPage);
-      if (kind === "snapshot" || kind === "question" || kind === "votes") questions.render(state);
+      if (kind === "snapshot" || kind === "question" || kind === "votes" || kind === "mine") questions.render(state);
+      if (kind === "snapshot") byId("approval-hint").hidden = !state.questionsNeedApproval;
       if (kind === "snapshot") confirmAfterDrop(state);
       if (kind === "snapshot" || kind === "stage" || kind === "me") renderStage();
     },
@@ -209,7 +201,7 @@ function startViewer(code: string, token: string): void {
   function confirmAfterDrop(state: NonNullable<typeof live.snapshot>): void {
     const text = unconfirmed;
     unconfirmed = null;
-    if (text === null || !state.questions.some((q) => q.participantId === state.myParticipantId && q.text === text)) return;
+    if (text === null || ![...state.questions, ...state.mine].some((q) => q.participantId === state.myParticipantId && q.text === text)) return;
     if (textArea.value.trim() === text) {
       textArea.value = "";
       local.set(draftKey, null);
@@ -237,7 +229,7 @@ function startViewer(code: string, token: string): void {
     askButton.disabled = true;
     setText(askButton, "ask.sending");
     try {
-      await live.askQuestion(text);
+      await live.askQuestion(text, byId<HTMLInputElement>("ask-anonymous").checked);
       textArea.value = "";
       local.set(draftKey, null);
       renderCounter();

@@ -149,7 +149,7 @@ public abstract class ExportTests(ExchangeApp app)
             Assert.Equal("=HYPERLINK(\"http://x\")", Value(sheet[6][0]));
             Assert.Null(sheet[6][0].CellFormula);
             Assert.Equal(CellValues.Number, sheet[5][6].DataType!.Value);
-            Assert.Equal("1", sheet[5][3].CellValue!.Text);
+            Assert.Equal("1", sheet[5][6].CellValue!.Text);
         }
 
         // The session report: every export as XLSX and as CSV per sheet.
