@@ -113,9 +113,20 @@ public abstract class ModerationBehaviour(ExchangeApp app)
         var final = await b.InvokeAsync<QuestionsState>(nameof(IExchangeHub.GetQuestions));
         Assert.Equal([asked.Id], final.Questions.Select(q => q.Id));
 
+        // With approval on, an approved question that its asker edits waits for approval again: the
+        // text on the screens cannot become something no moderator saw.
+        var fourth = await a.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "第四个问题", "k4", false);
+        await moderator.InvokeAsync<object>(nameof(IExchangeHub.ApproveQuestion), fourth.Id);
+        await b.WaitForAsync<QuestionUpdated>(u => u.Question?.Id == fourth.Id);
+        var rewritten = await a.InvokeAsync<QuestionView>(nameof(IExchangeHub.EditQuestion), fourth.Id, "改成了别的内容");
+        Assert.Equal(QuestionStatuses.Pending, rewritten.Status);
+        await b.WaitForAsync<QuestionUpdated>(u => u.QuestionId == fourth.Id && u.Question is null);
+        Assert.DoesNotContain("改成了别的内容", JsonSerializer.Serialize(b.Received.ToArray()));
+        await moderator.InvokeAsync<object>(nameof(IExchangeHub.DismissQuestion), fourth.Id);
+
         // The moderator's state (reloaded) has all three, each with its status; the export says the same.
         var state = await moderator.InvokeAsync<ModerationState>(nameof(IExchangeHub.GetModeration));
-        Assert.Equal([QuestionStatuses.Answered, QuestionStatuses.Dismissed, QuestionStatuses.Dismissed], state.Questions.Select(q => q.Status));
+        Assert.Equal([QuestionStatuses.Answered, QuestionStatuses.Dismissed, QuestionStatuses.Dismissed, QuestionStatuses.Dismissed], state.Questions.Select(q => q.Status));
         var csv = await organiser.GetStringAsync($"/api/sessions/{session.Id}/exports/questions/questions.csv?lang=zh");
         Assert.Contains("社区志愿者怎么排班？", csv);
         Assert.Contains("已回答", csv);
@@ -344,6 +355,12 @@ public abstract class ModerationBehaviour(ExchangeApp app)
             new StringContent("{\"questionsNeedApproval\": \"maybe\"}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.False((await moderator.InvokeAsync<ModerationState>(nameof(IExchangeHub.GetModeration))).QuestionsNeedApproval);
+
+        // The organiser removes the asker: its question leaves the moderators' queue too.
+        var askerId = (await a.WaitForAsync<SessionSnapshot>(_ => true)).MyParticipantId;
+        Assert.True((await organiser.DeleteAsync($"/api/sessions/{session.Id}/participants/{askerId}")).IsSuccessStatusCode);
+        await moderator.WaitForAsync<ModerationState>(m => m.Questions.Count == 0);
+        await viewer.WaitForAsync<QuestionsState>(s => s.Questions.Count == 0);
     }
 }
 
