@@ -9,7 +9,8 @@ namespace LiveExchange.Bench;
 public sealed class BenchViewer : IAsyncDisposable
 {
     private readonly TaskCompletionSource<SessionSnapshot> _snapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Dictionary<long, int> _highestCounts = [];
+    // Per question, the count read at the highest vote sequence seen (as live.ts keeps it: votes can be taken back).
+    private readonly Dictionary<long, (long Sequence, int Votes)> _highestCounts = [];
     private int _votesMessages;
 
     private BenchViewer(HubConnection connection, int changes)
@@ -62,7 +63,10 @@ public sealed class BenchViewer : IAsyncDisposable
             {
                 foreach (var c in v.Counts)
                 {
-                    viewer._highestCounts[c.QuestionId] = Math.Max(viewer._highestCounts.GetValueOrDefault(c.QuestionId), c.Votes);
+                    if (!viewer._highestCounts.TryGetValue(c.QuestionId, out var kept) || c.Sequence >= kept.Sequence)
+                    {
+                        viewer._highestCounts[c.QuestionId] = (c.Sequence, c.Votes);
+                    }
                 }
             }
         });
@@ -71,11 +75,12 @@ public sealed class BenchViewer : IAsyncDisposable
 
     public void ResetVotes() => Interlocked.Exchange(ref _votesMessages, 0);
 
+    /// <summary>The count this screen shows: the one read at the highest vote sequence it received.</summary>
     public int HighestCount(long questionId)
     {
         lock (_highestCounts)
         {
-            return _highestCounts.GetValueOrDefault(questionId);
+            return _highestCounts.GetValueOrDefault(questionId).Votes;
         }
     }
 
