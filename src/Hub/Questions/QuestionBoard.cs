@@ -100,6 +100,8 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
 
     private const string DeleteVote = "delete from question_votes where question_id = @questionId and participant_id = @participantId";
 
+    private const string SelectVoteSequence = $"select version from stream_versions where session_id = @sessionId and stream = '{ModerationStreams.Votes}'";
+
     private const string HasVoted = "select count(*) from question_votes where question_id = @questionId and participant_id = @participantId";
 
     /// <summary>
@@ -455,9 +457,8 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
 
     /// <summary>
     /// A vote is one insert, refused by the primary key when repeated (a retry after a reconnect gets
-    /// the count, not an error). The vote sequence is bumped last, just before the commit, so its row is
-    /// locked only for the commit; the count is read after the bump, under that lock, so it holds every
-    /// vote with a lower sequence and none with a higher one.
+    /// the count, not an error). No transaction and no counter row to lock: a whole session can vote at
+    /// once without queueing behind one popular question, or behind the vote sequence (only flushes take it).
     /// </summary>
     public async Task<VoteCount> UpvoteAsync(ExchangeCaller viewer, long questionId)
     {
@@ -481,8 +482,8 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
             throw ExchangeProblem.Conflict("agency_vote_limit", $"Your organisation has already given this question {_votesPerAgency} votes.");
         }
 
-        return await CountedAsync(connection, viewer.SessionId, questionId, (tx) =>
-            connection.ExecuteAsync(InsertVote, new { questionId, participantId = viewer.ParticipantId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }, tx));
+        return await CountedAsync(connection, viewer.SessionId, questionId, () =>
+            connection.ExecuteAsync(InsertVote, new { questionId, participantId = viewer.ParticipantId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }));
     }
 
     /// <summary>Takes a vote back; with no vote to take back, the count as it is.</summary>
@@ -495,27 +496,24 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
             throw ExchangeProblem.NotFound("question_not_found", "That question no longer exists.");
         }
 
-        return await CountedAsync(connection, viewer.SessionId, questionId, (tx) =>
-            connection.ExecuteAsync(DeleteVote, new { questionId, participantId = viewer.ParticipantId }, tx));
+        return await CountedAsync(connection, viewer.SessionId, questionId, () =>
+            connection.ExecuteAsync(DeleteVote, new { questionId, participantId = viewer.ParticipantId }));
     }
 
-    private async Task<VoteCount> CountedAsync(DbConnection connection, long sessionId, long questionId, Func<DbTransaction, Task<int>> ballot)
+    /// <summary>
+    /// Casts or takes back a ballot: one statement, no transaction, no lock shared with other voters. The
+    /// count comes back stamped with the vote sequence as it stands (see <see cref="VoteFanout"/>): the
+    /// count is read after the sequence, so it is at least as new as that sequence's flush.
+    /// </summary>
+    private async Task<VoteCount> CountedAsync(DbConnection connection, long sessionId, long questionId, Func<Task<int>> ballot)
     {
-        await using var tx = await database.BeginWriteAsync(connection);
-        if (await ballot(tx) == 0)
+        if (await ballot() > 0)
         {
-            await tx.RollbackAsync();
-            await using var read = await database.BeginConsistentReadAsync(connection);
-            var same = new VoteCount(questionId, (int)await connection.ExecuteScalarAsync<long>(CountVotes, new { questionId }, read),
-                await LiveChanges.VersionAsync(connection, read, sessionId, ModerationStreams.Votes));
-            await read.CommitAsync();
-            return same;
+            votes.Changed(sessionId, questionId);
         }
 
-        var sequence = await LiveChanges.BumpAsync(connection, tx, sessionId, ModerationStreams.Votes);
-        var count = await connection.ExecuteScalarAsync<long>(CountVotes, new { questionId }, tx);
-        await tx.CommitAsync();
-        votes.Changed(sessionId, questionId);
+        var sequence = await connection.QuerySingleOrDefaultAsync<long?>(SelectVoteSequence, new { sessionId }) ?? 0;
+        var count = await connection.ExecuteScalarAsync<long>(CountVotes, new { questionId });
         return new VoteCount(questionId, (int)count, sequence);
     }
 }

@@ -13,7 +13,8 @@ namespace LiveExchange.Hub.Questions;
 /// from the database so they are exact. A vote can be taken back, so counts go down as well as up:
 /// each message carries the session's vote sequence, read with the counts in one consistent read, and
 /// clients keep per question the count with the highest sequence, so messages from several instances
-/// may arrive in any order. Only the list of questions to announce is in memory;
+/// may arrive in any order. The last flush for a question always comes after its last vote, with the
+/// highest sequence, so every screen ends on the database's count. Only the list of questions to announce is in memory;
 /// if an instance dies before a flush, its last counts arrive with the next vote or snapshot.
 /// </summary>
 public sealed class VoteFanout(Database database, LiveChanges changes, ILogger<VoteFanout> logger)
@@ -60,8 +61,11 @@ public sealed class VoteFanout(Database database, LiveChanges changes, ILogger<V
             try
             {
                 await using var connection = await database.OpenAsync(ct);
-                await using var tx = await database.BeginConsistentReadAsync(connection, ct);
-                var sequence = await LiveChanges.VersionAsync(connection, tx, session.Key, ModerationStreams.Votes);
+                // The flush, not the vote, bumps the sequence: its row lock orders the flushes of every
+                // instance, and each reads the counts after taking it (read committed: a fresh view per
+                // statement), so a higher sequence always carries counts read later. Votes take no lock.
+                await using var tx = await database.BeginWriteAsync(connection, ct);
+                var sequence = await LiveChanges.BumpAsync(connection, tx, session.Key, ModerationStreams.Votes);
                 var counted = (await connection.QueryAsync<CountRow>(SelectCounts, new { sessionId = session.Key }, tx))
                     .ToDictionary(c => c.QuestionId, c => (int)c.Votes);
                 await tx.CommitAsync(ct);

@@ -11,7 +11,7 @@ import { QuestionList } from "./questions";
 import { applyModeratorMode, ModerationPanel } from "./moderation";
 import { SlideView } from "./slides";
 import { perTab, StorageKeys, takeSecretFromFragment } from "./storage";
-import { FeedKinds, FeedStatuses, HubMethods } from "./contract";
+import { FeedKinds, FeedStatuses, HubMethods, ParticipantRoles } from "./contract";
 import { h } from "./dom";
 import { Publisher, renderLiveBadge, StageView } from "./video";
 
@@ -387,7 +387,7 @@ function startHost(token: string): void {
     const target = event.target as HTMLElement | null;
     if (target?.closest("input, textarea, select, [contenteditable='true']")) return;
     const delta = event.key === "ArrowRight" || event.key === "PageDown" ? 1 : event.key === "ArrowLeft" || event.key === "PageUp" ? -1 : 0;
-    if (delta === 0) return;
+    if (delta === 0 || state?.role === ParticipantRoles.Moderator) return; // the moderator link turns no pages
     event.preventDefault();
     const page = basePage() + delta;
     if (page >= 1 && page <= pageCount()) void goTo(page);

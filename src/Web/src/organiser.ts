@@ -430,7 +430,7 @@ function startOrganiser(key: string): void {
     { key: "org.attendance.col.agency", cell: (row) => row.agencyName },
     { key: "org.attendance.col.city", cell: (row) => row.city },
     { key: "org.attendance.col.displayName", cell: (row) => row.displayName },
-    { key: "org.attendance.col.role", cell: (row) => (row.role === ParticipantRoles.Host ? t("role.host") : row.role === ParticipantRoles.Viewer ? t("role.viewer") : row.role) },
+    { key: "org.attendance.col.role", cell: (row) => (row.role === ParticipantRoles.Host ? t("role.host") : row.role === ParticipantRoles.Viewer ? t("role.viewer") : row.role === ParticipantRoles.Moderator ? t("role.moderator") : row.role) },
     { key: "org.attendance.col.headcount", cell: (row) => String(row.headcount) },
     { key: "org.attendance.col.firstJoinedAt", cell: (row, zone) => formatDateTime(row.firstJoinedAt, zone) },
     { key: "org.attendance.col.lastLeftAt", cell: (row, zone) => formatDateTime(row.lastLeftAt, zone) },

@@ -239,8 +239,7 @@ public abstract class ModerationBehaviour(ExchangeApp app)
         {
             // Up, down, up again, in parallel: counts go down as well as up.
             await Task.WhenAll(voters.Select(v => v.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), question.Id)));
-            var down = await Task.WhenAll(voters.Take(4).Select(v => v.InvokeAsync<VoteCount>(nameof(IExchangeHub.Unvote), question.Id)));
-            Assert.All(down, d => Assert.True(d.Sequence > 0));
+            await Task.WhenAll(voters.Take(4).Select(v => v.InvokeAsync<VoteCount>(nameof(IExchangeHub.Unvote), question.Id)));
             await Task.WhenAll(voters.Take(2).Select(v => v.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), question.Id)));
             // Taking back a vote not given, or giving one twice, changes nothing and is no error.
             var none = await voters[3].InvokeAsync<VoteCount>(nameof(IExchangeHub.Unvote), question.Id);
@@ -260,7 +259,7 @@ public abstract class ModerationBehaviour(ExchangeApp app)
 
             var mine = await voters[0].InvokeAsync<QuestionsState>(nameof(IExchangeHub.GetQuestions));
             Assert.Equal([question.Id], mine.MyVotes);
-            Assert.True(mine.VoteSequence >= 11);
+            Assert.True(mine.VoteSequence > 0); // counts went out, each flush under a new sequence
             Assert.Empty((await voters[3].InvokeAsync<QuestionsState>(nameof(IExchangeHub.GetQuestions))).MyVotes);
         }
         finally
