@@ -48,6 +48,14 @@ public interface IExchangeClient
 
     /// <summary>Session, or one participant: the session has ended (or this participant was removed); stop and say so.</summary>
     Task SessionEnded(SessionEnded ended);
+
+    // --- Reactions ---
+
+    /// <summary>
+    /// Session. One window's reactions and the running totals, sent at most once per
+    /// <c>ReactionFanout.Window</c> per session and instance, however many reactions arrived.
+    /// </summary>
+    Task ReactionsChanged(ReactionsChanged reactions);
 }
 
 /// <summary>What clients may call on the exchange hub. Roles are checked by the hub on every call.</summary>
@@ -106,6 +114,14 @@ public interface IExchangeHub
 
     /// <summary>Signalling: what this screen receives (ReceptionStates).</summary>
     Task ReportReception(string state);
+
+    // --- Reactions ---
+
+    /// <summary>Viewer only: send a reaction (<see cref="ReactionKinds"/>); it reaches screens coalesced. Own rate budget.</summary>
+    Task React(string kind);
+
+    /// <summary>Any participant: the session's reaction totals per kind.</summary>
+    Task<ReactionTotals> GetReactions();
 }
 
 public static class ExchangeHubRoute
