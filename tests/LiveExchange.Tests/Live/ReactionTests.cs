@@ -228,3 +228,85 @@ public sealed class ReactionTestsOnTwoInstances(TwoInstances hubs) : IClassFixtu
         }
     }
 }
+
+/// <summary>Reactions in Chromium: the viewer's bar on a phone, floating counts on the host's and the viewer's screens.</summary>
+[Collection(LiveExchange.Tests.Browser.BrowserCollection.Name)]
+public sealed class ReactionsInBrowserTests(LiveExchange.Tests.Browser.BrowserFixture fixture) : IClassFixture<LiveExchange.Tests.Browser.BrowserFixture>
+{
+    private readonly Api _api = new(fixture.BaseAddress);
+
+    [Fact]
+    public async Task A_viewer_claps_on_a_phone_and_the_host_and_the_viewer_see_the_floating_count()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var logs = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        // The host asked for reduced motion: counts show without moving.
+        await using var hostContext = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN", ReducedMotion = Microsoft.Playwright.ReducedMotion.Reduce });
+        var host = await hostContext.NewPageAsync();
+        host.PageError += (_, e) => logs.Enqueue($"host error: {e}");
+        await host.GotoAsync(new Uri(_api.BaseAddress, session.HostLink).ToString());
+        await Microsoft.Playwright.Assertions.Expect(host.Locator("#connection-status")).ToHaveAttributeAsync("data-status", "connected");
+
+        await using var viewerContext = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN", ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true });
+        var viewer = await viewerContext.NewPageAsync();
+        viewer.PageError += (_, e) => logs.Enqueue($"viewer error: {e}");
+        viewer.Console += (_, m) => logs.Enqueue($"viewer {m.Type}: {m.Text}");
+        try
+        {
+            await viewer.GotoAsync(new Uri(_api.BaseAddress, session.ViewerLink).ToString());
+            await viewer.Locator("#agency").SelectOptionAsync(invited[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await viewer.Locator("#display-name").FillAsync("李华");
+            await viewer.Locator("#headcount").FillAsync("8");
+            await viewer.Locator("#join").ClickAsync();
+            // Polled, not WaitForURLAsync (SETUP-NOTES: a navigation between its check and its subscription is missed).
+            await Microsoft.Playwright.Assertions.Expect(viewer).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/viewer\\.html\\?code="));
+            await Microsoft.Playwright.Assertions.Expect(viewer.Locator("#connection-status")).ToHaveAttributeAsync("data-status", "connected");
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"no connected viewer page; url {viewer.Url}: {e.Message}\n{string.Join("\n", logs)}");
+        }
+
+        // Five buttons, thumb-sized, labelled in Chinese.
+        var clap = viewer.Locator("#reaction-bar .reaction-button[data-kind=clap]");
+        Assert.Equal(5, await viewer.Locator("#reaction-bar .reaction-button").CountAsync());
+        await Microsoft.Playwright.Assertions.Expect(clap).ToHaveAttributeAsync("aria-label", "鼓掌（已有 0 个）");
+        var box = (await clap.BoundingBoxAsync())!;
+        Assert.True(box.Width >= 44 && box.Height >= 44, $"{box.Width}×{box.Height}");
+
+        for (var i = 0; i < 4; i++)
+        {
+            await clap.ClickAsync();
+        }
+
+        await viewer.Locator("#reaction-bar .reaction-button[data-kind=idea]").ClickAsync();
+
+        // Both screens float the coalesced count (one element per kind, its count added to), the host's over the slide.
+        foreach (var screen in new[] { host, viewer })
+        {
+            var floating = screen.Locator("#reaction-overlay .reaction-float[data-kind=clap]");
+            await Microsoft.Playwright.Assertions.Expect(floating).ToHaveTextAsync("👏 ×4");
+            await Microsoft.Playwright.Assertions.Expect(screen.Locator("#reaction-overlay .reaction-float[data-kind=idea]")).ToHaveTextAsync("💡");
+            Assert.InRange(await screen.Locator("#reaction-overlay .reaction-float").CountAsync(), 1, 5);
+            Assert.Equal("none", await screen.Locator("#reaction-overlay").EvaluateAsync<string>("e => getComputedStyle(e).pointerEvents"));
+        }
+
+        Assert.Equal("none", await host.Locator("#reaction-overlay .reaction-float").First.EvaluateAsync<string>("e => getComputedStyle(e).animationName"));
+        Assert.Equal("reaction-rise", await viewer.Locator("#reaction-overlay .reaction-float").First.EvaluateAsync<string>("e => getComputedStyle(e).animationName"));
+        Assert.Equal(1, await host.Locator(".slide-stage #reaction-overlay").CountAsync());
+
+        // The totals on the viewer's buttons are the stored ones; in English after the switch.
+        await Microsoft.Playwright.Assertions.Expect(clap).ToHaveAttributeAsync("data-total", "4");
+        await viewer.Locator("#lang-switch").ClickAsync();
+        await Microsoft.Playwright.Assertions.Expect(clap).ToHaveAttributeAsync("aria-label", "Applause (4 so far)");
+
+        // Gone after a while: nothing piles up.
+        await Microsoft.Playwright.Assertions.Expect(host.Locator("#reaction-overlay .reaction-float")).ToHaveCountAsync(0, new() { Timeout = 10_000 });
+
+        // A reload reads the totals back (GetReactions), though no new reaction came.
+        await viewer.ReloadAsync();
+        await Microsoft.Playwright.Assertions.Expect(viewer.Locator("#reaction-bar .reaction-button[data-kind=clap]")).ToHaveAttributeAsync("data-total", "4");
+        Assert.DoesNotContain(logs, l => l.Contains("error", StringComparison.OrdinalIgnoreCase) && l.StartsWith("viewer error", StringComparison.Ordinal));
+    }
+}
