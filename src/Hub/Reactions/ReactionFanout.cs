@@ -131,7 +131,7 @@ public sealed class ReactionFanout(Database database, LiveChanges changes, ILogg
         }
     }
 
-    private static async Task<IReadOnlyList<ReactionCount>> ReadTotalsAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx, long sessionId) =>
+    internal static async Task<IReadOnlyList<ReactionCount>> ReadTotalsAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx, long sessionId) =>
         (await connection.QueryAsync<TotalRow>(SelectTotals, new { sessionId }, tx))
             .Select(r => new ReactionCount(r.Kind, r.Total))
             .ToArray();

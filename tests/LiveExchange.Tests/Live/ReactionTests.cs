@@ -52,6 +52,17 @@ public abstract class ReactionTests(ExchangeApp app)
             Assert.Equal(expected, await StoredAsync(session.Id));
             Assert.Equal(expected, Totals((await viewers[0].InvokeAsync<ReactionTotals>(nameof(IExchangeHub.GetReactions))).Totals));
 
+            // The organiser's export lists every kind with its total (the CSV after its title lines).
+            using var organiser = _api.Organiser();
+            var csv = System.Text.Encoding.UTF8.GetString(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/reactions/reactions.csv?lang=en"));
+            var lines = csv.TrimStart('\uFEFF').Split("\r\n");
+            var header = Array.IndexOf(lines, "Reaction,Name,Count");
+            Assert.True(header >= 0, csv);
+            Assert.Equal(
+                ["👍,Like," + expected[ReactionKinds.Like], "👏,Applause," + expected[ReactionKinds.Clap], "❤️,Love it," + expected[ReactionKinds.Love],
+                 "💡,Insightful," + expected[ReactionKinds.Idea], "❓,Puzzled," + expected[ReactionKinds.Question]],
+                lines[(header + 1)..(header + 6)]);
+
             // One instance sends at most one message per window: far fewer than the reactions sent, and
             // every reaction is announced exactly once across them.
             var bound = (int)Math.Ceiling(elapsed / ReactionFanout.Window) + 1;
