@@ -36,6 +36,7 @@ public abstract class ReactionTests(ExchangeApp app)
             var clock = Stopwatch.StartNew();
             await Task.WhenAll(viewers.Select((v, i) => Task.WhenAll(Enumerable.Range(0, ReactionFanout.Burst)
                 .Select(k => v.Connection.InvokeAsync(nameof(IExchangeHub.React), ReactionKinds.All[(i + k) % ReactionKinds.All.Count])))));
+            var sending = clock.Elapsed;
             var sent = viewers.Count * ReactionFanout.Burst;
             var expected = Enumerable.Range(0, viewers.Count)
                 .SelectMany(i => Enumerable.Range(0, ReactionFanout.Burst).Select(k => ReactionKinds.All[(i + k) % ReactionKinds.All.Count]))
@@ -63,14 +64,15 @@ public abstract class ReactionTests(ExchangeApp app)
                  "💡,Insightful," + expected[ReactionKinds.Idea], "❓,Puzzled," + expected[ReactionKinds.Question]],
                 lines[(header + 1)..(header + 6)]);
 
-            // One instance sends at most one message per window: far fewer than the reactions sent, and
-            // every reaction is announced exactly once across them.
-            var bound = (int)Math.Ceiling(elapsed / ReactionFanout.Window) + 1;
+            // One instance sends at most one message per window, and only for windows that had reactions:
+            // those overlapping the sending (+ one window for the last flush, + one for the edges). So far
+            // fewer than the reactions sent, and every reaction is announced exactly once across them.
+            var bound = Math.Min((int)Math.Ceiling(elapsed / ReactionFanout.Window) + 1, (int)Math.Ceiling(sending / ReactionFanout.Window) + 2);
             foreach (var screen in viewers.Append(host))
             {
                 var messages = screen.Received.OfType<ReactionsChanged>().ToArray();
                 Assert.InRange(messages.Length, 1, bound);
-                Assert.True(messages.Length < sent / 10, $"{messages.Length} messages for {sent} reactions");
+                Assert.True(messages.Length < sent / 5, $"{messages.Length} messages for {sent} reactions");
                 Assert.Equal(sent, messages.Sum(m => m.Burst.Sum(b => b.Count)));
             }
         }
@@ -113,6 +115,7 @@ public abstract class ReactionTests(ExchangeApp app)
         var joined = await _api.JoinAsync(session.Code, invited[0].Id, "李华");
         await using var viewer = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
 
+        var pressing = Stopwatch.StartNew();
         var presses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
         {
             try
@@ -127,8 +130,11 @@ public abstract class ReactionTests(ExchangeApp app)
         }));
         Assert.All(presses, p => Assert.True(p is "ok" or "limited", p));
         var accepted = presses.Count(p => p == "ok");
-        // The burst, plus what refilled while the 40 calls were in flight.
-        Assert.InRange(accepted, ReactionFanout.Burst, ReactionFanout.Burst + 5);
+        // The burst, plus what refilled while the 40 calls were in flight (they take far less than the
+        // 6 s that would refill 30; a slow machine is allowed for by the time it took).
+        var refilled = (int)Math.Ceiling(pressing.Elapsed.TotalSeconds * ReactionFanout.PerSecond);
+        Assert.InRange(accepted, ReactionFanout.Burst, ReactionFanout.Burst + refilled);
+        Assert.Contains("limited", presses);
 
         // The other lane is untouched: a question goes through at once, and then its budget's whole burst.
         var asked = await viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "鼓掌之后还能提问吗？", (string?)null);
@@ -205,6 +211,7 @@ public sealed class ReactionTestsOnTwoInstances(TwoInstances hubs) : IClassFixtu
             await Task.WhenAll(
                 onA.Select(v => Task.WhenAll(Enumerable.Range(0, 8).Select(k => v.Connection.InvokeAsync(nameof(IExchangeHub.React), k % 2 == 0 ? ReactionKinds.Clap : ReactionKinds.Like))))
                     .Concat(onB.Select(v => Task.WhenAll(Enumerable.Range(0, 6).Select(k => v.Connection.InvokeAsync(nameof(IExchangeHub.React), k % 3 == 0 ? ReactionKinds.Idea : ReactionKinds.Clap))))));
+            var sending = clock.Elapsed;
             var expected = new Dictionary<string, long> { [ReactionKinds.Clap] = 3 * 4 + 3 * 4, [ReactionKinds.Like] = 3 * 4, [ReactionKinds.Idea] = 3 * 2 };
 
             foreach (var screen in onA.Concat(onB).Append(host))
@@ -222,7 +229,7 @@ public sealed class ReactionTestsOnTwoInstances(TwoInstances hubs) : IClassFixtu
 
             // Each instance sends at most one message per window: a viewer hears from both, and every
             // reaction is announced exactly once (by the instance that received it).
-            var bound = 2 * ((int)Math.Ceiling(elapsed / ReactionFanout.Window) + 1);
+            var bound = 2 * Math.Min((int)Math.Ceiling(elapsed / ReactionFanout.Window) + 1, (int)Math.Ceiling(sending / ReactionFanout.Window) + 2);
             foreach (var screen in onA.Concat(onB).Append(host))
             {
                 var messages = screen.Received.OfType<ReactionsChanged>().ToArray();
