@@ -100,6 +100,9 @@ public sealed class ReactionFanout(Database database, LiveChanges changes, ILogg
             }
         }
 
+        // Each session on its own: a session whose store fails keeps its counts for the next window and
+        // must not take the other sessions' counts (already taken out of the window) down with it.
+        List<Exception>? failures = null;
         foreach (var session in taken.GroupBy(t => t.SessionId))
         {
             IReadOnlyList<ReactionCount> totals;
@@ -115,7 +118,7 @@ public sealed class ReactionFanout(Database database, LiveChanges changes, ILogg
                 totals = await ReadTotalsAsync(connection, tx, session.Key);
                 await tx.CommitAsync(ct);
             }
-            catch
+            catch (Exception e)
             {
                 // Not stored: put them back so the next window adds them (nothing was sent for them).
                 foreach (var (sessionId, kind, count) in session)
@@ -123,11 +126,17 @@ public sealed class ReactionFanout(Database database, LiveChanges changes, ILogg
                     _window.AddOrUpdate((sessionId, kind), count, (_, n) => n + count);
                 }
 
-                throw;
+                (failures ??= []).Add(e);
+                continue;
             }
 
             var burst = session.OrderBy(t => t.Kind, StringComparer.Ordinal).Select(t => new ReactionCount(t.Kind, t.Count)).ToArray();
             await changes.PublishAsync(Audience.Session(session.Key), client => client.ReactionsChanged(new ReactionsChanged(burst, totals)));
+        }
+
+        if (failures is not null)
+        {
+            throw new AggregateException("Reactions of some sessions could not be stored; they are kept for the next window.", failures);
         }
     }
 
