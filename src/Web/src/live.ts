@@ -7,6 +7,7 @@ import {
   type DeckChanged,
   type DeckView,
   type HandsState,
+  type ClientEventName,
   type HubMethodName,
   type HubMethodResults,
   type LiveStream,
@@ -218,6 +219,7 @@ export class LiveSession {
     });
     // Vote counts carry the vote sequence they were read at: keep the newest, in whatever order they come.
     on(ClientEvents.VotesChanged, (votes: VotesChanged) => this.applyCounts(votes.counts));
+    for (const [event, handler] of this.featureHandlers) on(event, handler);
     // --- Q&A moderation ---
     on(ClientEvents.QuestionUpdated, (update: QuestionUpdated) => this.receive(LiveStreams.Questions, update, "question", applyQuestionUpdated));
     on(ClientEvents.ModerationChanged, (moderation: ModerationState) =>
@@ -638,6 +640,21 @@ export class LiveSession {
     if (status === this.status) return;
     this.status = status;
     this.options.onStatus?.(status);
+  }
+
+  // --- Feature events ---
+  private readonly featureHandlers: Array<[ClientEventName, (message: never) => void]> = [];
+
+  /**
+   * Lets a feature module (reactions) handle an event that is not part of LiveState (unversioned,
+   * coalesced counts), on this connection and every one made after a reconnect.
+   */
+  listen<T>(event: ClientEventName, handler: (message: T) => void): void {
+    this.featureHandlers.push([event, handler as (message: never) => void]);
+    const connection = this.connection;
+    connection.on(event, (message: T) => {
+      if (connection === this.connection) handler(message);
+    });
   }
 }
 

@@ -34,6 +34,8 @@ public sealed class LiveClient : IAsyncDisposable
         client.Record<QuestionsState>(nameof(IExchangeClient.QuestionsChanged));
         client.Record<SessionEnded>(nameof(IExchangeClient.SessionEnded));
         client.Record<SessionOutline>(nameof(IExchangeClient.SessionChanged));
+        // --- Reactions ---
+        client.Record<ReactionsChanged>(nameof(IExchangeClient.ReactionsChanged));
         client.Record<QuestionUpdated>(nameof(IExchangeClient.QuestionUpdated));
         client.Record<ModerationState>(nameof(IExchangeClient.ModerationChanged));
         client.Record<QuestionView>(nameof(IExchangeClient.MyQuestionChanged));
