@@ -137,7 +137,7 @@ public abstract class ReactionTests(ExchangeApp app)
         Assert.Contains("limited", presses);
 
         // The other lane is untouched: a question goes through at once, and then its budget's whole burst.
-        var asked = await viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "鼓掌之后还能提问吗？", (string?)null);
+        var asked = await viewer.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "鼓掌之后还能提问吗？", (string?)null, false);
         Assert.Equal("鼓掌之后还能提问吗？", asked.Text);
         for (var i = 0; i < 15; i++)
         {
