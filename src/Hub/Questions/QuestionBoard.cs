@@ -47,11 +47,6 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
 
     private const string CountAgencies = "select count(*) + 1 from session_invitations where session_id = @sessionId";
 
-    private const string CountAgencyVotes = """
-        select count(*) from question_votes v join participants p on p.id = v.participant_id
-        where v.question_id = @questionId and p.agency_id = @agencyId
-        """;
-
     private const string CountSession = "select count(*) from questions where session_id = @sessionId";
 
     private const string CountRecent = """
@@ -70,12 +65,13 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
 
     private const string SelectTarget = "select participant_id, session_id, status from questions where id = @questionId";
 
-    private const string InsertVote = """
-        insert into question_votes (question_id, participant_id, voted_at_ms) values (@questionId, @participantId, @now)
+    private const string InsertVoteWithinShare = """
+        insert into question_votes (question_id, participant_id, voted_at_ms)
+        select @questionId, @participantId, @now
+        where (select count(*) from question_votes v join participants p on p.id = v.participant_id
+               where v.question_id = @questionId and p.agency_id = @agencyId) < @limit
         on conflict (question_id, participant_id) do nothing
         """;
-
-    private const string CountVotes = "select count(*) from question_votes where question_id = @questionId";
 
     /// <summary>A moderator's written reply.</summary>
     public const int ReplyMax = 1000;
@@ -100,7 +96,11 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
 
     private const string DeleteVote = "delete from question_votes where question_id = @questionId and participant_id = @participantId";
 
-    private const string SelectVoteSequence = $"select version from stream_versions where session_id = @sessionId and stream = '{ModerationStreams.Votes}'";
+    // One statement, one view: the count is at least as new as the flush that made the sequence.
+    private const string SelectCounted = $"""
+        select (select version from stream_versions where session_id = @sessionId and stream = '{ModerationStreams.Votes}') as Sequence,
+               (select count(*) from question_votes where question_id = @questionId) as Votes
+        """;
 
     private const string HasVoted = "select count(*) from question_votes where question_id = @questionId and participant_id = @participantId";
 
@@ -474,16 +474,20 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
             throw ExchangeProblem.BadRequest("own_question", "You cannot upvote your own question.");
         }
 
-        var args = new { questionId, participantId = viewer.ParticipantId };
-        if (await connection.ExecuteScalarAsync<long>(HasVoted, args) == 0
-            // Not locked against a vote racing in from the same agency: at worst one over, and no queue.
-            && await connection.ExecuteScalarAsync<long>(CountAgencyVotes, new { questionId, agencyId = viewer.AgencyId }) >= _votesPerAgency)
+        // The agency's share is checked in the insert itself (not locked against a vote racing in from the
+        // same agency: at worst one over, and no queue). Nothing inserted: a vote given already (a retry:
+        // its count, no error), or the share used up.
+        var args = new { questionId, participantId = viewer.ParticipantId, agencyId = viewer.AgencyId, limit = _votesPerAgency, now = clock.GetUtcNow().ToUnixTimeMilliseconds() };
+        return await CountedAsync(connection, viewer.SessionId, questionId, async () =>
         {
-            throw ExchangeProblem.Conflict("agency_vote_limit", $"Your organisation has already given this question {_votesPerAgency} votes.");
-        }
+            var inserted = await connection.ExecuteAsync(InsertVoteWithinShare, args);
+            if (inserted == 0 && await connection.ExecuteScalarAsync<long>(HasVoted, args) == 0)
+            {
+                throw ExchangeProblem.Conflict("agency_vote_limit", $"Your organisation has already given this question {_votesPerAgency} votes.");
+            }
 
-        return await CountedAsync(connection, viewer.SessionId, questionId, () =>
-            connection.ExecuteAsync(InsertVote, new { questionId, participantId = viewer.ParticipantId, now = clock.GetUtcNow().ToUnixTimeMilliseconds() }));
+            return inserted;
+        });
     }
 
     /// <summary>Takes a vote back; with no vote to take back, the count as it is.</summary>
@@ -512,8 +516,15 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
             votes.Changed(sessionId, questionId);
         }
 
-        var sequence = await connection.QuerySingleOrDefaultAsync<long?>(SelectVoteSequence, new { sessionId }) ?? 0;
-        var count = await connection.ExecuteScalarAsync<long>(CountVotes, new { questionId });
-        return new VoteCount(questionId, (int)count, sequence);
+        var counted = await connection.QuerySingleAsync<CountedRow>(SelectCounted, new { sessionId, questionId });
+        return new VoteCount(questionId, (int)counted.Votes, counted.Sequence ?? 0);
+    }
+
+    // Setters rather than a positional record: see QuestionRow for why (SQLite's untyped computed columns).
+    private sealed class CountedRow
+    {
+        public long? Sequence { get; init; }
+
+        public long Votes { get; init; }
     }
 }
