@@ -279,7 +279,7 @@ function startHost(token: string): void {
     onChange: (next, kind) => {
       state = next;
       if (kind === "snapshot") applyModeratorMode(next.role);
-      if (kind === "snapshot" || kind === "moderation" || kind === "question" || kind === "votes") moderation?.render(next);
+      if (kind === "snapshot" || kind === "moderation" || kind === "question" || kind === "votes") moderation?.render(next, kind);
       if (kind === "snapshot" || kind === "outline") {
         showSession(next.sessionId, next.code, next.title);
         showAgenda(next.outline);

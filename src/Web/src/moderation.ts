@@ -7,7 +7,7 @@ import { HubMethods, ParticipantRoles, QuestionStatuses, type QuestionView } fro
 import { h } from "./dom";
 import type { ErrorBox } from "./errors";
 import { setPlain, setText } from "./i18n";
-import type { LiveSession, LiveState } from "./live";
+import type { ChangeKind, LiveSession, LiveState } from "./live";
 
 export type ModerationFilter = "new" | "top" | "answered" | "dismissed";
 
@@ -51,6 +51,7 @@ export class ModerationPanel {
   private readonly drafts = new Map<number, string>();
   private readonly replying = new Set<number>();
   private last: Readonly<LiveState> | null = null;
+  private rendered: LiveState["moderation"] = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -66,7 +67,7 @@ export class ModerationPanel {
       setText(button, `mod.filter.${filter}`);
       button.addEventListener("click", () => {
         this.filter = filter;
-        if (this.last) this.render(this.last);
+        if (this.last) this.render(this.last, "filter");
       });
       this.filterButtons.set(filter, button);
       bar.append(button);
@@ -76,9 +77,17 @@ export class ModerationPanel {
     root.hidden = true;
   }
 
-  render(state: Readonly<LiveState>): void {
+  /**
+   * Rebuilds the queue when the moderation state (or the filter) changed; for vote counts alone it only
+   * updates the numbers, unless the order of "top" changed: a rebuild 8 times a second during a vote
+   * storm would swallow the moderator's clicks.
+   */
+  render(state: Readonly<LiveState>, kind: ChangeKind | "filter" = "moderation"): void {
+    // The state object is the same one, changed in place; the moderation state in it is replaced whole.
+    const countsOnly = (kind === "votes" || kind === "question") && this.rendered === state.moderation;
     this.last = state;
     const moderation = state.moderation;
+    this.rendered = moderation;
     this.root.hidden = moderation === null;
     if (!moderation) return;
     const pending = moderation.questions.filter((q) => q.status === QuestionStatuses.Pending).length;
@@ -90,6 +99,15 @@ export class ModerationPanel {
     const publicVotes = new Map(state.questions.map((q) => [q.id, q.votes]));
     const votes = (q: QuestionView) => publicVotes.get(q.id) ?? q.votes;
     const shown = filterQuestions(moderation.questions, this.filter, votes);
+    const inPlace = [...this.queue.children] as HTMLElement[];
+    if (countsOnly && inPlace.length === shown.length && inPlace.every((li, i) => li.dataset.questionId === String(shown[i]!.id))) {
+      for (const [i, li] of inPlace.entries()) {
+        const count = li.querySelector<HTMLElement>(".vote-count")!;
+        count.textContent = String(votes(shown[i]!));
+        count.dataset.votes = count.textContent;
+      }
+      return;
+    }
     const focused = document.activeElement instanceof HTMLTextAreaElement && this.queue.contains(document.activeElement)
       ? Number(document.activeElement.dataset.questionId) : null;
     this.queue.replaceChildren(...shown.map((q) => this.item(q, votes(q), moderation.pinnedQuestionId === q.id)));

@@ -25,7 +25,7 @@ public sealed class LayoutInBrowserTests(BrowserFixture fixture) : IClassFixture
         {
             for (var i = 0; i < 5; i++)
             {
-                await client.InvokeAsync<LiveExchange.Shared.QuestionView>(nameof(LiveExchange.Shared.IExchangeHub.AskQuestion), $"第{i}个问题：" + new string('问', 120), (string?)null);
+                await client.InvokeAsync<LiveExchange.Shared.QuestionView>(nameof(LiveExchange.Shared.IExchangeHub.AskQuestion), $"第{i}个问题：" + new string('问', 120), (string?)null, false);
             }
         }
 
