@@ -82,7 +82,8 @@ public sealed class BackplaneResync(
                     .ToDictionary(r => r.Stream, r => r.Version);
                 var versions = new StreamVersions(sessionId,
                     v.GetValueOrDefault(LiveStreams.Slides), v.GetValueOrDefault(LiveStreams.Questions),
-                    v.GetValueOrDefault(LiveStreams.Stage), v.GetValueOrDefault(LiveStreams.Hands));
+                    v.GetValueOrDefault(LiveStreams.Stage), v.GetValueOrDefault(LiveStreams.Hands),
+                    v.GetValueOrDefault(LiveStreams.Polls));
                 await changes.PublishAsync(Audience.Session(sessionId), client => client.StreamVersionsChanged(versions));
             }
             catch (Exception ex)

@@ -24,7 +24,8 @@ public sealed class ExchangeHub(
     StageBoard stage,
     MediaRelay media,
     ReceptionBoard reception,
-    LocalSessions local) : Hub<IExchangeClient>, IExchangeHub
+    LocalSessions local,
+    Polls.PollBoard polls) : Hub<IExchangeClient>, IExchangeHub
 {
     internal const string CallerKey = "lx:caller";
 
@@ -120,6 +121,17 @@ public sealed class ExchangeHub(
     [Signalling]
     public Task ReportReception(string state) => reception.ReportAsync(Caller, state);
 
+    // --- Polls ---
+
+    public Task<PollsState> GetPolls() => polls.LoadAsync(Caller, Context.ConnectionAborted);
+
+    public Task<PollsState> LaunchPoll(long pollId) => polls.LaunchAsync(Caller.RequirePollManager(), pollId);
+
+    public Task<PollsState> ClosePoll(long pollId) => polls.CloseAsync(Caller.RequirePollManager(), pollId);
+
+    public Task<MyPollAnswer> AnswerPoll(long pollId, PollAnswerInput answer, string? clientKey) =>
+        polls.AnswerAsync(Caller.RequireViewer(), pollId, answer, clientKey);
+
     private ExchangeCaller Caller => (ExchangeCaller)Context.Items[CallerKey]!;
 }
 
@@ -135,4 +147,13 @@ public sealed record ExchangeCaller(long SessionId, long ParticipantId, string R
     public ExchangeCaller RequireViewer() => Role == ParticipantRoles.Viewer
         ? this
         : throw ExchangeProblem.Forbidden("viewer_only", "Only viewers can do this.");
+
+    // --- Polls ---
+
+    /// <summary>Who prepares, launches and closes polls, and sees hidden results: the host today (one place to widen).</summary>
+    public bool ManagesPolls => IsHost;
+
+    public ExchangeCaller RequirePollManager() => ManagesPolls
+        ? this
+        : throw ExchangeProblem.Forbidden("host_only", "Only the host can do this.");
 }

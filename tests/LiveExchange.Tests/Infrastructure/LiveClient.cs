@@ -34,6 +34,8 @@ public sealed class LiveClient : IAsyncDisposable
         client.Record<QuestionsState>(nameof(IExchangeClient.QuestionsChanged));
         client.Record<SessionEnded>(nameof(IExchangeClient.SessionEnded));
         client.Record<SessionOutline>(nameof(IExchangeClient.SessionChanged));
+        client.Record<PollsState>(nameof(IExchangeClient.PollsChanged));
+        client.Record<PollResults>(nameof(IExchangeClient.PollResultsChanged));
         await connection.StartAsync();
         await client.WaitForAsync<SessionSnapshot>(_ => true);
         return client;
