@@ -12,6 +12,7 @@ import { SlideView } from "./slides";
 import { perTab, StorageKeys, takeSecretFromFragment } from "./storage";
 import { FeedKinds, FeedStatuses, HubMethods } from "./contract";
 import { h } from "./dom";
+import { mountHostPolls } from "./polls-host";
 import { Publisher, renderLiveBadge, StageView } from "./video";
 
 initI18n();
@@ -271,10 +272,12 @@ function startHost(token: string): void {
     else updateAgenda = mountAgenda(byId("agenda"), outline.timeZone, outline.agenda);
   };
 
+  let renderPolls: ((state: Readonly<LiveState>) => void) | null = null;
   const live = new LiveSession({
     token,
     onChange: (next, kind) => {
       state = next;
+      if (kind === "snapshot" || kind === "polls") renderPolls?.(next);
       if (kind === "snapshot" || kind === "outline") {
         showSession(next.sessionId, next.code, next.title);
         showAgenda(next.outline);
@@ -312,6 +315,8 @@ function startHost(token: string): void {
       if (status === "connected") errors.clearConnectionErrors();
     },
   });
+
+  renderPolls = mountHostPolls(byId("host-polls"), live, token, errors);
 
   // --- Navigation -------------------------------------------------------------------------------
   // Key presses can outrun the server's replies: each press moves from the page last asked for, not

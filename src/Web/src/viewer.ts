@@ -11,6 +11,8 @@ import { QuestionList } from "./questions";
 import { SlideView } from "./slides";
 import { local, normaliseCode, StorageKeys } from "./storage";
 import { WatchQualities, type WatchQuality } from "./contract";
+import { mountViewerPolls } from "./polls-viewer";
+import type { LiveState } from "./live";
 import { Publisher, renderLiveBadge, StageView } from "./video";
 
 initI18n();
@@ -144,9 +146,11 @@ function startViewer(code: string, token: string): void {
     else updateAgenda = mountAgenda(byId("agenda"), outline.timeZone, outline.agenda);
   };
 
+  let renderPolls: ((state: Readonly<LiveState>) => void) | null = null;
   const live = new LiveSession({
     token,
     onChange: (state, kind) => {
+      if (kind === "snapshot" || kind === "polls") renderPolls?.(state);
       if (kind === "snapshot" || kind === "outline") {
         setPlain(title, state.title);
         setText(document.querySelector("title")!, "page.sessionTitle", { title: state.title });
@@ -179,6 +183,8 @@ function startViewer(code: string, token: string): void {
       if (status === "connected") errors.clearConnectionErrors();
     },
   });
+
+  renderPolls = mountViewerPolls(byId("poll-card"), live, errors);
 
   // The draft survives a reload or a dropped connection until the question is accepted.
   const draftKey = StorageKeys.draft(code);
