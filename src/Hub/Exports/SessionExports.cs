@@ -46,6 +46,8 @@ public static class SessionExports
         new("questions", new("提问", "Questions"), QuestionSheets.Specs, QuestionSheets.BuildAsync),
         new("feedback", new("反馈", "Feedback"), FeedbackSheets.Specs, FeedbackSheets.BuildAsync),
         new("roster", new("报名与到场", "Registration and attendance"), RosterSheets.Specs, RosterSheets.BuildAsync),
+        // --- Polls ---
+        new("polls", new("投票", "Polls"), PollSheets.Specs, PollSheets.BuildAsync),
     ];
 
     public static SessionExport? Find(string key) => All.FirstOrDefault(e => e.Key == key);

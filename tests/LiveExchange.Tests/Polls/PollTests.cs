@@ -314,6 +314,63 @@ public abstract class PollTests(ExchangeApp app)
         Assert.Equal(0L, await AnswerCountAsync(session.Id));
     }
 
+    [Fact]
+    public async Task The_polls_export_gives_each_poll_its_results_overall_and_per_agency_in_both_languages()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var poll = await PrepareAsync(_api, session, PollKinds.Single, "=下一步重点？", ["社区防疫", "为老服务"], counting: PollCountings.People);
+        await PrepareAsync(_api, session, PollKinds.Rating, "还没发起的草稿");
+        await using var host = await LiveClient.ConnectAsync(_api.BaseAddress, session.HostToken);
+        var screens = new List<LiveClient>();
+        foreach (var (agency, headcount) in new[] { (0, 6), (1, 3), (0, 2) })
+        {
+            var joined = await _api.JoinAsync(session.Code, invited[agency].Id, $"屏幕{screens.Count + 1}", headcount);
+            screens.Add(await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken));
+        }
+
+        await LaunchAsync(host, poll.Id);
+        await ChooseAsync(screens[0], poll.Id, null, 1);
+        await ChooseAsync(screens[1], poll.Id, null, 0);
+        await ChooseAsync(screens[2], poll.Id, null, 1);
+        await CloseAsync(host, poll.Id);
+        foreach (var screen in screens)
+        {
+            await screen.DisposeAsync();
+        }
+
+        using var organiser = _api.Organiser();
+        // The launch and close times (columns 5 and 6 of the results sheet) are left out of the comparison.
+        async Task<string[]> CsvAsync(string sheet, string lang, bool dropTimes = false)
+        {
+            var bytes = await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/polls/{sheet}.csv?lang={lang}");
+            var lines = System.Text.Encoding.UTF8.GetString(bytes[3..]).Split("\r\n")[..^1];
+            return lines[(Array.IndexOf(lines, "") + 1)..].Select(l => dropTimes ? string.Join(",", l.Split(',').Where((_, i) => i is not (5 or 6))) : l).ToArray();
+        }
+
+        // Weighted by headcount: 3 of 11 people and 8 of 11; the draft is not there; a formula is defused.
+        Assert.Equal(
+        [
+            "No.,Question,Kind,Counting,Results shown,\"Option, rating or word\",Screens,People,Share %,All screens answering,All people answering",
+            "1,'=下一步重点？,Single choice,Weighted by headcount,Live,社区防疫,1,3,27.3,3,11",
+            "1,'=下一步重点？,Single choice,Weighted by headcount,Live,为老服务,2,8,72.7,3,11",
+        ], await CsvAsync("results", "en", dropTimes: true));
+        var byAgency = await CsvAsync("agencies", "zh");
+        Assert.Equal("序号,问题,类型,机构,选项、评分或词语,作答屏幕数,代表人数,占比 %,全部作答屏幕,全部作答人数", byAgency[0]);
+        var first = string.CompareOrdinal(invited[0].Name, invited[1].Name) < 0 ? (invited[0].Name, true) : (invited[1].Name, false);
+        string[] zero = [$"1,'=下一步重点？,单选,{invited[0].Name},社区防疫,0,0,0,2,8", $"1,'=下一步重点？,单选,{invited[0].Name},为老服务,2,8,100,2,8"];
+        string[] one = [$"1,'=下一步重点？,单选,{invited[1].Name},社区防疫,1,3,100,1,3", $"1,'=下一步重点？,单选,{invited[1].Name},为老服务,0,0,0,1,3"];
+        Assert.Equal(first.Item2 ? [.. zero, .. one] : [.. one, .. zero], byAgency[1..]);
+
+        // The workbook: both sheets, numbers as numbers.
+        using var book = Spreadsheets.Open(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/polls.xlsx?lang=zh"));
+        var rows = Spreadsheets.Rows(book, "投票结果");
+        Assert.Equal(6, rows.Length); // three heading lines, the header, two options
+        Assert.Equal(["1", "=下一步重点？", "单选", "按人数加权", "实时公布"], rows[4][..5]);
+        Assert.Equal(["为老服务", "2", "8", "72.7", "3", "11"], rows[5][7..]);
+        Assert.False(Spreadsheets.HasFormula(book, "投票结果"));
+        Assert.Equal(4 + 4, Spreadsheets.Rows(book, "按机构").Length); // two agencies × two options
+    }
+
     private async Task<long> AnswerCountAsync(long sessionId)
     {
         await using var connection = await app.Services.GetRequiredService<Database>().OpenAsync();
