@@ -152,6 +152,45 @@ public static class BenchRunner
                 break;
             }
 
+            // --- Reactions ---
+            case "reactionstorm":
+            {
+                var results = new List<ReactionStormResult>();
+                for (var r = 0; r < s.Runs; r++)
+                {
+                    var result = await ReactionStorm.RunAsync(s, ct);
+                    results.Add(result);
+                    output.WriteLine($"-- run {r + 1}");
+                    output.Write(Stats.Table(
+                        ["viewers", "reactions", "within s", "accepted", "react p99 ms", "msgs/viewer/s max", "mean", "bound/s", "msgs/viewer max", "bound", "converged", "db exact", "cpu s"],
+                        [[result.Viewers.ToString(CultureInfo.InvariantCulture), (result.Viewers * result.ReactionsPerViewer).ToString(CultureInfo.InvariantCulture), Stats.F(result.Seconds),
+                          result.ReactionsAccepted.ToString(CultureInfo.InvariantCulture), Stats.F(result.ReactP99Ms),
+                          result.MaxPerViewerPerSecond.ToString(CultureInfo.InvariantCulture), Stats.F(result.MeanPerViewerPerSecond, "0.00"), Stats.F(result.BoundPerSecond),
+                          result.MaxMessagesPerViewer.ToString(CultureInfo.InvariantCulture), result.MessagesBound.ToString(CultureInfo.InvariantCulture),
+                          result.ViewersConverged.ToString(CultureInfo.InvariantCulture), result.TotalsExact ? "yes" : "NO",
+                          string.Join("+", result.CpuSecondsPerInstance.Select(c => Stats.F(c)))]]));
+                    output.WriteLine($"   totals in the database {string.Join(",", result.DatabaseTotals.OrderBy(t => t.Key).Select(t => $"{t.Key}={t.Value}"))}; expected {string.Join(",", result.ExpectedTotals.OrderBy(t => t.Key).Select(t => $"{t.Key}={t.Value}"))}; one message per reaction would be {Stats.F(result.Viewers * result.ReactionsPerViewer / result.Seconds)} per viewer per second");
+                    foreach (var e in result.Errors)
+                    {
+                        output.WriteLine($"   error: {e}");
+                    }
+                }
+
+                median = new
+                {
+                    reactionsAccepted = Stats.Median(results.Select(r => (double)r.ReactionsAccepted)),
+                    reactP99Ms = Stats.Median(results.Select(r => r.ReactP99Ms)),
+                    maxPerViewerPerSecond = Stats.Median(results.Select(r => (double)r.MaxPerViewerPerSecond)),
+                    meanPerViewerPerSecond = Stats.Median(results.Select(r => r.MeanPerViewerPerSecond)),
+                    boundPerSecond = results[0].BoundPerSecond,
+                    allWithinBound = results.All(r => r.MaxMessagesPerViewer <= r.MessagesBound),
+                    allTotalsExact = results.All(r => r.TotalsExact && r.ViewersConverged == r.Viewers),
+                };
+                runs = results.Cast<object>().ToArray();
+                break;
+            }
+
+            // --- Polls ---
             case "pollstorm":
             {
                 var results = new List<PollStormResult>();

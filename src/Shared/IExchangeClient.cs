@@ -49,6 +49,14 @@ public interface IExchangeClient
     /// <summary>Session, or one participant: the session has ended (or this participant was removed); stop and say so.</summary>
     Task SessionEnded(SessionEnded ended);
 
+    // --- Reactions ---
+
+    /// <summary>
+    /// Session. One window's reactions and the running totals, sent at most once per
+    /// <c>ReactionFanout.Window</c> per session and instance, however many reactions arrived.
+    /// </summary>
+    Task ReactionsChanged(ReactionsChanged reactions);
+
     // --- Polls ---
 
     /// <summary>Session; polls stream (whole state, no results of the open poll): launched or closed.</summary>
@@ -117,6 +125,14 @@ public interface IExchangeHub
 
     /// <summary>Signalling: what this screen receives (ReceptionStates).</summary>
     Task ReportReception(string state);
+
+    // --- Reactions ---
+
+    /// <summary>Viewer only: send a reaction (<see cref="ReactionKinds"/>); it reaches screens coalesced. Own rate budget.</summary>
+    Task React(string kind);
+
+    /// <summary>Any participant: the session's reaction totals per kind.</summary>
+    Task<ReactionTotals> GetReactions();
 
     // --- Polls ---
 

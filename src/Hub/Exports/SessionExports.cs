@@ -46,6 +46,8 @@ public static class SessionExports
         new("questions", new("提问", "Questions"), QuestionSheets.Specs, QuestionSheets.BuildAsync),
         new("feedback", new("反馈", "Feedback"), FeedbackSheets.Specs, FeedbackSheets.BuildAsync),
         new("roster", new("报名与到场", "Registration and attendance"), RosterSheets.Specs, RosterSheets.BuildAsync),
+        // --- Reactions ---
+        new("reactions", new("互动表情", "Reactions"), ReactionSheets.Specs, ReactionSheets.BuildAsync),
         // --- Polls ---
         new("polls", new("投票", "Polls"), PollSheets.Specs, PollSheets.BuildAsync),
     ];

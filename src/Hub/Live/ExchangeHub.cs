@@ -25,6 +25,7 @@ public sealed class ExchangeHub(
     MediaRelay media,
     ReceptionBoard reception,
     LocalSessions local,
+    Reactions.ReactionFanout reactions,
     Polls.PollBoard polls) : Hub<IExchangeClient>, IExchangeHub
 {
     internal const string CallerKey = "lx:caller";
@@ -120,6 +121,19 @@ public sealed class ExchangeHub(
 
     [Signalling]
     public Task ReportReception(string state) => reception.ReportAsync(Caller, state);
+
+    // --- Reactions ---
+
+    // Viewers only: reactions are the audience's voice to the presenter; a host clapping its own talk
+    // would only inflate the room's response (and the host's page has no reaction bar).
+    [OwnBudget(Reactions.ReactionFanout.Burst, Reactions.ReactionFanout.PerSecond)]
+    public Task React(string kind)
+    {
+        reactions.React(Caller.RequireViewer(), kind);
+        return Task.CompletedTask;
+    }
+
+    public Task<ReactionTotals> GetReactions() => reactions.TotalsAsync(Caller.SessionId, Context.ConnectionAborted);
 
     // --- Polls ---
 

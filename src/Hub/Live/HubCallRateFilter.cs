@@ -14,10 +14,24 @@ namespace LiveExchange.Hub.Live;
 public sealed class SignallingAttribute : Attribute;
 
 /// <summary>
+/// Gives a hub method a budget of its own, counted apart from both lanes: a call that is cheap and
+/// tempting to repeat (a reaction button) must neither eat the budget protecting database writes nor be
+/// starved by it. Beyond it, calls are refused as <c>rate_limited</c> like any other.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class OwnBudgetAttribute(int burst, int perSecond) : Attribute
+{
+    public int Burst { get; } = burst;
+
+    public int PerSecond { get; } = perSecond;
+}
+
+/// <summary>
 /// Every hub call is counted against the connection's budget for its lane. State changes cost a
 /// database transaction: a burst of <see cref="Burst"/>, refilled at <see cref="PerSecond"/> a second,
 /// which a host pressing the arrow key quickly or a viewer voting down the list stays well inside.
-/// Signalling gets <see cref="SignallingBurst"/> and <see cref="SignallingPerSecond"/>.
+/// Signalling gets <see cref="SignallingBurst"/> and <see cref="SignallingPerSecond"/>; a method marked
+/// <see cref="OwnBudgetAttribute"/> gets a lane of its own with the budget it names.
 /// The buckets refill when asked, from the time elapsed: no timer per connection. They belong to the
 /// participant, not the connection: opening more connections (which are capped per participant
 /// anyway) buys no more calls. An idle participant's buckets are dropped after a while; they would
@@ -34,14 +48,17 @@ internal sealed class HubCallRateFilter : IHubFilter, IDisposable
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext context, Func<HubInvocationContext, ValueTask<object?>> next)
     {
+        var own = context.HubMethod.GetCustomAttribute<OwnBudgetAttribute>();
         var signalling = context.HubMethod.IsDefined(typeof(SignallingAttribute));
+        var lane = own is not null ? context.HubMethodName : signalling ? "signalling" : "state";
         var owner = context.Context.Items[ExchangeHub.CallerKey] is ExchangeCaller caller
             ? caller.ParticipantId.ToString(System.Globalization.CultureInfo.InvariantCulture)
             : "c:" + context.Context.ConnectionId;
-        var bucket = _buckets.GetOrCreate((owner, signalling), entry =>
+        var bucket = _buckets.GetOrCreate((owner, lane), entry =>
         {
             entry.SlidingExpiration = TimeSpan.FromMinutes(5);
-            return signalling ? new CallBucket(SignallingBurst, SignallingPerSecond) : new CallBucket(Burst, PerSecond);
+            return own is not null ? new CallBucket(own.Burst, own.PerSecond)
+                : signalling ? new CallBucket(SignallingBurst, SignallingPerSecond) : new CallBucket(Burst, PerSecond);
         })!;
         if (!bucket.TryTake())
         {

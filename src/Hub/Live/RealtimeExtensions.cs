@@ -98,6 +98,10 @@ public static class RealtimeExtensions
         builder.Services.AddSingleton<Video.MediaRelay>();
         builder.Services.AddSingleton<Video.ReceptionBoard>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Video.ReceptionBoard>());
+
+        // --- Reactions ---
+        builder.Services.AddSingleton<Reactions.ReactionFanout>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Reactions.ReactionFanout>());
         return builder;
     }
 

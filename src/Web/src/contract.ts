@@ -3,9 +3,9 @@
 // HubMethods below and compares them with the C# interfaces, so keep both objects on one line each and
 // use these constants for every event and method name.
 
-export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", PollsChanged: "PollsChanged", PollResultsChanged: "PollResultsChanged" } as const;
+export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", ReactionsChanged: "ReactionsChanged", PollsChanged: "PollsChanged", PollResultsChanged: "PollResultsChanged" } as const;
 
-export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception", GetPolls: "GetPolls", LaunchPoll: "LaunchPoll", ClosePoll: "ClosePoll", AnswerPoll: "AnswerPoll" } as const;
+export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception", React: "React", GetReactions: "GetReactions", GetPolls: "GetPolls", LaunchPoll: "LaunchPoll", ClosePoll: "ClosePoll", AnswerPoll: "AnswerPoll" } as const;
 
 export const HubPath = "/hubs/exchange";
 
@@ -253,11 +253,35 @@ export interface HubMethodResults {
   StopWatching: void;
   SendCandidate: void;
   ReportReception: void;
+  // --- Reactions ---
+  React: void;
+  GetReactions: ReactionTotals;
   // --- Polls ---
   GetPolls: PollsState;
   LaunchPoll: PollsState;
   ClosePoll: PollsState;
   AnswerPoll: MyPollAnswer;
+}
+
+// --- Reactions ---
+
+/** ReactionKinds in src/Shared/Reactions.cs. */
+export const ReactionKinds = { Like: "like", Clap: "clap", Love: "love", Idea: "idea", Question: "question" } as const;
+export type ReactionKind = (typeof ReactionKinds)[keyof typeof ReactionKinds];
+
+export interface ReactionCount {
+  kind: string;
+  count: number;
+}
+
+/** One window's reactions from one hub instance (only kinds sent) and the session's running totals. */
+export interface ReactionsChanged {
+  burst: ReactionCount[];
+  totals: ReactionCount[];
+}
+
+export interface ReactionTotals {
+  totals: ReactionCount[];
 }
 
 // --- Polls --- (src/Shared/Polls.cs)

@@ -6,6 +6,7 @@ import { getMySession, uploadDeck } from "./api";
 import { byId, showEnded, StatusLine, wireCopyButton } from "./dom";
 import { ErrorBox } from "./errors";
 import { initI18n, setPlain, setText, t } from "./i18n";
+import { mountReactions } from "./reactions";
 import { LiveSession, type LiveState } from "./live";
 import { QuestionList } from "./questions";
 import { SlideView } from "./slides";
@@ -441,6 +442,7 @@ function startHost(token: string): void {
   stageView.attach(live);
   (window as unknown as { lxStage: StageView }).lxStage = stageView;
   void listDevices();
+  mountReactions({ live, overlay: byId("reaction-overlay") });
   void live.start();
 }
 

@@ -7,6 +7,7 @@ import {
   type DeckChanged,
   type DeckView,
   type HandsState,
+  type ClientEventName,
   type HubMethodName,
   type HubMethodResults,
   type LiveStream,
@@ -210,6 +211,7 @@ export class LiveSession {
     });
     // Vote counts only grow and carry no version: keep the highest seen, in whatever order they come.
     on(ClientEvents.VotesChanged, (votes: VotesChanged) => this.applyCounts(votes.counts));
+    for (const [event, handler] of this.featureHandlers) on(event, handler);
 
     // Polls: launched or closed (whole stream); the open poll's results come coalesced, newest sequence wins.
     on(ClientEvents.PollsChanged, (polls: PollsState) =>
@@ -617,6 +619,21 @@ export class LiveSession {
     if (status === this.status) return;
     this.status = status;
     this.options.onStatus?.(status);
+  }
+
+  // --- Feature events ---
+  private readonly featureHandlers: Array<[ClientEventName, (message: never) => void]> = [];
+
+  /**
+   * Lets a feature module (reactions) handle an event that is not part of LiveState (unversioned,
+   * coalesced counts), on this connection and every one made after a reconnect.
+   */
+  listen<T>(event: ClientEventName, handler: (message: T) => void): void {
+    this.featureHandlers.push([event, handler as (message: never) => void]);
+    const connection = this.connection;
+    connection.on(event, (message: T) => {
+      if (connection === this.connection) handler(message);
+    });
   }
 }
 

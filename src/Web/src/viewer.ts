@@ -6,6 +6,7 @@ import { byId, h, showEnded } from "./dom";
 import { ConnectionLostError, ErrorBox, errorCode } from "./errors";
 import { feedbackPath, mountFeedbackForm } from "./feedback-form";
 import { initI18n, setPlain, setText } from "./i18n";
+import { mountReactions } from "./reactions";
 import { LiveSession } from "./live";
 import { QuestionList } from "./questions";
 import { SlideView } from "./slides";
@@ -289,5 +290,6 @@ function startViewer(code: string, token: string): void {
   stageView.attach(live);
   // For diagnostics (and the browser tests): what this page receives.
   (window as unknown as { lxStage: StageView }).lxStage = stageView;
+  mountReactions({ live, overlay: byId("reaction-overlay"), bar: byId("reaction-bar"), onError: (error) => errors.show(error) });
   void live.start();
 }

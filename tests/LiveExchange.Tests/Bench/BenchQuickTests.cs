@@ -68,6 +68,25 @@ public sealed class BenchQuickTests
         Assert.True(result.MessagesPerViewerMax < 30, $"{result.MessagesPerViewerMax} vote messages reached one viewer");
     }
 
+    // --- Reactions ---
+    [Fact]
+    public async Task Reactionstorm_counts_exactly_and_keeps_messages_per_viewer_within_the_bound()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var settings = Quick("reactionstorm") with { Viewers = 40, Seconds = 2 };
+        var result = await ReactionStorm.RunAsync(settings, timeout.Token);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(120, result.ReactionsAccepted);
+        Assert.True(result.TotalsExact);
+        Assert.Equal(120, result.DatabaseTotals.Values.Sum());
+        Assert.Equal(40, result.ViewersConverged);
+        // One message per reaction would be 120 for every viewer; the bound allows instances × windows.
+        Assert.InRange(result.MaxMessagesPerViewer, 1, result.MessagesBound);
+        Assert.True(result.MaxMessagesPerViewer < 60, $"{result.MaxMessagesPerViewer} reaction messages reached one viewer");
+    }
+
+    // --- Polls ---
     [Fact]
     public async Task Pollstorm_counts_every_answer_exactly_and_bounds_the_result_messages()
     {

@@ -34,6 +34,9 @@ public sealed class LiveClient : IAsyncDisposable
         client.Record<QuestionsState>(nameof(IExchangeClient.QuestionsChanged));
         client.Record<SessionEnded>(nameof(IExchangeClient.SessionEnded));
         client.Record<SessionOutline>(nameof(IExchangeClient.SessionChanged));
+        // --- Reactions ---
+        client.Record<ReactionsChanged>(nameof(IExchangeClient.ReactionsChanged));
+        // --- Polls ---
         client.Record<PollsState>(nameof(IExchangeClient.PollsChanged));
         client.Record<PollResults>(nameof(IExchangeClient.PollResultsChanged));
         await connection.StartAsync();

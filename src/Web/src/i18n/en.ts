@@ -453,6 +453,15 @@ export const en: Record<keyof typeof zh, string> = {
   "org.reports.col.questions": "Questions",
   "org.reports.col.feedback": "Feedback responses",
   "org.reports.col.rating": "Overall rating",
+
+  // --- Reactions ---
+  "reactions.label": "Reactions",
+  "reactions.like": "Like ({total} so far)",
+  "reactions.clap": "Applause ({total} so far)",
+  "reactions.love": "Love it ({total} so far)",
+  "reactions.idea": "Insightful ({total} so far)",
+  "reactions.question": "Puzzled ({total} so far)",
+  "error.unknown_reaction": "There is no such reaction.",
   // --- Polls ---
   "poll.heading": "Polls",
   "poll.openHeading": "Poll open",

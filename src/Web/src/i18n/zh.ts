@@ -452,6 +452,15 @@ export const zh = {
   "org.reports.col.questions": "提问数",
   "org.reports.col.feedback": "反馈数",
   "org.reports.col.rating": "总体评分",
+
+  // --- Reactions ---
+  "reactions.label": "互动表情",
+  "reactions.like": "点赞（已有 {total} 个）",
+  "reactions.clap": "鼓掌（已有 {total} 个）",
+  "reactions.love": "喜欢（已有 {total} 个）",
+  "reactions.idea": "有启发（已有 {total} 个）",
+  "reactions.question": "有疑问（已有 {total} 个）",
+  "error.unknown_reaction": "没有这种表情。",
   // --- Polls ---
   "poll.heading": "投票",
   "poll.openHeading": "投票进行中",
