@@ -51,8 +51,8 @@ public sealed class PollBoard(Database database, LiveChanges changes, PollFanout
     // Answers in flight hold the poll's lock shared; closing takes it exclusively (PostgreSQL; SQLite's one
     // writer does the same), so it waits for them, the final results read after it in the same transaction
     // include every answer accepted, and every later answer finds the poll closed. An advisory lock rather
-    // than FOR SHARE on the poll's row: thousands of share lockers on one row write a new multixact each,
-    // which queued a storm of answers behind one another (answer p99 8.4 s at 5,000 answers in 10 s).
+    // than FOR SHARE on the poll's row: every share locker of one row writes a new multixact on it, and a
+    // storm of answers would take turns at that row (the bench on a busy machine could not tell them apart).
     private const string LockShared = "select pg_advisory_xact_lock_shared(@lockClass, @lockId)";
 
     private const string LockExclusive = "select pg_advisory_xact_lock(@lockClass, @lockId)";
