@@ -113,6 +113,57 @@ public sealed class PollsInBrowserTests(BrowserFixture fixture) : IClassFixture<
         Assert.Empty(failures);
     }
 
+    [Fact]
+    public async Task Words_typed_on_a_phone_become_a_word_cloud_with_their_counts_and_a_rating_shows_its_average()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var words = await PrepareAsync(_api, session, PollKinds.Words, "用一个词形容今天的交流");
+        var rating = await PrepareAsync(_api, session, PollKinds.Rating, "今天的内容对您有帮助吗？", counting: PollCountings.People);
+        await using var host = await LiveClient.ConnectAsync(_api.BaseAddress, session.HostToken);
+        var other = await _api.JoinAsync(session.Code, invited[1].Id, "赵敏", 3);
+        await using var second = await LiveClient.ConnectAsync(_api.BaseAddress, other.ParticipantToken);
+
+        await using var phoneContext = await fixture.Browser.NewContextAsync(new()
+        {
+            Locale = "zh-CN", ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true,
+        });
+        var phone = await phoneContext.NewPageAsync();
+        var failures = new List<string>();
+        phone.PageError += (_, e) => failures.Add($"phone: {e}");
+        await phone.GotoAsync(new Uri(_api.BaseAddress, session.ViewerLink).ToString());
+        await phone.Locator("#agency").SelectOptionAsync(invited[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await phone.Locator("#display-name").FillAsync("李华");
+        await phone.Locator("#headcount").FillAsync("6");
+        await phone.Locator("#join").ClickAsync();
+        await Expect(phone).ToHaveURLAsync(new Regex("viewer\\.html\\?code="));
+        await Expect(phone.Locator("#connection-status")).ToHaveAttributeAsync("data-status", "connected");
+
+        // Words, separated by a Chinese comma; the other screen says one of them in other letters.
+        await LaunchAsync(host, words.Id);
+        await phone.Locator("#poll-card input[name=words]").FillAsync("Team Work，社区");
+        await phone.Locator("#poll-submit").TapAsync();
+        await Expect(phone.Locator("#poll-card .poll-mine")).ToHaveTextAsync("您的答案：team work、社区");
+        await SayAsync(second, words.Id, "team  WORK");
+        await CloseAsync(host, words.Id);
+        var cloud = phone.Locator("#poll-card .poll-cloud");
+        await Expect(cloud.Locator("li")).ToHaveCountAsync(2);
+        await Expect(cloud.Locator("li").First).ToHaveTextAsync("team work 2");
+        await Expect(cloud.Locator("li").Nth(1)).ToHaveTextAsync("社区 1");
+
+        // A rating weighted by headcount: 6 people give 5 stars and 3 give 2, an average of 4.
+        await LaunchAsync(host, rating.Id);
+        await phone.Locator("#poll-card .poll-choice", new() { HasText = "★ 5" }).TapAsync();
+        await phone.Locator("#poll-submit").TapAsync();
+        await Expect(phone.Locator("#poll-card .poll-mine")).ToHaveTextAsync("您的答案：★ 5");
+        await RateAsync(second, rating.Id, 2);
+        await Expect(phone.Locator("#poll-card li[data-item='5'] .poll-value")).ToHaveTextAsync("6 (67%)"); // live results
+        await CloseAsync(host, rating.Id);
+        await Expect(phone.Locator("#poll-card h2")).ToHaveTextAsync("投票已结束");
+        await Expect(phone.Locator("#poll-card .poll-average")).ToHaveTextAsync("平均 4.0 星");
+        await Expect(phone.Locator("#poll-card li[data-item='2'] .poll-value")).ToHaveTextAsync("3 (33%)");
+        Assert.Empty(failures);
+    }
+
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 
     private static IPageAssertions Expect(IPage page) => Assertions.Expect(page);
