@@ -190,6 +190,47 @@ public static class BenchRunner
                 break;
             }
 
+            // --- Polls ---
+            case "pollstorm":
+            {
+                var results = new List<PollStormResult>();
+                for (var r = 0; r < s.Runs; r++)
+                {
+                    var result = await PollStorm.RunAsync(s, ct);
+                    results.Add(result);
+                    output.WriteLine($"-- run {r + 1}");
+                    output.Write(Stats.Table(
+                        ["viewers", "within s", "answers ok", "answer p50/p99 ms", "to host chart p50/p99 ms", "host msgs", "msgs/viewer min/med/max", "bound", "converged", "db exact", "host exact", "final exact", "cpu s"],
+                        [[result.Viewers.ToString(CultureInfo.InvariantCulture), Stats.F(result.Seconds), result.AnswersAccepted.ToString(CultureInfo.InvariantCulture),
+                          $"{Stats.F(result.AnswerP50Ms)}/{Stats.F(result.AnswerP99Ms)}", $"{Stats.F(result.ToHostChartP50Ms)}/{Stats.F(result.ToHostChartP99Ms)}",
+                          result.HostMessages.ToString(CultureInfo.InvariantCulture),
+                          $"{result.MessagesPerViewerMin}/{result.MessagesPerViewerMedian}/{result.MessagesPerViewerMax}",
+                          result.MessagesPerViewerBound.ToString(CultureInfo.InvariantCulture),
+                          result.ViewersConverged.ToString(CultureInfo.InvariantCulture), result.DatabaseExact ? "yes" : "NO",
+                          result.HostExact ? "yes" : "NO", result.FinalExact ? "yes" : "NO",
+                          string.Join("+", result.CpuSecondsPerInstance.Select(c => Stats.F(c)))]]));
+                    output.WriteLine($"   answers per option in the database {string.Join(",", result.DatabaseCounts)}; expected {string.Join(",", result.ExpectedCounts)}; one message per answer would be {result.Viewers} per viewer");
+                    foreach (var e in result.Errors)
+                    {
+                        output.WriteLine($"   error: {e}");
+                    }
+                }
+
+                median = new
+                {
+                    answersAccepted = Stats.Median(results.Select(r => (double)r.AnswersAccepted)),
+                    answerP99Ms = Stats.Median(results.Select(r => r.AnswerP99Ms)),
+                    toHostChartP50Ms = Stats.Median(results.Select(r => r.ToHostChartP50Ms)),
+                    toHostChartP99Ms = Stats.Median(results.Select(r => r.ToHostChartP99Ms)),
+                    messagesPerViewerMedian = Stats.Median(results.Select(r => (double)r.MessagesPerViewerMedian)),
+                    messagesPerViewerMax = Stats.Median(results.Select(r => (double)r.MessagesPerViewerMax)),
+                    messagesPerViewerBound = results[0].MessagesPerViewerBound,
+                    allExact = results.All(r => r.DatabaseExact && r.HostExact && r.FinalExact && r.ViewersConverged == r.Viewers),
+                };
+                runs = results.Cast<object>().ToArray();
+                break;
+            }
+
             default:
             {
                 var results = new List<VoteStormResult>();

@@ -43,12 +43,12 @@ public sealed record BenchSettings
     public string? OrganiserKey { get; init; }
 
     public const string Usage = """
-        usage: LiveExchange.Bench <fanout|stalled|video|joinstorm|votestorm|reactionstorm|faults> [options]
+        usage: LiveExchange.Bench <fanout|stalled|video|joinstorm|votestorm|reactionstorm|pollstorm|faults> [options]
           --viewers N        viewers (default 1000)
           --instances K      hub processes started by the bench (default 2)
           --changes M        fanout: page changes (default 20)
           --rate R           fanout: page changes per second (default 2; 0 = back to back)
-          --seconds T        joinstorm/votestorm/reactionstorm: spread over T seconds (default 10;
+          --seconds T        joinstorm/votestorm/reactionstorm/pollstorm: spread over T seconds (default 10;
                              reactionstorm: every viewer reacts 3 times within it)
           --questions Q      votestorm: questions voted on (default 5)
           --runs N           repeat and report the median (default 1)
@@ -103,7 +103,7 @@ public sealed record BenchSettings
             };
         }
 
-        if (s.Scenario is not ("fanout" or "stalled" or "video" or "joinstorm" or "votestorm" or "reactionstorm" or "faults"))
+        if (s.Scenario is not ("fanout" or "stalled" or "video" or "joinstorm" or "votestorm" or "reactionstorm" or "pollstorm" or "faults"))
         {
             throw new ArgumentException($"Unknown scenario {s.Scenario}.\n{Usage}");
         }

@@ -11,6 +11,7 @@ using LiveExchange.Hub.Joining;
 using LiveExchange.Hub.Live;
 using LiveExchange.Hub.Operations;
 using LiveExchange.Hub.Participants;
+using LiveExchange.Hub.Polls;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Questions;
 using LiveExchange.Hub.Registration;
@@ -34,6 +35,7 @@ builder.AddPublicLinks();
 builder.AddRealtime();
 builder.AddOperations();
 builder.AddApiDocument();
+builder.AddPolls();
 
 var app = builder.Build();
 
@@ -66,6 +68,7 @@ app.MapExchangeHub();
 app.MapOperations();
 app.MapApiDocument();
 app.MapLimits();
+app.MapPolls();
 
 app.PrintLinksOnStart(demo);
 app.Run();

@@ -67,6 +67,16 @@ public interface IExchangeClient
 
     /// <summary>One participant: one of its own questions changed (asked, pending, approved, answered, replied...).</summary>
     Task MyQuestionChanged(QuestionView question);
+    // --- Polls ---
+
+    /// <summary>Session; polls stream (whole state, no results of the open poll): launched or closed.</summary>
+    Task PollsChanged(PollsState polls);
+
+    /// <summary>
+    /// Session (results live) or hosts (hidden): the open poll's results, coalesced: at most once per
+    /// <c>PollFanout.Window</c> per session and instance. Clients keep the highest Sequence.
+    /// </summary>
+    Task PollResultsChanged(PollResults results);
 }
 
 /// <summary>What clients may call on the exchange hub. Roles are checked by the hub on every call.</summary>
@@ -165,6 +175,19 @@ public interface IExchangeHub
 
     /// <summary>Viewer: take an upvote back (no vote: the same count, no error).</summary>
     Task<VoteCount> Unvote(long questionId);
+    // --- Polls ---
+
+    /// <summary>Any participant: reload the polls stream (results as the caller may see them).</summary>
+    Task<PollsState> GetPolls();
+
+    /// <summary>Poll manager (host): open a prepared poll; refused while another is open.</summary>
+    Task<PollsState> LaunchPoll(long pollId);
+
+    /// <summary>Poll manager (host): close the open poll; its final results go to everyone.</summary>
+    Task<PollsState> ClosePoll(long pollId);
+
+    /// <summary>Viewer only: answer the open poll, or change the answer. The same client key again stores nothing.</summary>
+    Task<MyPollAnswer> AnswerPoll(long pollId, PollAnswerInput answer, string? clientKey);
 }
 
 public static class ExchangeHubRoute

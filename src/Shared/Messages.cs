@@ -14,6 +14,9 @@ public static class LiveStreams
     public const string Questions = "questions";
     public const string Stage = "stage";
     public const string Hands = "hands";
+
+    // --- Polls ---
+    public const string Polls = "polls";
 }
 
 public sealed record SessionSnapshot(
@@ -33,7 +36,9 @@ public sealed record SessionSnapshot(
     /// <summary>Title, times, state and agenda, as <see cref="IExchangeClient.SessionChanged"/> updates them.</summary>
     SessionOutline Outline,
     /// <summary>Every question with its status: moderators only (null for everyone else).</summary>
-    ModerationState? Moderation = null);
+    ModerationState? Moderation = null,
+    /// <summary>Polls: the open one (results only where the caller may see them), the closed ones, my answer.</summary>
+    PollsState? Polls = null);
 
 public sealed record SlidesState(long Version, DeckView? Deck, int CurrentPage);
 
@@ -185,4 +190,4 @@ public sealed record SessionEnded(long SessionId, string Reason, DateTimeOffset 
 /// The versions of a session's streams, sent when an instance's backplane comes back after an outage:
 /// a client that is behind on a stream (it missed events meanwhile) reloads that stream.
 /// </summary>
-public sealed record StreamVersions(long SessionId, long Slides, long Questions, long Stage, long Hands, long Moderation = 0);
+public sealed record StreamVersions(long SessionId, long Slides, long Questions, long Stage, long Hands, long Moderation = 0, long Polls = 0);

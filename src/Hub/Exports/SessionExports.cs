@@ -48,6 +48,8 @@ public static class SessionExports
         new("roster", new("报名与到场", "Registration and attendance"), RosterSheets.Specs, RosterSheets.BuildAsync),
         // --- Reactions ---
         new("reactions", new("互动表情", "Reactions"), ReactionSheets.Specs, ReactionSheets.BuildAsync),
+        // --- Polls ---
+        new("polls", new("投票", "Polls"), PollSheets.Specs, PollSheets.BuildAsync),
     ];
 
     public static SessionExport? Find(string key) => All.FirstOrDefault(e => e.Key == key);

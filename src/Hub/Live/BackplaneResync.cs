@@ -83,7 +83,8 @@ public sealed class BackplaneResync(
                 var versions = new StreamVersions(sessionId,
                     v.GetValueOrDefault(LiveStreams.Slides), v.GetValueOrDefault(LiveStreams.Questions),
                     v.GetValueOrDefault(LiveStreams.Stage), v.GetValueOrDefault(LiveStreams.Hands),
-                    v.GetValueOrDefault(ModerationStreams.Moderation));
+                    v.GetValueOrDefault(ModerationStreams.Moderation),
+                    v.GetValueOrDefault(LiveStreams.Polls));
                 await changes.PublishAsync(Audience.Session(sessionId), client => client.StreamVersionsChanged(versions));
             }
             catch (Exception ex)

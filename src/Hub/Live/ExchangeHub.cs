@@ -25,7 +25,8 @@ public sealed class ExchangeHub(
     MediaRelay media,
     ReceptionBoard reception,
     LocalSessions local,
-    Reactions.ReactionFanout reactions) : Hub<IExchangeClient>, IExchangeHub
+    Reactions.ReactionFanout reactions,
+    Polls.PollBoard polls) : Hub<IExchangeClient>, IExchangeHub
 {
     internal const string CallerKey = "lx:caller";
 
@@ -159,6 +160,16 @@ public sealed class ExchangeHub(
     public Task WithdrawQuestion(long questionId) => questions.WithdrawAsync(Caller.RequireViewer(), questionId);
 
     public Task<VoteCount> Unvote(long questionId) => questions.UnvoteAsync(Caller.RequireViewer(), questionId);
+    // --- Polls ---
+
+    public Task<PollsState> GetPolls() => polls.LoadAsync(Caller, Context.ConnectionAborted);
+
+    public Task<PollsState> LaunchPoll(long pollId) => polls.LaunchAsync(Caller.RequirePollManager(), pollId);
+
+    public Task<PollsState> ClosePoll(long pollId) => polls.CloseAsync(Caller.RequirePollManager(), pollId);
+
+    public Task<MyPollAnswer> AnswerPoll(long pollId, PollAnswerInput answer, string? clientKey) =>
+        polls.AnswerAsync(Caller.RequireViewer(), pollId, answer, clientKey);
 
     private ExchangeCaller Caller => (ExchangeCaller)Context.Items[CallerKey]!;
 }
@@ -182,4 +193,12 @@ public sealed record ExchangeCaller(long SessionId, long ParticipantId, string R
     public ExchangeCaller RequireModerator() => CanModerate
         ? this
         : throw ExchangeProblem.Forbidden("moderator_only", "Only the host or a moderator can do this.");
+    // --- Polls ---
+
+    /// <summary>Who prepares, launches and closes polls, and sees hidden results: the host today (one place to widen).</summary>
+    public bool ManagesPolls => IsHost;
+
+    public ExchangeCaller RequirePollManager() => ManagesPolls
+        ? this
+        : throw ExchangeProblem.Forbidden("host_only", "Only the host can do this.");
 }

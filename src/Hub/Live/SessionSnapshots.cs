@@ -12,7 +12,7 @@ namespace LiveExchange.Hub.Live;
 /// The state a screen needs, whole (on connect) or one stream at a time (after a gap in that stream).
 /// Each read runs in one consistent transaction, so a stream's content matches its version.
 /// </summary>
-public sealed class SessionSnapshots(Database database, StageBoard stage, VideoSettingsSource video, SessionGate gate)
+public sealed class SessionSnapshots(Database database, StageBoard stage, VideoSettingsSource video, SessionGate gate, Polls.PollBoard polls)
 {
     private const string SelectSession = "select code, title from sessions where id = @sessionId";
 
@@ -52,7 +52,8 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
             await stage.MeAsync(connection, tx, caller),
             video.For(caller),
             await SessionOutlines.LoadAsync(connection, caller.SessionId, gate, tx),
-            caller.CanModerate ? await Questions.QuestionBoard.ModerationAsync(connection, tx, caller.SessionId) : null);
+            caller.CanModerate ? await Questions.QuestionBoard.ModerationAsync(connection, tx, caller.SessionId) : null,
+            await polls.ReadAsync(connection, tx, caller));
         await tx.CommitAsync(ct);
         return snapshot;
     }

@@ -55,6 +55,9 @@ public sealed class VoteFanout(Database database, LiveChanges changes, ILogger<V
     internal async Task FlushAsync(CancellationToken ct)
     {
         var taken = _dirty.Keys.Where(k => _dirty.TryRemove(k, out _)).ToArray();
+        // Each session on its own: one that fails goes back for the next tick without taking the other
+        // sessions' questions (already taken out of the set) down with it.
+        List<Exception>? failures = null;
         foreach (var session in taken.GroupBy(k => k.SessionId))
         {
             var questions = session.Select(k => k.QuestionId).ToHashSet();
@@ -75,7 +78,7 @@ public sealed class VoteFanout(Database database, LiveChanges changes, ILogger<V
                     .ToArray();
                 await changes.To(Audience.Session(session.Key)).VotesChanged(new VotesChanged(counts, sequence));
             }
-            catch
+            catch (Exception e)
             {
                 // Put them back so the next tick tries again.
                 foreach (var questionId in questions)
@@ -83,8 +86,13 @@ public sealed class VoteFanout(Database database, LiveChanges changes, ILogger<V
                     Changed(session.Key, questionId);
                 }
 
-                throw;
+                (failures ??= []).Add(e);
             }
+        }
+
+        if (failures is not null)
+        {
+            throw new AggregateException("Vote counts of some sessions could not be sent; they go with the next tick.", failures);
         }
     }
 

@@ -3,9 +3,9 @@
 // HubMethods below and compares them with the C# interfaces, so keep both objects on one line each and
 // use these constants for every event and method name.
 
-export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", ReactionsChanged: "ReactionsChanged", /* --- Q&A moderation --- */ QuestionUpdated: "QuestionUpdated", ModerationChanged: "ModerationChanged", MyQuestionChanged: "MyQuestionChanged" } as const;
+export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", ReactionsChanged: "ReactionsChanged", /* --- Q&A moderation --- */ QuestionUpdated: "QuestionUpdated", ModerationChanged: "ModerationChanged", MyQuestionChanged: "MyQuestionChanged", /* --- Polls --- */ PollsChanged: "PollsChanged", PollResultsChanged: "PollResultsChanged" } as const;
 
-export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception", React: "React", GetReactions: "GetReactions", /* --- Q&A moderation --- */ GetModeration: "GetModeration", ApproveQuestion: "ApproveQuestion", DismissQuestion: "DismissQuestion", MarkAnswered: "MarkAnswered", PinQuestion: "PinQuestion", ReplyToQuestion: "ReplyToQuestion", EditQuestion: "EditQuestion", WithdrawQuestion: "WithdrawQuestion", Unvote: "Unvote" } as const;
+export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception", React: "React", GetReactions: "GetReactions", /* --- Q&A moderation --- */ GetModeration: "GetModeration", ApproveQuestion: "ApproveQuestion", DismissQuestion: "DismissQuestion", MarkAnswered: "MarkAnswered", PinQuestion: "PinQuestion", ReplyToQuestion: "ReplyToQuestion", EditQuestion: "EditQuestion", WithdrawQuestion: "WithdrawQuestion", Unvote: "Unvote", /* --- Polls --- */ GetPolls: "GetPolls", LaunchPoll: "LaunchPoll", ClosePoll: "ClosePoll", AnswerPoll: "AnswerPoll" } as const;
 
 export const HubPath = "/hubs/exchange";
 
@@ -44,7 +44,7 @@ export interface QuestionView {
 }
 
 /** Stream names (LiveStreams in Messages.cs): each is versioned on its own. */
-export const LiveStreams = { Slides: "slides", Questions: "questions", Stage: "stage", Hands: "hands", Moderation: "moderation" } as const;
+export const LiveStreams = { Slides: "slides", Questions: "questions", Stage: "stage", Hands: "hands", Moderation: "moderation", Polls: "polls" } as const;
 export type LiveStream = (typeof LiveStreams)[keyof typeof LiveStreams];
 
 export interface SlidesState {
@@ -131,6 +131,7 @@ export interface StreamVersions {
   stage: number;
   hands: number;
   moderation: number;
+  polls?: number;
 }
 
 /** SessionEnded: the session is over for this screen ("ended"), or the organiser removed it ("removed"). */
@@ -156,6 +157,8 @@ export interface SessionSnapshot {
   outline: SessionOutline;
   /** Moderators (host, moderator link) only. */
   moderation: ModerationState | null;
+  /** Polls (null from a server without them). */
+  polls?: PollsState | null;
 }
 
 /** AgendaSegment(string Title, long? AgencyId, string? AgencyName, DateTimeOffset StartsAt, DateTimeOffset EndsAt) */
@@ -285,6 +288,11 @@ export interface HubMethodResults {
   EditQuestion: QuestionView;
   WithdrawQuestion: void;
   Unvote: VoteCount;
+  // --- Polls ---
+  GetPolls: PollsState;
+  LaunchPoll: PollsState;
+  ClosePoll: PollsState;
+  AnswerPoll: MyPollAnswer;
 }
 
 // --- Q&A moderation ---
@@ -328,4 +336,69 @@ export interface ReactionsChanged {
 
 export interface ReactionTotals {
   totals: ReactionCount[];
+}
+
+// --- Polls --- (src/Shared/Polls.cs)
+
+export const PollKinds = { Single: "single", Multiple: "multiple", Rating: "rating", Words: "words" } as const;
+export type PollKind = (typeof PollKinds)[keyof typeof PollKinds];
+export const PollResultModes = { Live: "live", Hidden: "hidden" } as const;
+export const PollCountings = { Screens: "screens", People: "people" } as const;
+export const PollStates = { Draft: "draft", Open: "open", Closed: "closed" } as const;
+
+/** An option's position ("0".."9"), a rating ("1".."5") or a word, with the screens and people that chose it. */
+export interface PollItemCount {
+  item: string;
+  screens: number;
+  people: number;
+}
+
+/** A poll's results: exact both ways; `counting` says which the poll shows. Keep the highest `sequence`. */
+export interface PollResults {
+  pollId: number;
+  sequence: number;
+  counting: string;
+  screens: number;
+  people: number;
+  items: PollItemCount[];
+  final: boolean;
+}
+
+export interface PollView {
+  id: number;
+  kind: PollKind | string;
+  question: string;
+  options: string[];
+  /** live | hidden */
+  results: string;
+  /** screens | people */
+  counting: string;
+  /** draft | open | closed */
+  state: string;
+  openedAt: string | null;
+  closedAt: string | null;
+  /** Null where the receiver may not see the results (hidden, not a host), and in PollsChanged for the open poll. */
+  tally: PollResults | null;
+}
+
+export interface MyPollAnswer {
+  pollId: number;
+  options: number[];
+  rating: number | null;
+  words: string[];
+  answeredAt: string;
+}
+
+export interface PollAnswerInput {
+  options: number[] | null;
+  rating: number | null;
+  words: string[] | null;
+}
+
+/** The polls stream: the open poll, the closed ones (newest first) with final results, my answer to the open one. */
+export interface PollsState {
+  version: number;
+  open: PollView | null;
+  closed: PollView[];
+  myAnswer: MyPollAnswer | null;
 }

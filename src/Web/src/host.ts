@@ -14,6 +14,7 @@ import { SlideView } from "./slides";
 import { perTab, StorageKeys, takeSecretFromFragment } from "./storage";
 import { FeedKinds, FeedStatuses, HubMethods, ParticipantRoles } from "./contract";
 import { h } from "./dom";
+import { mountHostPolls } from "./polls-host";
 import { Publisher, renderLiveBadge, StageView } from "./video";
 
 initI18n();
@@ -274,12 +275,15 @@ function startHost(token: string): void {
   };
 
   let moderation: ModerationPanel | null = null;
+  let renderPolls: ((state: Readonly<LiveState>) => void) | null = null;
   const live = new LiveSession({
     token,
     onChange: (next, kind) => {
       state = next;
       if (kind === "snapshot") applyModeratorMode(next.role);
       if (kind === "snapshot" || kind === "moderation" || kind === "question" || kind === "votes") moderation?.render(next, kind);
+      // Polls are the host's to run (drafts over HTTP with the host link): the moderator link doesn't load them.
+      if ((kind === "snapshot" || kind === "polls") && next.role !== ParticipantRoles.Moderator) renderPolls?.(next);
       if (kind === "snapshot" || kind === "outline") {
         showSession(next.sessionId, next.code, next.title);
         showAgenda(next.outline);
@@ -317,6 +321,8 @@ function startHost(token: string): void {
       if (status === "connected") errors.clearConnectionErrors();
     },
   });
+
+  renderPolls = mountHostPolls(byId("host-polls"), live, token, errors);
 
   // --- Navigation -------------------------------------------------------------------------------
   // Key presses can outrun the server's replies: each press moves from the page last asked for, not

@@ -28,11 +28,13 @@ import {
   type VoteCount,
   type VotesChanged,
 } from "./contract";
+import { applyPollResults, applyPollsChanged, pollsFrom, type PollsView } from "./polls-state";
+import type { MyPollAnswer, PollAnswerInput, PollResults, PollsState } from "./contract";
 import { ConnectionLostError, errorCode, NotConnectedError, parseCodedMessage } from "./errors";
 import { setText } from "./i18n";
 
 export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "disconnected";
-export type ChangeKind = "snapshot" | "page" | "deck" | "question" | "votes" | "stage" | "hands" | "me" | "reception" | "outline" | "mine" | "moderation";
+export type ChangeKind = "snapshot" | "page" | "deck" | "question" | "votes" | "stage" | "hands" | "me" | "reception" | "outline" | "mine" | "moderation" | "polls";
 
 /** What the views read: the snapshot's streams laid flat, kept current by events. */
 export interface LiveState {
@@ -60,10 +62,12 @@ export interface LiveState {
   questionsNeedApproval: boolean;
   /** Every question, any status: moderators only (null for viewers). */
   moderation: ModerationState | null;
+  /** Polls: the open one with its newest results (where this screen may see them), the closed ones, my answer. */
+  polls: PollsView;
 }
 
-const allStreams: LiveStream[] = [LiveStreams.Slides, LiveStreams.Questions, LiveStreams.Stage, LiveStreams.Hands, LiveStreams.Moderation];
-const zeroVersions = (): Record<LiveStream, number> => ({ slides: 0, questions: 0, stage: 0, hands: 0, moderation: 0 });
+const allStreams: LiveStream[] = [LiveStreams.Slides, LiveStreams.Questions, LiveStreams.Stage, LiveStreams.Hands, LiveStreams.Moderation, LiveStreams.Polls];
+const zeroVersions = (): Record<LiveStream, number> => ({ slides: 0, questions: 0, stage: 0, hands: 0, moderation: 0, polls: 0 });
 
 export interface LiveOptions {
   /** Host or participant token; sent as `access_token` by the SignalR client. */
@@ -214,7 +218,7 @@ export class LiveSession {
       for (const stream of allStreams) {
         if (stream === LiveStreams.Moderation && !this.state.moderation) continue; // not this screen's stream
         // Questions always: vote counts carry no version, and some may have been missed too.
-        if (latest[stream] > this.versions[stream] || stream === LiveStreams.Questions) void this.resync(stream);
+        if ((latest[stream] ?? 0) > this.versions[stream] || stream === LiveStreams.Questions) void this.resync(stream);
       }
     });
     // Vote counts carry the vote sequence they were read at: keep the newest, in whatever order they come.
@@ -227,6 +231,13 @@ export class LiveSession {
     on(ClientEvents.MyQuestionChanged, (question: QuestionView) => {
       if (!this.state) return;
       this.rememberMine(question);
+    });
+
+    // Polls: launched or closed (whole stream); the open poll's results come coalesced, newest sequence wins.
+    on(ClientEvents.PollsChanged, (polls: PollsState) =>
+      this.replace(LiveStreams.Polls, polls, "polls", (s) => applyPollsChanged(s.polls, polls)));
+    on(ClientEvents.PollResultsChanged, (results: PollResults) => {
+      if (this.state && applyPollResults(this.state.polls, results)) this.emit("polls");
     });
 
     // The link died (server timeout, socket closed, hub gone). Calls in flight were failed by SignalR.
@@ -448,6 +459,31 @@ export class LiveSession {
    * have yet. A vote can be taken back, so "the highest count" is not the newest; the sequence is.
    */
   private readonly counts = new Map<number, { sequence: number; votes: number }>();
+  /** The poll answer being sent and its key: sending the same answer again (a retry) reuses the key. */
+  private pendingPollAnswer: { pollId: number; body: string; key: string } | null = null;
+
+  /** Viewer: answer the open poll (or change the answer). A retry of the same answer is stored once. */
+  async answerPoll(pollId: number, answer: PollAnswerInput): Promise<MyPollAnswer> {
+    const body = JSON.stringify(answer);
+    if (this.pendingPollAnswer?.pollId !== pollId || this.pendingPollAnswer.body !== body) this.pendingPollAnswer = { pollId, body, key: newKey() };
+    const mine = await this.invoke(HubMethods.AnswerPoll, pollId, answer, this.pendingPollAnswer.key);
+    this.pendingPollAnswer = null;
+    if (this.state && this.state.polls.state.open?.id === pollId) {
+      this.state.polls.state.myAnswer = mine;
+      this.emit("polls");
+    }
+    return mine;
+  }
+
+  /** Host: launch or close a poll; the reply (as this screen may see it) is applied when it is not older. */
+  async runPoll(method: typeof HubMethods.LaunchPoll | typeof HubMethods.ClosePoll, pollId: number): Promise<void> {
+    const polls = await this.invoke(method, pollId);
+    if (this.state && polls.version >= this.versions.polls) {
+      this.state.polls = pollsFrom(polls, this.state.polls);
+      this.versions.polls = polls.version;
+      this.emit("polls");
+    }
+  }
 
   private applyCounts(counts: readonly VoteCount[]): void {
     for (const { questionId, votes, sequence } of counts) this.noteCount(questionId, votes, sequence ?? 0);
@@ -511,6 +547,7 @@ export class LiveSession {
       mine: [...(snapshot.questions.mine ?? [])],
       questionsNeedApproval: snapshot.questions.questionsNeedApproval ?? false,
       moderation: snapshot.moderation ?? null,
+      polls: pollsFrom(snapshot.polls, this.state?.polls ?? null),
     };
     this.versions = {
       slides: snapshot.slides.version,
@@ -518,6 +555,7 @@ export class LiveSession {
       stage: snapshot.stage.version,
       hands: snapshot.hands?.version ?? 0,
       moderation: snapshot.moderation?.version ?? 0,
+      polls: snapshot.polls?.version ?? 0,
     };
     this.takeCounts(this.state, snapshot.questions.voteSequence ?? 0);
     this.emit("snapshot");
@@ -613,6 +651,14 @@ export class LiveSession {
         case LiveStreams.Hands: {
           const hands = await this.invoke(HubMethods.GetHands);
           this.replace(LiveStreams.Hands, hands, "hands", (s) => (s.hands = hands));
+          break;
+        }
+        case LiveStreams.Polls: {
+          const polls = await this.invoke(HubMethods.GetPolls);
+          if (polls.version < this.versions.polls) return;
+          state.polls = pollsFrom(polls, state.polls);
+          this.versions.polls = polls.version;
+          this.emit("polls");
           break;
         }
       }

@@ -12,6 +12,8 @@ import { QuestionList, viewerActions } from "./questions";
 import { SlideView } from "./slides";
 import { local, normaliseCode, StorageKeys } from "./storage";
 import { WatchQualities, type WatchQuality } from "./contract";
+import { mountViewerPolls } from "./polls-viewer";
+import type { LiveState } from "./live";
 import { Publisher, renderLiveBadge, StageView } from "./video";
 
 initI18n();
@@ -136,9 +138,11 @@ function startViewer(code: string, token: string): void {
     else updateAgenda = mountAgenda(byId("agenda"), outline.timeZone, outline.agenda);
   };
 
+  let renderPolls: ((state: Readonly<LiveState>) => void) | null = null;
   const live = new LiveSession({
     token,
     onChange: (state, kind) => {
+      if (kind === "snapshot" || kind === "polls") renderPolls?.(state);
       if (kind === "snapshot" || kind === "outline") {
         setPlain(title, state.title);
         setText(document.querySelector("title")!, "page.sessionTitle", { title: state.title });
@@ -172,6 +176,8 @@ function startViewer(code: string, token: string): void {
       if (status === "connected") errors.clearConnectionErrors();
     },
   });
+
+  renderPolls = mountViewerPolls(byId("poll-card"), live, errors);
 
   // The draft survives a reload or a dropped connection until the question is accepted.
   const draftKey = StorageKeys.draft(code);

@@ -85,4 +85,24 @@ public sealed class BenchQuickTests
         Assert.InRange(result.MaxMessagesPerViewer, 1, result.MessagesBound);
         Assert.True(result.MaxMessagesPerViewer < 60, $"{result.MaxMessagesPerViewer} reaction messages reached one viewer");
     }
+
+    // --- Polls ---
+    [Fact]
+    public async Task Pollstorm_counts_every_answer_exactly_and_bounds_the_result_messages()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var settings = Quick("pollstorm") with { Viewers = 60 };
+        var result = await PollStorm.RunAsync(settings, timeout.Token);
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(60, result.AnswersAccepted);
+        Assert.True(result.DatabaseExact, $"database {string.Join(",", result.DatabaseCounts)}, expected {string.Join(",", result.ExpectedCounts)}");
+        Assert.Equal([15L, 15L, 15L, 15L], result.DatabaseCounts);
+        Assert.True(result.HostExact, "the host's last live results are not the exact counts");
+        Assert.True(result.FinalExact, "the final results are not the exact counts");
+        Assert.Equal(60, result.ViewersConverged);
+        Assert.True(result.ToHostChartP99Ms > 0);
+        // One message per answer would be 60 for every viewer; the bound is per instance and window.
+        Assert.True(result.MessagesPerViewerMax <= result.MessagesPerViewerBound, $"{result.MessagesPerViewerMax} result messages reached one viewer (bound {result.MessagesPerViewerBound})");
+    }
 }

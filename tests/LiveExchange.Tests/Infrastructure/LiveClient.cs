@@ -39,6 +39,9 @@ public sealed class LiveClient : IAsyncDisposable
         client.Record<QuestionUpdated>(nameof(IExchangeClient.QuestionUpdated));
         client.Record<ModerationState>(nameof(IExchangeClient.ModerationChanged));
         client.Record<QuestionView>(nameof(IExchangeClient.MyQuestionChanged));
+        // --- Polls ---
+        client.Record<PollsState>(nameof(IExchangeClient.PollsChanged));
+        client.Record<PollResults>(nameof(IExchangeClient.PollResultsChanged));
         await connection.StartAsync();
         await client.WaitForAsync<SessionSnapshot>(_ => true);
         return client;
