@@ -29,8 +29,9 @@ public static class ModerationStreams
     public const string Moderation = "moderation";
 
     /// <summary>
-    /// Not a stream of events: a number bumped with every vote and unvote, read with the counts in one
-    /// consistent read, so a client keeps per question the count with the highest sequence.
+    /// Not a stream of events: a number bumped by every flush of vote counts (VoteFanout), which reads the
+    /// counts after taking it, so a higher sequence always carries counts read later and a client keeps
+    /// per question the count with the highest sequence (votes can be taken back: "highest count" is wrong).
     /// </summary>
     public const string Votes = "votes";
 }

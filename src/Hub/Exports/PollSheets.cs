@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Dapper;
 using LiveExchange.Shared;
 
@@ -11,10 +10,9 @@ namespace LiveExchange.Hub.Exports;
 /// </summary>
 internal static class PollSheets
 {
-    private const string SelectPolls = """
-        select id as Id, kind as Kind, question as Question, options as Options, results as Results, counting as Counting,
-               state as State, opened_at_ms as OpenedAtMs, closed_at_ms as ClosedAtMs
-        from polls where session_id = @sessionId and state <> 'draft'
+    // The Polls feature's own row and columns: one reading of a polls row.
+    private const string SelectPolls = "select " + Polls.PollBoard.PollColumns + """
+         from polls where session_id = @sessionId and state <> 'draft'
         order by opened_at_ms, id
         """;
 
@@ -87,7 +85,7 @@ internal static class PollSheets
     {
         var args = new { sessionId = context.Session.Id };
         var connection = context.Connection;
-        var polls = (await connection.QueryAsync<PollRow>(SelectPolls, args)).ToArray();
+        var polls = (await connection.QueryAsync<Polls.PollRow>(SelectPolls, args)).ToArray();
         var totals = (await connection.QueryAsync<FigureRow>(SelectTotals, args)).ToArray();
         var items = (await connection.QueryAsync<FigureRow>(SelectItems, args)).ToArray();
         var agencyTotals = (await connection.QueryAsync<FigureRow>(SelectAgencyTotals, args)).ToArray();
@@ -120,12 +118,12 @@ internal static class PollSheets
     }
 
     /// <summary>A row per option or rating (those nobody chose too), or per word given, most given first.</summary>
-    private static IEnumerable<Cell[]> Figures(PollRow poll, FigureRow total, IEnumerable<FigureRow> counted, ExportLanguage lang)
+    private static IEnumerable<Cell[]> Figures(Polls.PollRow poll, FigureRow total, IEnumerable<FigureRow> counted, ExportLanguage lang)
     {
         var byItem = counted.ToDictionary(i => i.Item);
         IEnumerable<(string Item, string Label)> keys = poll.Kind switch
         {
-            PollKinds.Single or PollKinds.Multiple => JsonSerializer.Deserialize<string[]>(poll.Options)!.Select((o, i) => ($"{i}", o)),
+            PollKinds.Single or PollKinds.Multiple => poll.OptionTexts.Select((o, i) => ($"{i}", o)),
             PollKinds.Rating => Enumerable.Range(1, 5).Select(r => ($"{r}", lang == ExportLanguage.En ? $"{r} stars" : $"{r} 星")),
             _ => byItem.Values.OrderByDescending(i => poll.Counting == PollCountings.People ? i.People : i.Screens)
                 .ThenBy(i => i.Item, StringComparer.Ordinal).Select(i => (i.Item, i.Item)),
@@ -145,27 +143,6 @@ internal static class PollSheets
     }
 
     // Setters rather than positional records: SQLite's computed columns have no declared type.
-    private sealed class PollRow
-    {
-        public long Id { get; init; }
-
-        public string Kind { get; init; } = "";
-
-        public string Question { get; init; } = "";
-
-        public string Options { get; init; } = "[]";
-
-        public string Results { get; init; } = "";
-
-        public string Counting { get; init; } = "";
-
-        public string State { get; init; } = "";
-
-        public long? OpenedAtMs { get; init; }
-
-        public long? ClosedAtMs { get; init; }
-    }
-
     private sealed class FigureRow
     {
         public long PollId { get; init; }
