@@ -59,7 +59,7 @@ public sealed class InvitationInBrowserTests(BrowserFixture fixture) : IClassFix
         await agencyPage.Locator("#display-name").FillAsync("会议室大屏");
         await agencyPage.Locator("#headcount").FillAsync("10");
         await agencyPage.Locator("#join").ClickAsync();
-        await agencyPage.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/viewer\\.html"));
+        await Assertions.Expect(agencyPage).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/viewer\\.html")); // Polled: WaitForURLAsync can miss the navigation (SETUP-NOTES).
 
         // The organiser's roster has it registered and attending.
         using var organiser = _api.Organiser();

@@ -64,7 +64,7 @@ public sealed partial class OrganiserJourneyInBrowserTests(BrowserFixture fixtur
         await agencyPage.Locator("#display-name").FillAsync("会议室大屏");
         await agencyPage.Locator("#headcount").FillAsync("10");
         await agencyPage.Locator("#join").ClickAsync();
-        await agencyPage.WaitForURLAsync(new Regex("/viewer\\.html"));
+        await Assertions.Expect(agencyPage).ToHaveURLAsync(new Regex("/viewer\\.html")); // Polled: WaitForURLAsync can miss the navigation (SETUP-NOTES).
         await Assertions.Expect(agencyPage.Locator("#connection-status")).ToHaveAttributeAsync("data-status", "connected");
         await Assertions.Expect(agencyPage.Locator("#agenda .agenda-item")).ToContainTextAsync("镇江经验分享");
 
