@@ -34,7 +34,7 @@ export function filterQuestions(questions: readonly QuestionView[], filter: Mode
 export function applyModeratorMode(role: string): void {
   const moderator = role === ParticipantRoles.Moderator;
   document.body.classList.toggle("moderator-mode", moderator);
-  for (const element of document.querySelectorAll<HTMLElement>(".slide-nav, #goto-form, .video-card, .stage-card, .card.deck, #host-polls, [data-i18n='host.keysHint']")) {
+  for (const element of document.querySelectorAll<HTMLElement>(".slide-nav, #goto-form, .video-card, .video-stage .feed-tile.own, .stage-card, .card.deck, #host-polls, [data-i18n='host.keysHint']")) {
     if (moderator) element.hidden = true;
   }
   const notice = document.getElementById("moderator-mode");
