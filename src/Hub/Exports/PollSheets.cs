@@ -18,15 +18,15 @@ internal static class PollSheets
 
     private const string SelectTotals = """
         select a.poll_id as PollId, '' as AgencyName, count(*) as Screens, coalesce(sum(a.headcount), 0) as People
-        from poll_answers a join polls p on p.id = a.poll_id
-        where p.session_id = @sessionId
+        from poll_answers a join polls p on p.id = a.poll_id join participants pa on pa.id = a.participant_id
+        where p.session_id = @sessionId and pa.removed_at_ms is null
         group by a.poll_id
         """;
 
     private const string SelectItems = """
         select v.poll_id as PollId, '' as AgencyName, v.item as Item, count(*) as Screens, sum(v.weight) as People
-        from poll_votes v join polls p on p.id = v.poll_id
-        where p.session_id = @sessionId
+        from poll_votes v join polls p on p.id = v.poll_id join participants pa on pa.id = v.participant_id
+        where p.session_id = @sessionId and pa.removed_at_ms is null
         group by v.poll_id, v.item
         """;
 
@@ -34,7 +34,7 @@ internal static class PollSheets
         select a.poll_id as PollId, g.name as AgencyName, count(*) as Screens, coalesce(sum(a.headcount), 0) as People
         from poll_answers a join polls p on p.id = a.poll_id
         join participants pa on pa.id = a.participant_id join agencies g on g.id = pa.agency_id
-        where p.session_id = @sessionId
+        where p.session_id = @sessionId and pa.removed_at_ms is null
         group by a.poll_id, g.name
         """;
 
@@ -42,7 +42,7 @@ internal static class PollSheets
         select v.poll_id as PollId, g.name as AgencyName, v.item as Item, count(*) as Screens, sum(v.weight) as People
         from poll_votes v join polls p on p.id = v.poll_id
         join participants pa on pa.id = v.participant_id join agencies g on g.id = pa.agency_id
-        where p.session_id = @sessionId
+        where p.session_id = @sessionId and pa.removed_at_ms is null
         group by v.poll_id, g.name, v.item
         """;
 

@@ -86,9 +86,10 @@ public static class ParticipantEndpoints
         string? JoinedFrom, long ParticipantsFromAddress, long Questions, long Votes, long Removed);
 
     private static async Task<NoContent> RemoveAsync(long id, long participantId, LiveChanges changes, SessionGate gate,
-        Stage.StageBoard stage, Video.MediaRelay media, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
+        Stage.StageBoard stage, Video.MediaRelay media, Polls.PollFanout polls, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        long[] answered = [];
         // The moderation stream first, as every question change takes it (one lock order), then the
         // questions stream and the vote sequence: the removed votes change counts.
         var (questions, moderation, removedQuestions) = await changes.CommitAsync(id, ModerationStreams.Moderation, async (connection, tx, moderationVersion) =>
@@ -105,6 +106,10 @@ public static class ParticipantEndpoints
             await connection.ExecuteAsync(UnpinTheirs, new { id, participantId }, tx);
             var deleted = await connection.ExecuteAsync(DeleteQuestions, args, tx);
             await connection.ExecuteAsync(CloseIntervals, args, tx);
+            // Its poll answers stop counting (the tally leaves removed participants out); the bump makes
+            // the results without them newer than those with them.
+            await connection.ExecuteAsync(Polls.PollTally.BumpRemovedAnswers, new { id, participantId }, tx);
+            answered = (await connection.QueryAsync<long>(Polls.PollTally.SelectOpenAnswered, new { id, participantId }, tx)).ToArray();
             var voteSequence = await LiveChanges.BumpAsync(connection, tx, id, ModerationStreams.Votes);
             var rows = await connection.QueryAsync<QuestionRow>(
                 SessionSnapshots.SelectQuestions + " where q.session_id = @id and q.status in ('live', 'answered') order by votes desc, q.id", new { id }, tx);
@@ -115,6 +120,10 @@ public static class ParticipantEndpoints
                 await QuestionBoard.ModerationAsync(connection, tx, id, moderationVersion), deleted);
         }, (clients, result) => clients.QuestionsChanged(result.Item1), ct: ct);
         await changes.PublishAsync(Audience.Moderators(id), clients => clients.ModerationChanged(moderation));
+        foreach (var pollId in answered)
+        {
+            polls.Changed(id, pollId);
+        }
 
         gate.Forget(participantId);
         // Off stage too, its video stopped: a removed screen must not stay on every viewer's screen.

@@ -10,14 +10,34 @@ namespace LiveExchange.Hub.Polls;
 /// </summary>
 internal static class PollTally
 {
+    // A participant the organiser removed (stuffing) no longer counts; its rows stay, as its questions' do not.
     private const string SelectItems = """
-        select item as Item, count(*) as Screens, sum(weight) as People from poll_votes where poll_id = @pollId group by item
+        select v.item as Item, count(*) as Screens, sum(v.weight) as People
+        from poll_votes v join participants p on p.id = v.participant_id
+        where v.poll_id = @pollId and p.removed_at_ms is null
+        group by v.item
         """;
 
-    // sum(revision) grows with every committed answer write, so it orders two reads of the same poll.
+    // sum(revision) grows with every committed answer write, so it orders two reads of the same poll. It
+    // runs over every answer, removed participants' too: removing one bumps its answers' revision, so the
+    // results without it carry a higher sequence than those with it.
     private const string SelectTotals = """
-        select count(*) as Screens, coalesce(sum(headcount), 0) as People, coalesce(sum(revision), 0) as Sequence
-        from poll_answers where poll_id = @pollId
+        select coalesce(sum(case when p.removed_at_ms is null then 1 else 0 end), 0) as Screens,
+               coalesce(sum(case when p.removed_at_ms is null then a.headcount else 0 end), 0) as People,
+               coalesce(sum(a.revision), 0) as Sequence
+        from poll_answers a join participants p on p.id = a.participant_id
+        where a.poll_id = @pollId
+        """;
+
+    /// <summary>The open polls a participant answered: removing it bumps these answers' revision (see SelectTotals).</summary>
+    internal const string BumpRemovedAnswers = """
+        update poll_answers set revision = revision + 1
+        where participant_id = @participantId and poll_id in (select id from polls where session_id = @id and state = 'open')
+        """;
+
+    internal const string SelectOpenAnswered = """
+        select a.poll_id from poll_answers a join polls p on p.id = a.poll_id
+        where a.participant_id = @participantId and p.session_id = @id and p.state = 'open'
         """;
 
     public static async Task<PollResults> ReadAsync(DbConnection connection, DbTransaction? tx, PollRow poll)

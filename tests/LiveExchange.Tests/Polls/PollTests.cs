@@ -130,6 +130,50 @@ public abstract class PollTests(ExchangeApp app)
     }
 
     [Fact]
+    public async Task A_participant_the_organiser_removes_stops_counting_in_the_open_poll_on_every_screen()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var poll = await PrepareAsync(_api, session, PollKinds.Single, "下次交流选哪个主题？", ["社区防疫", "为老服务"], counting: PollCountings.People);
+        await using var host = await LiveClient.ConnectAsync(_api.BaseAddress, session.HostToken);
+        var viewers = new List<LiveClient>();
+        foreach (var (agency, name, headcount) in new[] { (0, "李华", 5), (1, "赵敏", 2), (0, "刷票", 7) })
+        {
+            var joined = await _api.JoinAsync(session.Code, invited[agency].Id, name, headcount);
+            viewers.Add(await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken));
+        }
+
+        try
+        {
+            await LaunchAsync(host, poll.Id);
+            await ChooseAsync(viewers[0], poll.Id, null, 0);
+            await ChooseAsync(viewers[1], poll.Id, null, 1);
+            await ChooseAsync(viewers[2], poll.Id, null, 0);
+            await ResultsAsync(host, poll.Id, ("0", 2, 12), ("1", 1, 2));
+            await ResultsAsync(viewers[0], poll.Id, ("0", 2, 12), ("1", 1, 2));
+
+            // The organiser removes the stuffing screen: its answer leaves the results on every screen, at once
+            // (newer results, though no one answered since), and stays out of the final results and a reload.
+            var removed = (await viewers[2].WaitForAsync<SessionSnapshot>(_ => true)).MyParticipantId;
+            using var organiser = _api.Organiser();
+            Assert.Equal(HttpStatusCode.NoContent, (await organiser.DeleteAsync($"/api/sessions/{session.Id}/participants/{removed}")).StatusCode);
+            var onHost = await ResultsAsync(host, poll.Id, ("0", 1, 5), ("1", 1, 2));
+            Assert.Equal((2, 7), (onHost.Screens, onHost.People));
+            await ResultsAsync(viewers[0], poll.Id, ("0", 1, 5), ("1", 1, 2));
+            var closed = await CloseAsync(host, poll.Id);
+            Assert.Equal([("0", 1, 5), ("1", 1, 2)], Items(closed.Closed.Single(p => p.Id == poll.Id).Tally!));
+            var reloaded = await viewers[1].InvokeAsync<PollsState>(nameof(IExchangeHub.GetPolls));
+            Assert.Equal((2, 7), (reloaded.Closed.Single(p => p.Id == poll.Id).Tally!.Screens, reloaded.Closed.Single(p => p.Id == poll.Id).Tally!.People));
+        }
+        finally
+        {
+            foreach (var v in viewers)
+            {
+                await v.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Hidden_results_reach_no_viewer_before_closing_while_the_host_sees_them()
     {
         var (session, invited) = await _api.ScheduleAsync();
