@@ -101,12 +101,9 @@ public sealed class PollBoard(Database database, LiveChanges changes, PollFanout
     {
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginConsistentReadAsync(connection, ct);
-        var rows = await connection.QueryAsync<PollRow>(SelectAll, new { sessionId }, tx);
-        var polls = new List<PollView>();
-        foreach (var row in rows)
-        {
-            polls.Add(row.ToView(row.State == PollStates.Draft ? null : await PollTally.ReadAsync(connection, tx, row)));
-        }
+        var rows = (await connection.QueryAsync<PollRow>(SelectAll, new { sessionId }, tx)).ToList();
+        var tallies = await PollTally.ReadLaunchedAsync(connection, tx, sessionId, rows);
+        var polls = rows.Select(row => row.ToView(tallies.GetValueOrDefault(row.Id))).ToList();
 
         await tx.CommitAsync(ct);
         return new PollList(Limits, polls);
@@ -249,6 +246,7 @@ public sealed class PollBoard(Database database, LiveChanges changes, PollFanout
     private static async Task<PollsState> StateAsync(DbConnection connection, DbTransaction tx, long sessionId, long version, ExchangeCaller? caller)
     {
         var rows = (await connection.QueryAsync<PollRow>(SelectLaunched, new { sessionId }, tx)).ToList();
+        var tallies = await PollTally.ReadLaunchedAsync(connection, tx, sessionId, rows);
         PollView? open = null;
         var closed = new List<PollView>();
         foreach (var row in rows)
@@ -256,11 +254,11 @@ public sealed class PollBoard(Database database, LiveChanges changes, PollFanout
             if (row.State == PollStates.Open)
             {
                 var mayCount = caller is not null && (caller.ManagesPolls || row.Results == PollResultModes.Live);
-                open = row.ToView(mayCount ? await PollTally.ReadAsync(connection, tx, row) : null);
+                open = row.ToView(mayCount ? tallies[row.Id] : null);
             }
             else
             {
-                closed.Add(row.ToView(await PollTally.ReadAsync(connection, tx, row)));
+                closed.Add(row.ToView(tallies[row.Id]));
             }
         }
 

@@ -40,11 +40,45 @@ internal static class PollTally
         where a.participant_id = @participantId and p.session_id = @id and p.state = 'open'
         """;
 
+    // The same two reads for every launched poll of a session at once: a snapshot (every connect) shows the
+    // closed polls' results too, and two queries per poll there would grow the cost of joining with each poll.
+    private const string SelectSessionItems = """
+        select v.poll_id as PollId, v.item as Item, count(*) as Screens, sum(v.weight) as People
+        from poll_votes v join participants p on p.id = v.participant_id join polls q on q.id = v.poll_id
+        where q.session_id = @sessionId and q.state <> 'draft' and p.removed_at_ms is null
+        group by v.poll_id, v.item
+        """;
+
+    private const string SelectSessionTotals = """
+        select a.poll_id as PollId,
+               coalesce(sum(case when p.removed_at_ms is null then 1 else 0 end), 0) as Screens,
+               coalesce(sum(case when p.removed_at_ms is null then a.headcount else 0 end), 0) as People,
+               coalesce(sum(a.revision), 0) as Sequence
+        from poll_answers a join participants p on p.id = a.participant_id join polls q on q.id = a.poll_id
+        where q.session_id = @sessionId and q.state <> 'draft'
+        group by a.poll_id
+        """;
+
     public static async Task<PollResults> ReadAsync(DbConnection connection, DbTransaction? tx, PollRow poll)
     {
         var totals = await connection.QuerySingleAsync<TotalsRow>(SelectTotals, new { pollId = poll.Id }, tx);
-        var items = (await connection.QueryAsync<ItemRow>(SelectItems, new { pollId = poll.Id }, tx))
-            .Select(r => new PollItemCount(r.Item, (int)r.Screens, (int)r.People));
+        var items = await connection.QueryAsync<ItemRow>(SelectItems, new { pollId = poll.Id }, tx);
+        return Results(poll, totals, items);
+    }
+
+    /// <summary>The results of every launched poll of a session (by poll id), in two queries.</summary>
+    public static async Task<IReadOnlyDictionary<long, PollResults>> ReadLaunchedAsync(
+        DbConnection connection, DbTransaction? tx, long sessionId, IEnumerable<PollRow> polls)
+    {
+        var totals = (await connection.QueryAsync<TotalsRow>(SelectSessionTotals, new { sessionId }, tx)).ToDictionary(t => t.PollId);
+        var items = (await connection.QueryAsync<ItemRow>(SelectSessionItems, new { sessionId }, tx)).ToLookup(i => i.PollId);
+        return polls.Where(p => p.State != PollStates.Draft)
+            .ToDictionary(p => p.Id, p => Results(p, totals.GetValueOrDefault(p.Id) ?? new TotalsRow(), items[p.Id]));
+    }
+
+    private static PollResults Results(PollRow poll, TotalsRow totals, IEnumerable<ItemRow> rows)
+    {
+        var items = rows.Select(r => new PollItemCount(r.Item, (int)r.Screens, (int)r.People));
         items = poll.Kind == PollKinds.Words
             ? items.OrderByDescending(i => poll.Counting == PollCountings.People ? i.People : i.Screens)
                 .ThenByDescending(i => i.Screens).ThenBy(i => i.Item, StringComparer.Ordinal).Take(PollRules.CloudWords)
@@ -56,6 +90,8 @@ internal static class PollTally
     // Setters rather than positional records: SQLite's computed columns have no declared type.
     private sealed class ItemRow
     {
+        public long PollId { get; init; }
+
         public string Item { get; init; } = "";
 
         public long Screens { get; init; }
@@ -65,6 +101,8 @@ internal static class PollTally
 
     private sealed class TotalsRow
     {
+        public long PollId { get; init; }
+
         public long Screens { get; init; }
 
         public long People { get; init; }
