@@ -2,6 +2,7 @@ using LiveExchange.Hub.Access;
 using LiveExchange.Hub.Agencies;
 using LiveExchange.Hub.ApiDescription;
 using LiveExchange.Hub.Attendance;
+using LiveExchange.Hub.Certificates;
 using LiveExchange.Hub.Decks;
 using LiveExchange.Hub.Demo;
 using LiveExchange.Hub.Exports;
@@ -36,6 +37,7 @@ builder.AddRealtime();
 builder.AddOperations();
 builder.AddApiDocument();
 builder.AddPolls();
+builder.AddCertificates();
 
 var app = builder.Build();
 
@@ -69,6 +71,7 @@ app.MapOperations();
 app.MapApiDocument();
 app.MapLimits();
 app.MapPolls();
+app.MapCertificates();
 
 app.PrintLinksOnStart(demo);
 app.Run();
