@@ -15,6 +15,7 @@ using LiveExchange.Hub.Participants;
 using LiveExchange.Hub.Polls;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Questions;
+using LiveExchange.Hub.Records;
 using LiveExchange.Hub.Registration;
 using LiveExchange.Hub.Sessions;
 using LiveExchange.Hub.Storage;
@@ -72,6 +73,7 @@ app.MapApiDocument();
 app.MapLimits();
 app.MapPolls();
 app.MapCertificates();
+app.MapRecords();
 
 app.PrintLinksOnStart(demo);
 app.Run();
