@@ -16,6 +16,7 @@ using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Questions;
 using LiveExchange.Hub.Registration;
 using LiveExchange.Hub.Sessions;
+using LiveExchange.Hub.Slides;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Hub.Video;
 using LiveExchange.Shared;
@@ -36,6 +37,7 @@ builder.AddRealtime();
 builder.AddOperations();
 builder.AddApiDocument();
 builder.AddPolls();
+builder.AddSlideNotes();
 
 var app = builder.Build();
 
