@@ -15,6 +15,7 @@ import { perTab, StorageKeys, takeSecretFromFragment } from "./storage";
 import { FeedKinds, FeedStatuses, HubMethods, ParticipantRoles } from "./contract";
 import { h } from "./dom";
 import { mountHostPolls } from "./polls-host";
+import { mountHostPresenting } from "./presenting-host";
 import { Publisher, renderLiveBadge, StageView } from "./video";
 
 initI18n();
@@ -276,6 +277,7 @@ function startHost(token: string): void {
 
   let moderation: ModerationPanel | null = null;
   let renderPolls: ((state: Readonly<LiveState>) => void) | null = null;
+  let renderPresenting: ReturnType<typeof mountHostPresenting> | null = null;
   const live = new LiveSession({
     token,
     onChange: (next, kind) => {
@@ -291,6 +293,7 @@ function startHost(token: string): void {
       if (kind === "snapshot" || kind === "page" || kind === "deck") {
         slides.show(next.deck, next.currentPage);
         renderNavigation();
+        renderPresenting?.(next, kind);
       }
       if (kind === "snapshot" || kind === "question" || kind === "votes") questions.render(next);
       if (kind === "snapshot" || kind === "stage") {
@@ -323,6 +326,7 @@ function startHost(token: string): void {
   });
 
   renderPolls = mountHostPolls(byId("host-polls"), live, token, errors);
+  renderPresenting = mountHostPresenting(byId("presenting"), live, token, errors);
 
   // --- Navigation -------------------------------------------------------------------------------
   // Key presses can outrun the server's replies: each press moves from the page last asked for, not
