@@ -171,7 +171,7 @@ function startPresenter(token: string): void {
     if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
     const target = event.target as HTMLElement | null;
     if (target?.closest("input, textarea, select, [contenteditable='true']")) return;
-    const delta = event.key === "ArrowRight" || event.key === "PageDown" || event.key === " " ? 1 : event.key === "ArrowLeft" || event.key === "PageUp" ? -1 : 0;
+    const delta = event.key === "ArrowRight" || event.key === "PageDown" ? 1 : event.key === "ArrowLeft" || event.key === "PageUp" ? -1 : 0;
     if (delta === 0) return;
     event.preventDefault();
     void goTo(basePage() + delta);
