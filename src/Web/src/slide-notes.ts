@@ -19,6 +19,9 @@ export class SlideNotesStore {
 
   constructor(private readonly live: LiveSession) {
     live.listen<SlideNoteChanged>(ClientEvents.SlideNoteChanged, (change) => this.receive(change));
+    // After a backplane outage notes may have been missed too (the versions message does not list this
+    // hosts-only stream): they are few, so read them again.
+    live.listen(ClientEvents.StreamVersionsChanged, () => void this.reload().catch(() => undefined));
   }
 
   onChange(listener: () => void): void {
