@@ -16,6 +16,7 @@ import { FeedKinds, FeedStatuses, HubMethods, ParticipantRoles } from "./contrac
 import { h } from "./dom";
 import { mountHostPolls } from "./polls-host";
 import { Publisher, renderLiveBadge, StageView } from "./video";
+import { offerDeckFormats, processingMessage } from "./deck-formats";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -401,6 +402,7 @@ function startHost(token: string): void {
   });
 
   // --- Deck upload --------------------------------------------------------------------------------
+  void offerDeckFormats({ input: fileInput, heading: byId("deck-heading"), label: byId("deck-file-label"), hint: byId("deck-formats-hint") });
   fileInput.addEventListener("change", () => uploadStatus.set(null));
   uploadButton.addEventListener("click", async () => {
     errors.clear();
@@ -422,7 +424,7 @@ function startHost(token: string): void {
       const deck = await uploadDeck(token, sessionId, file, (fraction) => {
         progress.value = fraction;
         const percent = Math.round(fraction * 100);
-        uploadStatus.set(() => (fraction >= 1 ? t("host.uploadProcessing") : t("host.uploading", { percent })));
+        uploadStatus.set(() => (fraction >= 1 ? t(processingMessage(file)) : t("host.uploading", { percent })));
       });
       uploadStatus.set(() => t("host.uploaded", { fileName: deck.fileName, count: deck.pageCount }));
       fileInput.value = "";
