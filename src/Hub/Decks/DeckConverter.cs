@@ -79,12 +79,7 @@ public sealed class DeckConverter(IOptions<DeckConversionOptions> options, ILogg
             await _slots.WaitAsync(ct);
             try
             {
-                var clock = Stopwatch.StartNew();
-                var pdf = await RunAsync(converter, content, kind, maxPdfBytes, ct);
-                var notes = kind == DeckKind.Pptx ? PowerPointNotes.Read(content) : new Dictionary<int, string>();
-                logger.LogInformation("Converted a {Kind} deck of {Bytes} bytes to a PDF of {PdfBytes} bytes in {Milliseconds} ms",
-                    kind, content.Length, pdf.Length, clock.ElapsedMilliseconds);
-                return new ConvertedDeck(pdf, notes, clock.Elapsed);
+                return await ConvertInSlotAsync(converter, content, kind, maxPdfBytes, ct);
             }
             finally
             {
@@ -97,77 +92,39 @@ public sealed class DeckConverter(IOptions<DeckConversionOptions> options, ILogg
         }
     }
 
-    private async Task<byte[]> RunAsync(string converter, byte[] content, DeckKind kind, long maxPdfBytes, CancellationToken ct)
+    private async Task<ConvertedDeck> ConvertInSlotAsync(string converter, byte[] content, DeckKind kind, long maxPdfBytes, CancellationToken ct)
     {
+        var clock = Stopwatch.StartNew();
+        // One deadline for the whole conversion, however many LibreOffice runs it takes.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(_options.ConvertSeconds));
         var work = Directory.CreateTempSubdirectory("lx-convert-");
         try
         {
             // Our own names in our own directory: the uploader's file name never reaches a command line.
             var input = Path.Combine(work.FullName, "deck" + DeckFormats.Extension(kind));
-            var outDir = Directory.CreateDirectory(Path.Combine(work.FullName, "out")).FullName;
-            var profile = Directory.CreateDirectory(Path.Combine(work.FullName, "profile")).FullName;
             await File.WriteAllBytesAsync(input, content, ct);
 
-            var start = new ProcessStartInfo("setsid")
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                WorkingDirectory = work.FullName,
-            };
-            // setsid: a session and process group of its own, so a kill reaches soffice.bin and anything
-            // else it starts; prlimit: the address-space limit, inherited by all of them.
-            foreach (var arg in new[]
-            {
-                "prlimit", $"--as={(long)_options.ConvertMemoryMb * 1024 * 1024}", "--",
-                converter, $"-env:UserInstallation={new Uri(profile + "/").AbsoluteUri}",
-                "--headless", "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
-                "--convert-to", "pdf", "--outdir", outDir, input,
-            })
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            start.Environment["HOME"] = work.FullName;
-            start.Environment["TMPDIR"] = work.FullName;
-
-            using var process = Process.Start(start) ?? throw Unavailable();
-            var output = ReadTailAsync(process.StandardOutput);
-            var errors = ReadTailAsync(process.StandardError);
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            deadline.CancelAfter(TimeSpan.FromSeconds(_options.ConvertSeconds));
-            try
-            {
-                await process.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                KillGroup(process);
-                await process.WaitForExitAsync(CancellationToken.None);
-                ct.ThrowIfCancellationRequested(); // The host went away: nobody to answer.
-                logger.LogWarning("Conversion of a {Kind} deck killed after {Seconds} s", kind, _options.ConvertSeconds);
-                throw new ExchangeProblem(StatusCodes.Status422UnprocessableEntity, "conversion_timeout",
-                    $"Converting this file took longer than {_options.ConvertSeconds} seconds. Save it as PDF and upload that.");
-            }
-
-            // soffice may leave helpers behind in its group even after a clean exit.
-            KillGroup(process);
-            var said = (await output) + (await errors);
-            var pdfPath = Path.Combine(outDir, "deck.pdf");
-            var pdf = new FileInfo(pdfPath);
-            if (process.ExitCode != 0 || !pdf.Exists || pdf.Length == 0)
-            {
-                logger.LogWarning("Conversion of a {Kind} deck failed (exit {ExitCode}): {Output}", kind, process.ExitCode, said.Trim());
-                throw Failed();
-            }
-
-            if (pdf.Length > maxPdfBytes)
+            var pdfPath = await RunAsync(converter, work.FullName, input, "pdf", kind, deadline.Token, ct);
+            var pdfSize = new FileInfo(pdfPath).Length;
+            if (pdfSize > maxPdfBytes)
             {
                 throw ExchangeProblem.TooLarge("deck_too_large",
                     $"As PDF the deck is larger than {maxPdfBytes / (1024 * 1024.0):0.#} MB. Use smaller images and try again.");
             }
 
-            return await File.ReadAllBytesAsync(pdfPath, CancellationToken.None);
+            var pdf = await File.ReadAllBytesAsync(pdfPath, CancellationToken.None);
+            var notes = kind switch
+            {
+                DeckKind.Pptx => PowerPointNotes.Read(content),
+                // LibreOffice writes the notes of a .ppt or .odp into a .pptx as PowerPoint would: one more
+                // run in the same profile (a second start is quicker), read like an uploaded .pptx.
+                DeckKind.Ppt or DeckKind.Odp => await NotesThroughPptxAsync(converter, work.FullName, input, kind, deadline.Token, ct),
+                _ => new Dictionary<int, string>(),
+            };
+            logger.LogInformation("Converted a {Kind} deck of {Bytes} bytes to a PDF of {PdfBytes} bytes with {Notes} notes in {Milliseconds} ms",
+                kind, content.Length, pdf.Length, notes.Count, clock.ElapsedMilliseconds);
+            return new ConvertedDeck(pdf, notes, clock.Elapsed);
         }
         finally
         {
@@ -180,6 +137,82 @@ public sealed class DeckConverter(IOptions<DeckConversionOptions> options, ILogg
                 logger.LogWarning("Could not delete the conversion directory {Directory}: {Reason}", work.FullName, e.Message);
             }
         }
+    }
+
+    private async Task<IReadOnlyDictionary<int, string>> NotesThroughPptxAsync(string converter, string work, string input, DeckKind kind,
+        CancellationToken deadline, CancellationToken ct)
+    {
+        try
+        {
+            return PowerPointNotes.Read(await File.ReadAllBytesAsync(await RunAsync(converter, work, input, "pptx", kind, deadline, ct), ct));
+        }
+        catch (ExchangeProblem e) when (e.Code == "conversion_failed")
+        {
+            return new Dictionary<int, string>(); // The slides made it; a deck without notes is still a deck.
+        }
+    }
+
+    /// <summary>
+    /// One LibreOffice run: <paramref name="input"/> into <paramref name="format"/> in a directory of its
+    /// own under <paramref name="work"/>; returns the file made. Past the deadline the process group is killed.
+    /// </summary>
+    private async Task<string> RunAsync(string converter, string work, string input, string format, DeckKind kind,
+        CancellationToken deadline, CancellationToken ct)
+    {
+        var outDir = Directory.CreateDirectory(Path.Combine(work, "out-" + format)).FullName;
+        var profile = Directory.CreateDirectory(Path.Combine(work, "profile")).FullName;
+        var start = new ProcessStartInfo("setsid")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = work,
+        };
+        // setsid: a session and process group of its own, so a kill reaches soffice.bin and anything
+        // else it starts; prlimit: the address-space limit, inherited by all of them.
+        foreach (var arg in new[]
+        {
+            "prlimit", $"--as={(long)_options.ConvertMemoryMb * 1024 * 1024}", "--",
+            converter, $"-env:UserInstallation={new Uri(profile + "/").AbsoluteUri}",
+            "--headless", "--invisible", "--norestore", "--nologo", "--nodefault", "--nolockcheck",
+            "--convert-to", format, "--outdir", outDir, input,
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["HOME"] = work;
+        start.Environment["TMPDIR"] = work;
+
+        using var process = Process.Start(start) ?? throw Unavailable();
+        var output = ReadTailAsync(process.StandardOutput);
+        var errors = ReadTailAsync(process.StandardError);
+        try
+        {
+            await process.WaitForExitAsync(deadline);
+        }
+        catch (OperationCanceledException)
+        {
+            KillGroup(process);
+            await process.WaitForExitAsync(CancellationToken.None);
+            ct.ThrowIfCancellationRequested(); // The host went away: nobody to answer.
+            logger.LogWarning("Conversion of a {Kind} deck killed after {Seconds} s", kind, _options.ConvertSeconds);
+            throw new ExchangeProblem(StatusCodes.Status422UnprocessableEntity, "conversion_timeout",
+                $"Converting this file took longer than {_options.ConvertSeconds} seconds. Save it as PDF and upload that.");
+        }
+
+        // soffice may leave helpers behind in its group even after a clean exit.
+        KillGroup(process);
+        var said = (await output) + (await errors);
+        var made = new FileInfo(Path.Combine(outDir, "deck." + format));
+        if (process.ExitCode != 0 || !made.Exists || made.Length == 0)
+        {
+            // soffice says "source file could not be loaded" and exits 0: the missing file is the answer.
+            logger.LogWarning("Conversion of a {Kind} deck to {Format} failed (exit {ExitCode}): {Output}", kind, format, process.ExitCode, said.Trim());
+            throw Failed();
+        }
+
+        return made.FullName;
     }
 
     internal static ExchangeProblem Failed() => new(StatusCodes.Status422UnprocessableEntity, "conversion_failed",

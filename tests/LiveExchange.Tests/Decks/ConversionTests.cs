@@ -7,7 +7,6 @@ using LiveExchange.Hub.Demo;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Shared;
 using LiveExchange.Tests.Infrastructure;
-using LiveExchange.Tests.Scenarios;
 using Microsoft.Extensions.DependencyInjection;
 using UglyToad.PdfPig;
 using Xunit.Abstractions;
@@ -68,6 +67,43 @@ public abstract class ConversionBehaviour(ExchangeApp app, ITestOutputHelper out
 
         var took = app.Logs.Lines.Last(l => l.Message.StartsWith("Converted a Pptx deck", StringComparison.Ordinal));
         output.WriteLine(took.Message);
+    }
+
+    [Fact]
+    public async Task A_ppt_an_odp_and_a_docx_are_converted_too_keeping_the_notes_where_the_format_has_them()
+    {
+        var (session, _) = await _api.ScheduleAsync();
+        var pptx = PowerPointFiles.Make(ModelDeck);
+        var files = new[]
+        {
+            (Name: "旧版讲稿.ppt", Content: await PowerPointFiles.ConvertWithLibreOfficeAsync(pptx, "ppt"), Notes: true),
+            (Name: "开源讲稿.odp", Content: await PowerPointFiles.ConvertWithLibreOfficeAsync(pptx, "odp"), Notes: true),
+            (Name: "讲稿说明.docx", Content: PowerPointFiles.MakeWordDocument("社区防疫经验分享", "居家老人关爱服务"), Notes: false),
+        };
+
+        foreach (var (name, content, hasNotes) in files)
+        {
+            // Named as what they are not: the bytes decide.
+            var upload = await _api.UploadDeckAsync(session, content, Path.ChangeExtension(name, ".pdf"));
+            Assert.True(HttpStatusCode.Created == upload.StatusCode, $"{name}: {await upload.Content.ReadAsStringAsync()}");
+            var deck = (await upload.Content.ReadFromJsonAsync<DeckView>(Api.Json))!;
+            using var asHost = _api.Client(session.HostToken);
+            using var pdf = PdfDocument.Open(await asHost.GetByteArrayAsync($"/api/decks/{deck.DeckId}"));
+            var text = string.Concat(pdf.GetPages().SelectMany(p => p.Letters).Select(l => l.Value)).Replace(" ", "", StringComparison.Ordinal);
+            Assert.Contains("社区防疫经验分享", text, StringComparison.Ordinal);
+            Assert.Contains("居家老人关爱服务", text, StringComparison.Ordinal);
+
+            var notes = await NotesAsync(deck.DeckId);
+            if (hasNotes)
+            {
+                Assert.Equal(3, pdf.NumberOfPages);
+                Assert.Equal(ModelDeck.Select(s => s.Notes), notes.Select(n => n.Text));
+            }
+            else
+            {
+                Assert.Empty(notes);
+            }
+        }
     }
 
     [Fact]
@@ -133,11 +169,59 @@ public abstract class ConversionBehaviour(ExchangeApp app, ITestOutputHelper out
     }
 }
 
-public sealed class ConversionOnPostgres(PostgresAppFixture fixture, ITestOutputHelper output)
-    : ConversionBehaviour(fixture.App, output), IClassFixture<PostgresAppFixture>;
+/// <summary>
+/// The Hub on PostgreSQL with Redis, or on SQLite, at the default deck size (the shared fixtures' 200 KB
+/// is less than a .ppt LibreOffice writes for three slides).
+/// </summary>
+public sealed class ConversionAppFixture(bool postgres) : IAsyncLifetime
+{
+    public ExchangeApp App { get; private set; } = null!;
 
-public sealed class ConversionOnSqlite(SqliteAppFixture fixture, ITestOutputHelper output)
-    : ConversionBehaviour(fixture.App, output), IClassFixture<SqliteAppFixture>;
+    private readonly string _sqlite = TestServers.NewSqliteFile();
+
+    public async Task InitializeAsync()
+    {
+        var settings = postgres
+            ? (await TestServers.FreshHubSettingsAsync()).ToDictionary(kv => kv.Key, kv => (string?)kv.Value)
+            : new Dictionary<string, string?> { ["ConnectionStrings:Sqlite"] = $"Data Source={_sqlite}" };
+        App = new ExchangeApp(settings);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        TestServers.DeleteSqliteFile(_sqlite);
+    }
+}
+
+public sealed class ConversionPostgresFixture() : IAsyncLifetime
+{
+    private readonly ConversionAppFixture _app = new(postgres: true);
+
+    public ExchangeApp App => _app.App;
+
+    public Task InitializeAsync() => _app.InitializeAsync();
+
+    public Task DisposeAsync() => _app.DisposeAsync();
+}
+
+public sealed class ConversionSqliteFixture() : IAsyncLifetime
+{
+    private readonly ConversionAppFixture _app = new(postgres: false);
+
+    public ExchangeApp App => _app.App;
+
+    public Task InitializeAsync() => _app.InitializeAsync();
+
+    public Task DisposeAsync() => _app.DisposeAsync();
+}
+
+public sealed class ConversionOnPostgres(ConversionPostgresFixture fixture, ITestOutputHelper output)
+    : ConversionBehaviour(fixture.App, output), IClassFixture<ConversionPostgresFixture>;
+
+public sealed class ConversionOnSqlite(ConversionSqliteFixture fixture, ITestOutputHelper output)
+    : ConversionBehaviour(fixture.App, output), IClassFixture<ConversionSqliteFixture>;
 
 /// <summary>
 /// The converter's limits, with a converter the test writes (a script that never finishes) or none:
@@ -156,13 +240,13 @@ public sealed class ConversionLimitsTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>A "LibreOffice" that notes its pid, its child's and its directory, then waits forever.</summary>
+    /// <summary>A "LibreOffice" that notes its pid, its directory and memory limit, and its child's pid, then waits forever.</summary>
     private string HangingConverter()
     {
         var script = Path.Combine(_dir, "soffice");
         File.WriteAllText(script, $"""
             #!/bin/sh
-            echo "$$ $(pwd)" >> {_dir}/started
+            echo "$$ $(pwd) $(ulimit -v)" >> {_dir}/started
             sleep 600 &
             echo "$! child" >> {_dir}/started
             wait
@@ -183,7 +267,12 @@ public sealed class ConversionLimitsTests : IDisposable
     [Fact]
     public async Task A_conversion_that_hangs_is_killed_at_its_deadline_with_everything_it_started_and_nothing_is_stored()
     {
-        await using var app = App(new() { ["Decks:Converter"] = HangingConverter(), ["Decks:ConvertSeconds"] = "2" });
+        await using var app = App(new()
+        {
+            ["Decks:Converter"] = HangingConverter(),
+            ["Decks:ConvertSeconds"] = "2",
+            ["Decks:ConvertMemoryMb"] = "300",
+        });
         var api = new Api(app.BaseAddress);
         var (session, _) = await api.ScheduleAsync();
 
@@ -203,6 +292,7 @@ public sealed class ConversionLimitsTests : IDisposable
 
         Assert.StartsWith(Path.Combine(Path.GetTempPath(), "lx-convert-"), started[0][1], StringComparison.Ordinal);
         Assert.False(Directory.Exists(started[0][1]), "the work directory is deleted");
+        Assert.Equal("307200", started[0][2]); // Decks:ConvertMemoryMb reached the converter as its address-space limit (KiB).
 
         await using var connection = await app.Services.GetRequiredService<Database>().OpenAsync();
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from decks"));

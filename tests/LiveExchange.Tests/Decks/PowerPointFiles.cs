@@ -3,6 +3,7 @@ using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Presentation;
 using A = DocumentFormat.OpenXml.Drawing;
 using P = DocumentFormat.OpenXml.Presentation;
+using W = DocumentFormat.OpenXml.Wordprocessing;
 
 namespace LiveExchange.Tests.Decks;
 
@@ -93,6 +94,51 @@ public static class PowerPointFiles
         }
 
         return stream.ToArray();
+    }
+
+    /// <summary>A Word document: a heading, then a page break and a second page.</summary>
+    public static byte[] MakeWordDocument(string firstPage, string secondPage)
+    {
+        using var stream = new MemoryStream();
+        using (var document = WordprocessingDocument.Create(stream, WordprocessingDocumentType.Document))
+        {
+            var main = document.AddMainDocumentPart();
+            main.Document = new W.Document(new W.Body(
+                new W.Paragraph(new W.Run(new W.Text(firstPage))),
+                new W.Paragraph(new W.Run(new W.Break { Type = W.BreakValues.Page })),
+                new W.Paragraph(new W.Run(new W.Text(secondPage)))));
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <summary>The file in another format, by the real LibreOffice (how the test gets a .ppt and an .odp).</summary>
+    public static async Task<byte[]> ConvertWithLibreOfficeAsync(byte[] pptx, string format)
+    {
+        var dir = Directory.CreateTempSubdirectory("lx-test-convert-");
+        try
+        {
+            var input = Path.Combine(dir.FullName, "deck.pptx");
+            await File.WriteAllBytesAsync(input, pptx);
+            var start = new System.Diagnostics.ProcessStartInfo("soffice") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { $"-env:UserInstallation={new Uri(dir.FullName + "/profile/").AbsoluteUri}", "--headless", "--convert-to", format, "--outdir", dir.FullName, input })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var said = process.StandardOutput.ReadToEndAsync();
+            var errors = process.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            var output = Path.Combine(dir.FullName, "deck." + format);
+            Assert.True(File.Exists(output), $"soffice made no .{format}: {await said} {await errors}");
+            return await File.ReadAllBytesAsync(output);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     private static ShapeTree EmptyTree() => Tree();
