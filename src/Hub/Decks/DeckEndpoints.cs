@@ -147,12 +147,25 @@ public static class DeckEndpoints
         return TypedResults.Created($"/api/decks/{change.Deck.DeckId}", change.Deck);
     }
 
-    private static async Task<IResult> DownloadAsync(long deckId, HttpContext http, DeckStore decks, CancellationToken ct)
+    private static async Task<IResult> DownloadAsync(long deckId, HttpContext http, DeckStore decks, DeckDownloads downloads, string? download, CancellationToken ct)
     {
         var deck = await decks.LoadAsync(deckId, ct);
         if (deck is null || deck.SessionId != http.User.SessionId())
         {
             throw ExchangeProblem.NotFound("deck_not_found", "No such deck.");
+        }
+
+        // --- Presenter view: the offered download (docs/decisions/0010) ---
+        if (download is "1" or "true")
+        {
+            var offer = await downloads.OfferAsync(deckId, ct);
+            if (!offer.Downloadable && !http.User.IsHost() && !http.User.IsModerator())
+            {
+                throw ExchangeProblem.Forbidden("deck_download_off", "The host has not made the deck available for download.");
+            }
+
+            http.Response.Headers.CacheControl = "private, no-cache";
+            return TypedResults.File(deck.Content, "application/pdf", offer.FileName);
         }
 
         // A deck never changes under its id (a new upload makes a new id), so browsers may keep it.

@@ -15,6 +15,7 @@ import { perTab, StorageKeys, takeSecretFromFragment } from "./storage";
 import { FeedKinds, FeedStatuses, HubMethods, ParticipantRoles } from "./contract";
 import { h } from "./dom";
 import { mountHostPolls } from "./polls-host";
+import { mountHostPresenting } from "./presenting-host";
 import { Publisher, renderLiveBadge, StageView } from "./video";
 import { offerDeckFormats, processingMessage } from "./deck-formats";
 
@@ -277,6 +278,7 @@ function startHost(token: string): void {
 
   let moderation: ModerationPanel | null = null;
   let renderPolls: ((state: Readonly<LiveState>) => void) | null = null;
+  let renderPresenting: ReturnType<typeof mountHostPresenting> | null = null;
   const live = new LiveSession({
     token,
     onChange: (next, kind) => {
@@ -292,6 +294,7 @@ function startHost(token: string): void {
       if (kind === "snapshot" || kind === "page" || kind === "deck") {
         slides.show(next.deck, next.currentPage);
         renderNavigation();
+        renderPresenting?.(next, kind);
       }
       if (kind === "snapshot" || kind === "question" || kind === "votes") questions.render(next);
       if (kind === "snapshot" || kind === "stage") {
@@ -324,6 +327,7 @@ function startHost(token: string): void {
   });
 
   renderPolls = mountHostPolls(byId("host-polls"), live, token, errors);
+  renderPresenting = mountHostPresenting(byId("presenting"), live, token, errors);
 
   // --- Navigation -------------------------------------------------------------------------------
   // Key presses can outrun the server's replies: each press moves from the page last asked for, not
