@@ -48,6 +48,9 @@ public sealed class ConversionInBrowserTests(BrowserFixture fixture) : IClassFix
         var statuses = await host.EvaluateAsync<string[]>("() => window.lxStatusTexts");
         Assert.Contains(statuses, s => s.Contains("转换中", StringComparison.Ordinal));
 
+        // The host page's notes show the file's note for the page on screen.
+        await Expect(host.Locator("#host-notes-text")).ToHaveValueAsync(ConversionBehaviour.ModelDeck[0].Notes!);
+
         // A viewer joins and sees the converted slides.
         await using var viewerContext = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
         var viewer = await viewerContext.NewPageAsync();

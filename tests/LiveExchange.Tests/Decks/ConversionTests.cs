@@ -56,14 +56,17 @@ public abstract class ConversionBehaviour(ExchangeApp app, ITestOutputHelper out
             }
         }
 
-        // The notes, page by page, taken from the file.
-        var notes = await NotesAsync(deck.DeckId);
-        Assert.Equal([1L, 2L, 3L], notes.Select(n => n.Page));
-        Assert.All(notes, n => Assert.Equal("deck", n.Source));
+        // The notes, page by page, taken from the file: the host reads them as the presenter view does;
+        // a viewer is refused them.
+        var notes = await NotesAsync(session, deck.DeckId);
+        Assert.Equal([1, 2, 3], notes.Select(n => n.Page));
+        Assert.All(notes, n => Assert.Equal(SlideNoteSources.Deck, n.Source));
         for (var page = 1; page <= 3; page++)
         {
             Assert.Equal(ModelDeck[page - 1].Notes, notes[page - 1].Text);
         }
+
+        await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => viewer.InvokeAsync<SlideNotesState>(nameof(IExchangeHub.GetSlideNotes)));
 
         var took = app.Logs.Lines.Last(l => l.Message.StartsWith("Converted a Pptx deck", StringComparison.Ordinal));
         output.WriteLine(took.Message);
@@ -93,7 +96,7 @@ public abstract class ConversionBehaviour(ExchangeApp app, ITestOutputHelper out
             Assert.Contains("社区防疫经验分享", text, StringComparison.Ordinal);
             Assert.Contains("居家老人关爱服务", text, StringComparison.Ordinal);
 
-            var notes = await NotesAsync(deck.DeckId);
+            var notes = await NotesAsync(session, deck.DeckId);
             if (hasNotes)
             {
                 Assert.Equal(3, pdf.NumberOfPages);
@@ -145,12 +148,13 @@ public abstract class ConversionBehaviour(ExchangeApp app, ITestOutputHelper out
         Assert.Empty(viewer.Received.OfType<DeckChanged>());
     }
 
-    private async Task<List<NoteRow>> NotesAsync(long deckId)
+    /// <summary>The current deck's notes, as the host page and the presenter view read them.</summary>
+    private async Task<IReadOnlyList<SlideNote>> NotesAsync(Hub.Sessions.SessionScheduled session, long deckId)
     {
-        await using var connection = await app.Services.GetRequiredService<Database>().OpenAsync();
-        return (await connection.QueryAsync<NoteRow>(
-            "select page as Page, text as Text, source as Source from slide_notes where deck_id = @deckId order by page",
-            new { deckId })).ToList();
+        await using var host = await LiveClient.ConnectAsync(_api.BaseAddress, session.HostToken);
+        var state = await host.InvokeAsync<SlideNotesState>(nameof(IExchangeHub.GetSlideNotes));
+        Assert.Equal(deckId, state.DeckId);
+        return state.Notes;
     }
 
     private async Task<long> DeckCountAsync(long sessionId)
@@ -159,14 +163,6 @@ public abstract class ConversionBehaviour(ExchangeApp app, ITestOutputHelper out
         return await connection.ExecuteScalarAsync<long>("select count(*) from decks where session_id = @sessionId", new { sessionId });
     }
 
-    private sealed class NoteRow
-    {
-        public long Page { get; init; }
-
-        public string Text { get; init; } = "";
-
-        public string Source { get; init; } = "";
-    }
 }
 
 /// <summary>
