@@ -343,6 +343,23 @@ public sealed class ConversionLimitsTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, (await api.UploadDeckAsync(session, DemoSession.SampleDeck(2))).StatusCode);
     }
 
+    [Theory]
+    [InlineData("Decks:ConvertSeconds", "0")]
+    [InlineData("Decks:ConvertMemoryMb", "64")]
+    [InlineData("Decks:ConcurrentConversions", "0")]
+    [InlineData("Decks:ConversionQueue", "-1")]
+    [InlineData("Decks:Converter", "")]
+    public void A_wrong_conversion_setting_stops_start_up_naming_its_key(string key, string value)
+    {
+        var failure = Record.Exception(() => App(new() { [key] = value }).Dispose());
+        Assert.NotNull(failure);
+        var messages = string.Join(" | ", Flatten(failure));
+        Assert.Contains(key, messages, StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<string> Flatten(Exception e) =>
+        e is AggregateException all ? all.InnerExceptions.SelectMany(Flatten) : [e.Message, .. e.InnerException is null ? [] : Flatten(e.InnerException)];
+
     private static async Task WaitGoneAsync(int pid)
     {
         await WaitUntilAsync(() =>
