@@ -17,6 +17,7 @@ import { h } from "./dom";
 import { mountHostPolls } from "./polls-host";
 import { mountHostPresenting } from "./presenting-host";
 import { Publisher, renderLiveBadge, StageView } from "./video";
+import { offerDeckFormats, processingMessage } from "./deck-formats";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -405,6 +406,7 @@ function startHost(token: string): void {
   });
 
   // --- Deck upload --------------------------------------------------------------------------------
+  void offerDeckFormats({ input: fileInput, heading: byId("deck-heading"), label: byId("deck-file-label"), hint: byId("deck-formats-hint") });
   fileInput.addEventListener("change", () => uploadStatus.set(null));
   uploadButton.addEventListener("click", async () => {
     errors.clear();
@@ -426,7 +428,7 @@ function startHost(token: string): void {
       const deck = await uploadDeck(token, sessionId, file, (fraction) => {
         progress.value = fraction;
         const percent = Math.round(fraction * 100);
-        uploadStatus.set(() => (fraction >= 1 ? t("host.uploadProcessing") : t("host.uploading", { percent })));
+        uploadStatus.set(() => (fraction >= 1 ? t(processingMessage(file)) : t("host.uploading", { percent })));
       });
       uploadStatus.set(() => t("host.uploaded", { fileName: deck.fileName, count: deck.pageCount }));
       fileInput.value = "";

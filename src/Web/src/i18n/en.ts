@@ -569,6 +569,17 @@ export const en: Record<keyof typeof zh, string> = {
   "error.poll_answer_empty": "Choose or type an answer first.",
   "error.poll_too_many_words": "At most 3 words.",
   "error.poll_word_too_long": "A word can be at most 20 characters.",
+  // --- Office decks ---
+  "deckFormats.heading": "Slides (PDF or PowerPoint)",
+  "deckFormats.label": "Choose a PDF, PowerPoint (.pptx, .ppt), .odp or Word (.docx) file",
+  "deckFormats.officeHint": "PowerPoint, ODP and Word files are converted to PDF on the server; a .pptx keeps its speaker notes. For the exact look of the original, upload a PDF.",
+  "deckFormats.pdfOnly": "This server cannot convert PowerPoint files: save the slides as PDF in PowerPoint and upload that.",
+  "deckFormats.converting": "Converting… turning the file into PDF, please wait",
+  "error.unsupported_deck_type": "This kind of file can't be shown. Upload a PDF, PowerPoint (.pptx, .ppt), OpenDocument (.odp) or Word (.docx) file.",
+  "error.conversion_failed": "The file could not be converted (it may be damaged). Open it in PowerPoint, save it as PDF and upload the PDF.",
+  "error.conversion_timeout": "Converting the file took too long. Save it as PDF and upload the PDF.",
+  "error.conversion_unavailable": "This server cannot convert PowerPoint or Word files. Save the slides as PDF and upload the PDF.",
+  "error.conversion_busy": "Other files are being converted right now. Try again in a minute, or upload a PDF.",
 
   // --- Presenter view ---
   "page.presenter.title": "Presenter view · LiveExchange",

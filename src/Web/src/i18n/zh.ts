@@ -568,6 +568,17 @@ export const zh = {
   "error.poll_answer_empty": "请先选择或填写答案。",
   "error.poll_too_many_words": "最多填 3 个词。",
   "error.poll_word_too_long": "每个词不能超过 20 字。",
+  // --- Office decks ---
+  "deckFormats.heading": "演示文稿（PDF 或 PowerPoint）",
+  "deckFormats.label": "选择 PDF、PowerPoint（.pptx、.ppt）、.odp 或 Word（.docx）文件",
+  "deckFormats.officeHint": "PowerPoint、ODP 和 Word 文件会在服务器上转换为 PDF，.pptx 的演讲者备注会一并保留。如需与原稿完全一致，请直接上传 PDF。",
+  "deckFormats.pdfOnly": "本服务器无法转换 PowerPoint 文件：请在 PowerPoint 中将幻灯片另存为 PDF 后上传。",
+  "deckFormats.converting": "转换中…正在将文件转换为 PDF，请稍候",
+  "error.unsupported_deck_type": "无法显示这种文件。请上传 PDF、PowerPoint（.pptx、.ppt）、OpenDocument（.odp）或 Word（.docx）文件。",
+  "error.conversion_failed": "文件无法转换（可能已损坏）。请在 PowerPoint 中打开，另存为 PDF 后上传。",
+  "error.conversion_timeout": "文件转换时间过长。请另存为 PDF 后上传。",
+  "error.conversion_unavailable": "本服务器无法转换 PowerPoint 或 Word 文件。请将幻灯片另存为 PDF 后上传。",
+  "error.conversion_busy": "服务器正在转换其他文件，请一分钟后重试，或直接上传 PDF。",
 
   // --- Presenter view ---
   "page.presenter.title": "演讲者视图 · LiveExchange",
