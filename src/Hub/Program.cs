@@ -18,6 +18,7 @@ using LiveExchange.Hub.Questions;
 using LiveExchange.Hub.Records;
 using LiveExchange.Hub.Registration;
 using LiveExchange.Hub.Sessions;
+using LiveExchange.Hub.Slides;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Hub.Video;
 using LiveExchange.Shared;
@@ -38,6 +39,7 @@ builder.AddRealtime();
 builder.AddOperations();
 builder.AddApiDocument();
 builder.AddPolls();
+builder.AddSlideNotes();
 builder.AddCertificates();
 
 var app = builder.Build();

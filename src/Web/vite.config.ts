@@ -115,6 +115,8 @@ export default defineConfig({
         host: join(here, "host.html"),
         organiser: join(here, "organiser.html"),
         feedback: join(here, "feedback.html"),
+        // --- Presenter view ---
+        presenter: join(here, "presenter.html"),
         record: join(here, "record.html"),
         verify: join(here, "verify.html"),
       },

@@ -24,7 +24,9 @@ public sealed record Limits(
     int HeadcountMax,
     int QuestionMax,
     int QuestionsPerScreen,
-    long DeckMaxBytes);
+    long DeckMaxBytes,
+    // --- Office decks ---
+    bool OfficeDecks = false);
 
 public static class LimitsEndpoint
 {
@@ -34,7 +36,7 @@ public static class LimitsEndpoint
         return app;
     }
 
-    private static Ok<Limits> Get(IOptions<DeckOptions> decks) => TypedResults.Ok(new Limits(
+    private static Ok<Limits> Get(IOptions<DeckOptions> decks, DeckConverter converter) => TypedResults.Ok(new Limits(
         AgencyEndpoints.NameMax,
         AgencyEndpoints.PlaceMax,
         SessionEndpoints.TitleMax,
@@ -46,5 +48,6 @@ public static class LimitsEndpoint
         JoinEndpoints.HeadcountMax,
         QuestionBoard.TextMax,
         QuestionBoard.PerParticipant,
-        decks.Value.MaxBytes));
+        decks.Value.MaxBytes,
+        converter.Available));
 }

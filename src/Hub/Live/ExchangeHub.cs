@@ -26,7 +26,9 @@ public sealed class ExchangeHub(
     ReceptionBoard reception,
     LocalSessions local,
     Reactions.ReactionFanout reactions,
-    Polls.PollBoard polls) : Hub<IExchangeClient>, IExchangeHub
+    Polls.PollBoard polls,
+    SlideNotes notes,
+    Decks.DeckDownloads downloads) : Hub<IExchangeClient>, IExchangeHub
 {
     internal const string CallerKey = "lx:caller";
 
@@ -170,6 +172,15 @@ public sealed class ExchangeHub(
 
     public Task<MyPollAnswer> AnswerPoll(long pollId, PollAnswerInput answer, string? clientKey) =>
         polls.AnswerAsync(Caller.RequireViewer(), pollId, answer, clientKey);
+
+    // --- Presenter view ---
+
+    // Notes are for the presenter alone: the host token (its page and presenter views), never moderators.
+    public Task<SlideNotesState> GetSlideNotes() => notes.LoadAsync(Caller.RequireHost(), Context.ConnectionAborted);
+
+    public Task<SlideNoteChanged> SetSlideNote(long deckId, int page, string text) => notes.SetTypedAsync(Caller.RequireHost(), deckId, page, text);
+
+    public Task<DeckDownloadChanged> SetDeckDownloadable(bool downloadable) => downloads.SetAsync(Caller.RequireHost(), downloadable);
 
     private ExchangeCaller Caller => (ExchangeCaller)Context.Items[CallerKey]!;
 }
