@@ -83,6 +83,12 @@ public sealed class CertificatesInBrowserTests(BrowserFixture fixture) : IClassF
             Assert.StartsWith("李华", own.SuggestedFilename);
             Assert.Equal(verifyUrl, CertificateTests.ReadCertificate(await File.ReadAllBytesAsync((await own.PathAsync())!)).Qr);
 
+            // The host page, opened after the end, links the record too (and offers no certificates: the host presents).
+            var host = await context.NewPageAsync();
+            await host.GotoAsync(new Uri(_api.BaseAddress, session.HostLink).ToString());
+            await Assertions.Expect(host.Locator("#after-session a.record-link")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("^/record\\.html#token="));
+            await Assertions.Expect(host.Locator("#after-session .my-certificates-check")).ToBeHiddenAsync();
+
             // The QR's address opens the verify page, which confirms the holder.
             var verify = await context.NewPageAsync();
             await verify.GotoAsync(verifyUrl);
