@@ -15,6 +15,9 @@ using LiveExchange.Hub.Polls;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Questions;
 using LiveExchange.Hub.Registration;
+using LiveExchange.Hub.Consent;
+using LiveExchange.Hub.Retention;
+using LiveExchange.Hub.Rooms;
 using LiveExchange.Hub.Sessions;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Hub.Video;
@@ -36,6 +39,8 @@ builder.AddRealtime();
 builder.AddOperations();
 builder.AddApiDocument();
 builder.AddPolls();
+builder.AddRooms();
+builder.AddRetention();
 
 var app = builder.Build();
 
@@ -69,6 +74,7 @@ app.MapOperations();
 app.MapApiDocument();
 app.MapLimits();
 app.MapPolls();
+app.MapConsent();
 
 app.PrintLinksOnStart(demo);
 app.Run();

@@ -77,6 +77,10 @@ public interface IExchangeClient
     /// <c>PollFanout.Window</c> per session and instance. Clients keep the highest Sequence.
     /// </summary>
     Task PollResultsChanged(PollResults results);
+    // --- Room rosters ---
+
+    /// <summary>One participant (all its tabs): its room roster changed (whole state; keep the highest Version).</summary>
+    Task RoomChanged(RoomState room);
 }
 
 /// <summary>What clients may call on the exchange hub. Roles are checked by the hub on every call.</summary>
@@ -188,6 +192,16 @@ public interface IExchangeHub
 
     /// <summary>Viewer only: answer the open poll, or change the answer. The same client key again stores nothing.</summary>
     Task<MyPollAnswer> AnswerPoll(long pollId, PollAnswerInput answer, string? clientKey);
+    // --- Room rosters ---
+
+    /// <summary>Viewer only: its own screen's room roster.</summary>
+    Task<RoomState> GetRoom();
+
+    /// <summary>
+    /// Viewer only, its own screen: the whole roster as it is now. People no longer listed are closed,
+    /// new ones added; the headcount follows the roster's size from this moment (an empty list keeps it).
+    /// </summary>
+    Task<RoomState> SetRoom(RoomMemberInput[] members);
 }
 
 public static class ExchangeHubRoute

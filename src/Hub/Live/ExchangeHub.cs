@@ -26,7 +26,8 @@ public sealed class ExchangeHub(
     ReceptionBoard reception,
     LocalSessions local,
     Reactions.ReactionFanout reactions,
-    Polls.PollBoard polls) : Hub<IExchangeClient>, IExchangeHub
+    Polls.PollBoard polls,
+    Rooms.RoomRoster rooms) : Hub<IExchangeClient>, IExchangeHub
 {
     internal const string CallerKey = "lx:caller";
 
@@ -170,6 +171,12 @@ public sealed class ExchangeHub(
 
     public Task<MyPollAnswer> AnswerPoll(long pollId, PollAnswerInput answer, string? clientKey) =>
         polls.AnswerAsync(Caller.RequireViewer(), pollId, answer, clientKey);
+    // --- Room rosters ---
+
+    // Viewers only, and only their own screen: the caller's participant is the only one these touch.
+    public Task<RoomState> GetRoom() => rooms.GetAsync(Caller.RequireViewer(), Context.ConnectionAborted);
+
+    public Task<RoomState> SetRoom(RoomMemberInput[] members) => rooms.SetAsync(Caller.RequireViewer(), members);
 
     private ExchangeCaller Caller => (ExchangeCaller)Context.Items[CallerKey]!;
 }

@@ -42,6 +42,8 @@ public sealed class LiveClient : IAsyncDisposable
         // --- Polls ---
         client.Record<PollsState>(nameof(IExchangeClient.PollsChanged));
         client.Record<PollResults>(nameof(IExchangeClient.PollResultsChanged));
+        // --- Room rosters ---
+        client.Record<RoomState>(nameof(IExchangeClient.RoomChanged));
         await connection.StartAsync();
         await client.WaitForAsync<SessionSnapshot>(_ => true);
         return client;

@@ -76,7 +76,7 @@ public abstract class ExportTests(ExchangeApp app)
         Assert.Equal($"日期,{localDate}", lines[1]);
         Assert.Equal("时区,Asia/Shanghai (UTC+08:00)", lines[2]);
         Assert.Equal("", lines[3]);
-        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", lines[4]);
+        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数,同意的告知版本,同意时间", lines[4]);
         var rows = lines[5..].Select(l => l.Split(',')).ToArray();
         Assert.Equal(4, rows.Length);
         foreach (var p in page)
@@ -111,7 +111,7 @@ public abstract class ExportTests(ExchangeApp app)
             Assert.Equal(["参会者", "按机构", "连接时段"], SheetNames(book));
             var sheet = Rows(book, "参会者");
             Assert.Equal(title, Value(sheet[0][1]));
-            Assert.Equal(["机构", "城市", "显示名称", "角色", "人数", "首次加入", "最后离开", "在线时长（分钟）", "加入次数"], sheet[4].Select(Value));
+            Assert.Equal(["机构", "城市", "显示名称", "角色", "人数", "首次加入", "最后离开", "在线时长（分钟）", "加入次数", "同意的告知版本", "同意时间"], sheet[4].Select(Value));
             Assert.Equal(4, sheet.Length - 5);
             foreach (var p in page)
             {
