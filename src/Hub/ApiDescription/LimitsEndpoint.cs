@@ -24,7 +24,12 @@ public sealed record Limits(
     int HeadcountMax,
     int QuestionMax,
     int QuestionsPerScreen,
-    long DeckMaxBytes);
+    long DeckMaxBytes,
+    // --- Room rosters and consent ---
+    int RoomMembersMax = 0,
+    int RoomNameMax = 0,
+    int RoomJobTitleMax = 0,
+    int ConsentTextMax = 0);
 
 public static class LimitsEndpoint
 {
@@ -46,5 +51,9 @@ public static class LimitsEndpoint
         JoinEndpoints.HeadcountMax,
         QuestionBoard.TextMax,
         QuestionBoard.PerParticipant,
-        decks.Value.MaxBytes));
+        decks.Value.MaxBytes,
+        RoomMembersMax: Rooms.RoomRoster.MembersMax,
+        RoomNameMax: Rooms.RoomRoster.NameMax,
+        RoomJobTitleMax: Rooms.RoomRoster.JobTitleMax,
+        ConsentTextMax: Consent.ConsentNotices.TextMax));
 }

@@ -437,6 +437,8 @@ function startOrganiser(key: string): void {
     { key: "org.attendance.col.minutesPresent", cell: (row) => String(row.minutesPresent) },
     { key: "org.attendance.col.joins", cell: (row) => String(row.joins) },
     { key: "org.attendance.col.connected", cell: (row) => t(row.connected ? "org.attendance.connected" : "org.attendance.notConnected") },
+    // --- Room rosters ---
+    { key: "org.attendance.col.room", cell: (row) => (row.room ?? []).join(t("org.session.listSeparator")) },
   ];
 
   function renderAttendance(session: SessionScheduled, panel: HTMLElement): void {

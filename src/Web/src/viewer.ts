@@ -13,6 +13,7 @@ import { SlideView } from "./slides";
 import { local, normaliseCode, StorageKeys } from "./storage";
 import { WatchQualities, type WatchQuality } from "./contract";
 import { mountViewerPolls } from "./polls-viewer";
+import { mountViewerRoom } from "./room-roster";
 import type { LiveState } from "./live";
 import { Publisher, renderLiveBadge, StageView } from "./video";
 
@@ -139,10 +140,12 @@ function startViewer(code: string, token: string): void {
   };
 
   let renderPolls: ((state: Readonly<LiveState>) => void) | null = null;
+  let room: { refresh(): void } | null = null;
   const live = new LiveSession({
     token,
     onChange: (state, kind) => {
       if (kind === "snapshot" || kind === "polls") renderPolls?.(state);
+      if (kind === "snapshot") room?.refresh();
       if (kind === "snapshot" || kind === "outline") {
         setPlain(title, state.title);
         setText(document.querySelector("title")!, "page.sessionTitle", { title: state.title });
@@ -178,6 +181,7 @@ function startViewer(code: string, token: string): void {
   });
 
   renderPolls = mountViewerPolls(byId("poll-card"), live, errors);
+  room = mountViewerRoom(askForm, live, errors);
 
   // The draft survives a reload or a dropped connection until the question is accepted.
   const draftKey = StorageKeys.draft(code);

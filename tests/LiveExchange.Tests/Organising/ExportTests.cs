@@ -168,6 +168,7 @@ public abstract class ExportTests(ExchangeApp app)
                     "报名与到场 roster.xlsx", "报名与到场-受邀机构 roster-agencies.csv", "报名与到场-缺席机构 roster-absentees.csv",
                     "互动表情 reactions.xlsx", "互动表情 reactions.csv",
                     "投票 polls.xlsx", "投票-投票结果 polls-results.csv", "投票-按机构 polls-agencies.csv",
+                    "参会人员 people.xlsx", "参会人员 people.csv",
                 }.Select(n => prefix + n),
                 archive.Entries.Select(e => e.FullName));
             using var inZip = new StreamReader(archive.Entries[1].Open());
@@ -218,7 +219,7 @@ public abstract class ExportTests(ExchangeApp app)
 
         // A session without questions still has its (empty) questions sheet in the report.
         using var zip = new ZipArchive(new MemoryStream(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/report.zip?lang=en")));
-        Assert.Equal(17, zip.Entries.Count);
+        Assert.Equal(19, zip.Entries.Count);
         using var questions = Workbook(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/questions.xlsx?lang=en"));
         Assert.Equal(["Question", "Agency", "City", "Display name", "Anonymous", "Status", "Votes", "Pinned", "Asked at", "Answered at", "Reply", "Replied at"],
             Rows(questions, "Questions")[4].Select(Value));

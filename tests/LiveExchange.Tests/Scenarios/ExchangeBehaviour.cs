@@ -577,7 +577,7 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         var en = await organiser.GetAsync($"/api/sessions/{session.Id}/attendance.csv?lang=en");
         Assert.Equal("text/csv", en.Content.Headers.ContentType?.MediaType);
         var enText = Encoding.UTF8.GetString((await en.Content.ReadAsByteArrayAsync())[3..]);
-        Assert.Contains("\r\n\r\nAgency,City,Display name,Role,Headcount,First joined,Last left,Minutes present,Joins\r\n", enText);
+        Assert.Contains("\r\n\r\nAgency,City,Display name,Role,Headcount,First joined,Last left,Minutes present,Joins,Consent notice version,Consented at\r\n", enText);
         Assert.Contains(",Viewer,5,", enText);
         await Api.AssertProblemAsync(await organiser.GetAsync($"/api/sessions/{session.Id}/attendance.csv?lang=fr"), HttpStatusCode.BadRequest, "validation");
     }
