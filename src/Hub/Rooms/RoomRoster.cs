@@ -43,7 +43,7 @@ public sealed class RoomRoster(Database database, LiveChanges changes, TimeProvi
 
     private const string SelectOpenIntervals = """
         select id, connection_id as ConnectionId, instance_id as InstanceId from attendance_intervals
-        where participant_id = @participantId and left_at_ms is null
+        where participant_id = @participantId and left_at_ms is null and headcount <> @headcount
         """;
 
     // The closed part gives its connection id up to the part that goes on (connection ids are unique, and
@@ -134,14 +134,15 @@ public sealed class RoomRoster(Database database, LiveChanges changes, TimeProvi
             await connection.ExecuteAsync(InsertMember, new { sessionId, participantId, name = member.Name, jobTitle = member.JobTitle, now }, tx);
         }
 
-        var headcount = await connection.QuerySingleAsync<long>(SelectHeadcount, new { participantId }, tx);
-        if (wanted.Length == 0 || wanted.Length == headcount)
+        if (wanted.Length == 0)
         {
-            return (int)headcount;
+            return (int)await connection.QuerySingleAsync<long>(SelectHeadcount, new { participantId }, tx);
         }
 
+        // The open intervals are compared, not the participant row: a rejoin may have set the row already
+        // while another tab of the same screen is still connected with the old headcount.
         await connection.ExecuteAsync(UpdateHeadcount, new { participantId, headcount = (long)wanted.Length }, tx);
-        foreach (var interval in await connection.QueryAsync<IntervalRow>(SelectOpenIntervals, new { participantId }, tx))
+        foreach (var interval in await connection.QueryAsync<IntervalRow>(SelectOpenIntervals, new { participantId, headcount = (long)wanted.Length }, tx))
         {
             if (await connection.ExecuteAsync(CloseInterval, new { id = interval.Id, now }, tx) == 1)
             {

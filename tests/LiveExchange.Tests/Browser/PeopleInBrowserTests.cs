@@ -23,16 +23,25 @@ public sealed class PeopleInBrowserTests(BrowserFixture fixture) : IClassFixture
     {
         var (session, invited) = await _api.ScheduleAsync();
         using var organiser = _api.Organiser();
-        (await organiser.PutAsJsonAsync($"/api/sessions/{session.Id}/notice", new
-        {
-            textZh = "本场记录机构、在场人员姓名和提问，仅主办方可见。",
-            textEn = "We record agencies, the names of people in the room and questions; only the organiser sees them.",
-            retentionDays = 90,
-        })).EnsureSuccessStatusCode();
-
         var failures = new List<string>();
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using var context = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
+
+        // The organiser writes its own notice and a shorter period in the session editor.
+        var organiserPage = await context.NewPageAsync();
+        organiserPage.PageError += (_, e) => failures.Add($"organiser: {e}");
+        await organiserPage.GotoAsync(new Uri(_api.BaseAddress, $"/organiser.html#key={ExchangeApp.OrganiserKey}").ToString());
+        var article = organiserPage.Locator($"article.session[data-session-id=\"{session.Id}\"]");
+        await article.Locator(".edit-toggle").ClickAsync();
+        var editor = article.Locator(".notice-editor");
+        await Expect(editor.Locator(".notice-days")).ToHaveValueAsync("365");
+        await Expect(editor.Locator(".notice-version")).ToHaveTextAsync("当前第 1 版，个人信息保留 365 天。");
+        await editor.Locator(".notice-zh").FillAsync("本场记录机构、在场人员姓名和提问，仅主办方可见。");
+        await editor.Locator(".notice-en").FillAsync("We record agencies, the names of people in the room and questions; only the organiser sees them.");
+        await editor.Locator(".notice-days").FillAsync("90");
+        await editor.Locator(".notice-save").ClickAsync();
+        await Expect(editor.Locator(".notice-version")).ToHaveTextAsync("当前第 2 版，个人信息保留 90 天。");
+
         var page = await context.NewPageAsync();
         page.PageError += (_, e) => failures.Add(e);
         page.Console += (_, m) => log.Enqueue($"{m.Type}: {m.Text}");

@@ -188,7 +188,7 @@ public abstract class ExportTests(ExchangeApp app)
 
         // The catalogue the page builds its links from.
         var catalogue = (await organiser.GetFromJsonAsync<ExportCatalogue>("/api/exports", Api.Json))!;
-        Assert.Equal(["attendance", "questions", "feedback", "roster", "reactions", "polls"], catalogue.Exports.Select(e => e.Key));
+        Assert.Equal(["attendance", "questions", "feedback", "roster", "reactions", "polls", "people"], catalogue.Exports.Select(e => e.Key));
         Assert.Equal(["participants", "agencies", "intervals"], catalogue.Exports[0].Sheets.Select(s => s.Key));
     }
 
