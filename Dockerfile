@@ -17,6 +17,12 @@ COPY --from=build /src/src/Hub/obj/openapi/ /src/src/Hub/obj/openapi/
 RUN npm run build
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
+# LibreOffice (headless) converts PowerPoint and Word decks to PDF; the CJK font renders Chinese in them
+# and in the certificates and learning records the hub makes. Without them the hub still runs and says so.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+       libreoffice-impress-nogui libreoffice-writer-nogui fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
 COPY --from=web /src/src/Hub/wwwroot ./wwwroot

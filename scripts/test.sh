@@ -7,14 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${LIVEEXCHANGE_IN_NETNS:-}" != 1 ]; then
-# 1. System packages: PostgreSQL, Redis, Chromium (the browser tests drive /usr/bin/chromium), and the
-#    Janus WebRTC Server for the video tests (installing it starts nothing).
+# 1. System packages: PostgreSQL, Redis, Chromium (the browser tests drive /usr/bin/chromium), the
+#    Janus WebRTC Server for the video tests (installing it starts nothing), LibreOffice and a CJK font.
 missing=()
 command -v janus >/dev/null || missing+=(janus)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+# LibreOffice (headless, no GUI) converts PowerPoint/Word decks to PDF; the CJK font lets it and the
+# certificate and learning-record PDFs render Chinese text.
+command -v soffice >/dev/null || missing+=(libreoffice-impress-nogui libreoffice-writer-nogui)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing+=(fonts-wqy-microhei)
 # Node 20+ comes with the machine (Debian's own nodejs is 18, too old for Vite 7): check, don't install.
 if ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null || ! command -v npm >/dev/null; then
   echo "Node.js 20 or newer with npm is needed to build src/Web (found: $(node --version 2>/dev/null || echo none))." >&2

@@ -19,6 +19,7 @@ using LiveExchange.Hub.Consent;
 using LiveExchange.Hub.Retention;
 using LiveExchange.Hub.Rooms;
 using LiveExchange.Hub.Sessions;
+using LiveExchange.Hub.Slides;
 using LiveExchange.Hub.Storage;
 using LiveExchange.Hub.Video;
 using LiveExchange.Shared;
@@ -39,6 +40,7 @@ builder.AddRealtime();
 builder.AddOperations();
 builder.AddApiDocument();
 builder.AddPolls();
+builder.AddSlideNotes();
 builder.AddRooms();
 builder.AddRetention();
 

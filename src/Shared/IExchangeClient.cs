@@ -77,6 +77,14 @@ public interface IExchangeClient
     /// <c>PollFanout.Window</c> per session and instance. Clients keep the highest Sequence.
     /// </summary>
     Task PollResultsChanged(PollResults results);
+
+    // --- Presenter view ---
+
+    /// <summary>Hosts only (the host page and its presenter views); notes stream: one page's speaker note.</summary>
+    Task SlideNoteChanged(SlideNoteChanged change);
+
+    /// <summary>Session; slides stream: viewers may, or may no longer, download the deck.</summary>
+    Task DeckDownloadChanged(DeckDownloadChanged change);
     // --- Room rosters ---
 
     /// <summary>One participant (all its tabs): its room roster changed (whole state; keep the highest Version).</summary>
@@ -192,6 +200,17 @@ public interface IExchangeHub
 
     /// <summary>Viewer only: answer the open poll, or change the answer. The same client key again stores nothing.</summary>
     Task<MyPollAnswer> AnswerPoll(long pollId, PollAnswerInput answer, string? clientKey);
+
+    // --- Presenter view ---
+
+    /// <summary>Host only: the speaker notes of the current deck (after a gap in the notes stream, or on connect).</summary>
+    Task<SlideNotesState> GetSlideNotes();
+
+    /// <summary>Host only: type page <paramref name="page"/>'s note of deck <paramref name="deckId"/>; empty text clears it.</summary>
+    Task<SlideNoteChanged> SetSlideNote(long deckId, int page, string text);
+
+    /// <summary>Host only: offer viewers the deck as a download, or stop offering it.</summary>
+    Task<DeckDownloadChanged> SetDeckDownloadable(bool downloadable);
     // --- Room rosters ---
 
     /// <summary>Viewer only: its own screen's room roster.</summary>

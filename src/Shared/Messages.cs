@@ -40,7 +40,12 @@ public sealed record SessionSnapshot(
     /// <summary>Polls: the open one (results only where the caller may see them), the closed ones, my answer.</summary>
     PollsState? Polls = null);
 
-public sealed record SlidesState(long Version, DeckView? Deck, int CurrentPage);
+public sealed record SlidesState(
+    long Version,
+    DeckView? Deck,
+    int CurrentPage,
+    /// <summary>Presenting: viewers are offered the deck as a download (GET /api/decks/{id}?download=1).</summary>
+    bool DeckDownloadable = false);
 
 /// <summary>
 /// The visible questions (live, answered; an anonymous one without its asker), with <c>Mine</c>: this

@@ -115,6 +115,8 @@ export default defineConfig({
         host: join(here, "host.html"),
         organiser: join(here, "organiser.html"),
         feedback: join(here, "feedback.html"),
+        // --- Presenter view ---
+        presenter: join(here, "presenter.html"),
       },
       output: {
         // One stylesheet for all pages; without this it is named after whichever shared chunk imports it.

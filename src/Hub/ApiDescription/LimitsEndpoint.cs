@@ -25,6 +25,8 @@ public sealed record Limits(
     int QuestionMax,
     int QuestionsPerScreen,
     long DeckMaxBytes,
+    // --- Office decks ---
+    bool OfficeDecks = false,
     // --- Room rosters and consent ---
     int RoomMembersMax = 0,
     int RoomNameMax = 0,
@@ -39,7 +41,7 @@ public static class LimitsEndpoint
         return app;
     }
 
-    private static Ok<Limits> Get(IOptions<DeckOptions> decks) => TypedResults.Ok(new Limits(
+    private static Ok<Limits> Get(IOptions<DeckOptions> decks, DeckConverter converter) => TypedResults.Ok(new Limits(
         AgencyEndpoints.NameMax,
         AgencyEndpoints.PlaceMax,
         SessionEndpoints.TitleMax,
@@ -52,6 +54,7 @@ public static class LimitsEndpoint
         QuestionBoard.TextMax,
         QuestionBoard.PerParticipant,
         decks.Value.MaxBytes,
+        converter.Available,
         RoomMembersMax: Rooms.RoomRoster.MembersMax,
         RoomNameMax: Rooms.RoomRoster.NameMax,
         RoomJobTitleMax: Rooms.RoomRoster.JobTitleMax,

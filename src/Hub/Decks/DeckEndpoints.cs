@@ -56,6 +56,8 @@ public static class DeckEndpoints
         builder.Services.AddOptions<DeckOptions>().BindConfiguration("Decks").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DeckStore>();
         builder.Services.AddSingleton<DeckChecks>();
+        builder.Services.AddOptions<DeckConversionOptions>().BindConfiguration("Decks").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<DeckConverter>();
         return builder;
     }
 
@@ -70,7 +72,7 @@ public static class DeckEndpoints
 
     private static async Task<Created<DeckView>> UploadAsync(
         long id, HttpContext http, DeckStore decks, DeckChecks checks, IOptions<DeckOptions> options,
-        Storage.Database database, Sessions.SessionGate gate, CancellationToken ct)
+        Storage.Database database, Sessions.SessionGate gate, DeckConverter converter, CancellationToken ct)
     {
         if (http.User.SessionId() != id)
         {
@@ -126,20 +128,44 @@ public static class DeckEndpoints
             await stream.ReadExactlyAsync(content, ct);
         }
 
-        var pageCount = await CheckAsync(content, checks, options.Value, ct);
         var fileName = Path.GetFileName(file.FileName ?? "").Trim();
         fileName = fileName.Length == 0 ? "deck.pdf" : fileName[..Math.Min(fileName.Length, FileNameMax)];
 
-        var change = await decks.StoreAsync(id, fileName, content, pageCount, ct);
+        // An office file becomes a PDF first, then takes the PDF's road: the same checks, the same store.
+        IReadOnlyDictionary<int, string>? notes = null;
+        var kind = DeckFormats.Detect(content, fileName, options.Value.MaxExpandedBytes);
+        if (kind != DeckKind.Pdf)
+        {
+            var converted = await converter.ConvertAsync(content, kind, max, ct);
+            content = converted.Pdf;
+            notes = converted.Notes;
+            fileName = Path.ChangeExtension(fileName, ".pdf");
+        }
+
+        var pageCount = await CheckAsync(content, checks, options.Value, ct);
+        var change = await decks.StoreAsync(id, fileName, content, pageCount, notes, ct);
         return TypedResults.Created($"/api/decks/{change.Deck.DeckId}", change.Deck);
     }
 
-    private static async Task<IResult> DownloadAsync(long deckId, HttpContext http, DeckStore decks, CancellationToken ct)
+    private static async Task<IResult> DownloadAsync(long deckId, HttpContext http, DeckStore decks, DeckDownloads downloads, string? download, CancellationToken ct)
     {
         var deck = await decks.LoadAsync(deckId, ct);
         if (deck is null || deck.SessionId != http.User.SessionId())
         {
             throw ExchangeProblem.NotFound("deck_not_found", "No such deck.");
+        }
+
+        // --- Presenter view: the offered download (docs/decisions/0010) ---
+        if (download is "1" or "true")
+        {
+            var offer = await downloads.OfferAsync(deckId, ct);
+            if (!offer.Downloadable && !http.User.IsHost() && !http.User.IsModerator())
+            {
+                throw ExchangeProblem.Forbidden("deck_download_off", "The host has not made the deck available for download.");
+            }
+
+            http.Response.Headers.CacheControl = "private, no-cache";
+            return TypedResults.File(deck.Content, "application/pdf", offer.FileName);
         }
 
         // A deck never changes under its id (a new upload makes a new id), so browsers may keep it.

@@ -14,7 +14,7 @@ namespace LiveExchange.Hub.Decks;
 /// many ask together, keeps that from becoming hundreds of copies of a 25 MB blob read at once.
 /// A deck never changes under its id, so the cache needs no invalidation.
 /// </summary>
-public sealed class DeckStore(Database database, LiveChanges changes, TimeProvider clock)
+public sealed class DeckStore(Database database, LiveChanges changes, TimeProvider clock, Slides.SlideNotes slideNotes)
 {
     /// <summary>Decks per session: a host replacing its deck many times must not fill the database.</summary>
     public const int PerSession = 20;
@@ -39,6 +39,14 @@ public sealed class DeckStore(Database database, LiveChanges changes, TimeProvid
 
     /// <summary>Stores a checked deck and shows it to everyone from page 1 (a change to the slides stream).</summary>
     public Task<DeckChanged> StoreAsync(long sessionId, string fileName, byte[] content, int pageCount, CancellationToken ct) =>
+        StoreAsync(sessionId, fileName, content, pageCount, notes: null, ct);
+
+    /// <summary>
+    /// The same, with the speaker notes a converted file brought (page → text), stored in the same
+    /// transaction: a deck is never there without its notes, nor notes without their deck.
+    /// </summary>
+    public Task<DeckChanged> StoreAsync(long sessionId, string fileName, byte[] content, int pageCount,
+        IReadOnlyDictionary<int, string>? notes, CancellationToken ct) =>
         changes.CommitAsync(sessionId, LiveStreams.Slides, async (connection, tx, version) =>
         {
             if (await connection.ExecuteScalarAsync<long>(CountDecks, new { sessionId }, tx) >= PerSession)
@@ -56,6 +64,11 @@ public sealed class DeckStore(Database database, LiveChanges changes, TimeProvid
                 now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
             }, tx);
             await connection.ExecuteAsync(ShowDeck, new { deckId, sessionId }, tx);
+            if (notes is { Count: > 0 })
+            {
+                await slideNotes.ReplaceFromDeckAsync(connection, tx, deckId, notes);
+            }
+
             return new DeckChanged(version, new DeckView(deckId, fileName, pageCount), 1);
         }, (clients, change) => clients.DeckChanged(change), ct: ct);
 

@@ -27,6 +27,8 @@ public sealed class ExchangeHub(
     LocalSessions local,
     Reactions.ReactionFanout reactions,
     Polls.PollBoard polls,
+    SlideNotes notes,
+    Decks.DeckDownloads downloads,
     Rooms.RoomRoster rooms) : Hub<IExchangeClient>, IExchangeHub
 {
     internal const string CallerKey = "lx:caller";
@@ -177,6 +179,15 @@ public sealed class ExchangeHub(
     public Task<RoomState> GetRoom() => rooms.GetAsync(Caller.RequireViewer(), Context.ConnectionAborted);
 
     public Task<RoomState> SetRoom(RoomMemberInput[] members) => rooms.SetAsync(Caller.RequireViewer(), members);
+
+    // --- Presenter view ---
+
+    // Notes are for the presenter alone: the host token (its page and presenter views), never moderators.
+    public Task<SlideNotesState> GetSlideNotes() => notes.LoadAsync(Caller.RequireHost(), Context.ConnectionAborted);
+
+    public Task<SlideNoteChanged> SetSlideNote(long deckId, int page, string text) => notes.SetTypedAsync(Caller.RequireHost(), deckId, page, text);
+
+    public Task<DeckDownloadChanged> SetDeckDownloadable(bool downloadable) => downloads.SetAsync(Caller.RequireHost(), downloadable);
 
     private ExchangeCaller Caller => (ExchangeCaller)Context.Items[CallerKey]!;
 }

@@ -17,7 +17,8 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
     private const string SelectSession = "select code, title from sessions where id = @sessionId";
 
     private const string SelectSlides = """
-        select s.current_page as CurrentPage, d.id as DeckId, d.file_name as FileName, d.page_count as PageCount
+        select s.current_page as CurrentPage, d.id as DeckId, d.file_name as FileName, d.page_count as PageCount,
+               s.deck_downloadable as DeckDownloadable
         from sessions s left join decks d on d.id = s.deck_id
         where s.id = @sessionId
         """;
@@ -86,7 +87,8 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
         return new SlidesState(
             version,
             s.DeckId is { } deckId ? new DeckView(deckId, s.FileName!, (int)s.PageCount!.Value) : null,
-            (int)s.CurrentPage);
+            (int)s.CurrentPage,
+            s.DeckDownloadable != 0);
     }
 
     public Task<ModerationState> LoadModerationAsync(ExchangeCaller caller, CancellationToken ct) =>
@@ -109,7 +111,7 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
             settings.QuestionsNeedApproval != 0);
     }
 
-    private sealed record SlidesRow(long CurrentPage, long? DeckId, string? FileName, long? PageCount);
+    private sealed record SlidesRow(long CurrentPage, long? DeckId, string? FileName, long? PageCount, long DeckDownloadable);
 }
 
 /// <summary>

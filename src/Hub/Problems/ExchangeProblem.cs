@@ -15,6 +15,9 @@ public sealed class ExchangeProblem(int status, string code, string message) : E
 
     public string Code { get; } = code;
 
+    /// <summary>Retry-After for a 503, when the feature knows better than the default two seconds.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     public static ExchangeProblem BadRequest(string code, string message) => new(StatusCodes.Status400BadRequest, code, message);
 
     public static ExchangeProblem NotFound(string code, string message) => new(StatusCodes.Status404NotFound, code, message);
@@ -75,7 +78,8 @@ internal sealed class ExchangeProblemHandler(IProblemDetailsService problems) : 
         http.Response.StatusCode = status;
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            http.Response.Headers.RetryAfter = "2";
+            var seconds = (exception as ExchangeProblem)?.RetryAfterSeconds ?? 2;
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         return await problems.TryWriteAsync(new ProblemDetailsContext

@@ -3,9 +3,9 @@
 // HubMethods below and compares them with the C# interfaces, so keep both objects on one line each and
 // use these constants for every event and method name.
 
-export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", ReactionsChanged: "ReactionsChanged", /* --- Q&A moderation --- */ QuestionUpdated: "QuestionUpdated", ModerationChanged: "ModerationChanged", MyQuestionChanged: "MyQuestionChanged", /* --- Polls --- */ PollsChanged: "PollsChanged", PollResultsChanged: "PollResultsChanged", /* --- Room rosters --- */ RoomChanged: "RoomChanged" } as const;
+export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", ReactionsChanged: "ReactionsChanged", /* --- Q&A moderation --- */ QuestionUpdated: "QuestionUpdated", ModerationChanged: "ModerationChanged", MyQuestionChanged: "MyQuestionChanged", /* --- Polls --- */ PollsChanged: "PollsChanged", PollResultsChanged: "PollResultsChanged", /* --- Presenter view --- */ SlideNoteChanged: "SlideNoteChanged", DeckDownloadChanged: "DeckDownloadChanged", /* --- Room rosters --- */ RoomChanged: "RoomChanged" } as const;
 
-export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception", React: "React", GetReactions: "GetReactions", /* --- Q&A moderation --- */ GetModeration: "GetModeration", ApproveQuestion: "ApproveQuestion", DismissQuestion: "DismissQuestion", MarkAnswered: "MarkAnswered", PinQuestion: "PinQuestion", ReplyToQuestion: "ReplyToQuestion", EditQuestion: "EditQuestion", WithdrawQuestion: "WithdrawQuestion", Unvote: "Unvote", /* --- Polls --- */ GetPolls: "GetPolls", LaunchPoll: "LaunchPoll", ClosePoll: "ClosePoll", AnswerPoll: "AnswerPoll", /* --- Room rosters --- */ GetRoom: "GetRoom", SetRoom: "SetRoom" } as const;
+export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception", React: "React", GetReactions: "GetReactions", /* --- Q&A moderation --- */ GetModeration: "GetModeration", ApproveQuestion: "ApproveQuestion", DismissQuestion: "DismissQuestion", MarkAnswered: "MarkAnswered", PinQuestion: "PinQuestion", ReplyToQuestion: "ReplyToQuestion", EditQuestion: "EditQuestion", WithdrawQuestion: "WithdrawQuestion", Unvote: "Unvote", /* --- Polls --- */ GetPolls: "GetPolls", LaunchPoll: "LaunchPoll", ClosePoll: "ClosePoll", AnswerPoll: "AnswerPoll", /* --- Presenter view --- */ GetSlideNotes: "GetSlideNotes", SetSlideNote: "SetSlideNote", SetDeckDownloadable: "SetDeckDownloadable", /* --- Room rosters --- */ GetRoom: "GetRoom", SetRoom: "SetRoom" } as const;
 
 export const HubPath = "/hubs/exchange";
 
@@ -51,6 +51,8 @@ export interface SlidesState {
   version: number;
   deck: DeckView | null;
   currentPage: number;
+  /** Presenting: viewers are offered the deck as a download (absent from an older server: no). */
+  deckDownloadable?: boolean;
 }
 
 export interface QuestionsState {
@@ -293,6 +295,10 @@ export interface HubMethodResults {
   LaunchPoll: PollsState;
   ClosePoll: PollsState;
   AnswerPoll: MyPollAnswer;
+  // --- Presenter view ---
+  GetSlideNotes: SlideNotesState;
+  SetSlideNote: SlideNoteChanged;
+  SetDeckDownloadable: DeckDownloadChanged;
   // --- Room rosters ---
   GetRoom: RoomState;
   SetRoom: RoomState;
@@ -404,6 +410,38 @@ export interface PollsState {
   open: PollView | null;
   closed: PollView[];
   myAnswer: MyPollAnswer | null;
+}
+
+// --- Presenter view --- (src/Shared/Presenting.cs)
+
+/** PresentingStreams.Notes: speaker notes, hosts only, versioned on its own. */
+export const NotesStream = "notes";
+
+/** SlideNote(long DeckId, int Page, string Text, string Source, DateTimeOffset UpdatedAt); Source: "typed" | "deck". */
+export interface SlideNote {
+  deckId: number;
+  page: number;
+  text: string;
+  source: "typed" | "deck" | string;
+  updatedAt: string;
+}
+
+export interface SlideNotesState {
+  version: number;
+  deckId: number | null;
+  notes: SlideNote[];
+  maxChars: number;
+}
+
+export interface SlideNoteChanged {
+  version: number;
+  note: SlideNote;
+}
+
+/** Slides stream: viewers may (or may no longer) download the deck. */
+export interface DeckDownloadChanged {
+  version: number;
+  downloadable: boolean;
 }
 
 // --- Room rosters --- (src/Shared/RoomRosters.cs)

@@ -15,7 +15,9 @@ import { perTab, StorageKeys, takeSecretFromFragment } from "./storage";
 import { FeedKinds, FeedStatuses, HubMethods, ParticipantRoles } from "./contract";
 import { h } from "./dom";
 import { mountHostPolls } from "./polls-host";
+import { mountHostPresenting } from "./presenting-host";
 import { Publisher, renderLiveBadge, StageView } from "./video";
+import { offerDeckFormats, processingMessage } from "./deck-formats";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -276,6 +278,7 @@ function startHost(token: string): void {
 
   let moderation: ModerationPanel | null = null;
   let renderPolls: ((state: Readonly<LiveState>) => void) | null = null;
+  let renderPresenting: ReturnType<typeof mountHostPresenting> | null = null;
   const live = new LiveSession({
     token,
     onChange: (next, kind) => {
@@ -291,6 +294,7 @@ function startHost(token: string): void {
       if (kind === "snapshot" || kind === "page" || kind === "deck") {
         slides.show(next.deck, next.currentPage);
         renderNavigation();
+        renderPresenting?.(next, kind);
       }
       if (kind === "snapshot" || kind === "question" || kind === "votes") questions.render(next);
       if (kind === "snapshot" || kind === "stage") {
@@ -323,6 +327,7 @@ function startHost(token: string): void {
   });
 
   renderPolls = mountHostPolls(byId("host-polls"), live, token, errors);
+  renderPresenting = mountHostPresenting(byId("presenting"), live, token, errors);
 
   // --- Navigation -------------------------------------------------------------------------------
   // Key presses can outrun the server's replies: each press moves from the page last asked for, not
@@ -401,6 +406,7 @@ function startHost(token: string): void {
   });
 
   // --- Deck upload --------------------------------------------------------------------------------
+  void offerDeckFormats({ input: fileInput, heading: byId("deck-heading"), label: byId("deck-file-label"), hint: byId("deck-formats-hint") });
   fileInput.addEventListener("change", () => uploadStatus.set(null));
   uploadButton.addEventListener("click", async () => {
     errors.clear();
@@ -422,7 +428,7 @@ function startHost(token: string): void {
       const deck = await uploadDeck(token, sessionId, file, (fraction) => {
         progress.value = fraction;
         const percent = Math.round(fraction * 100);
-        uploadStatus.set(() => (fraction >= 1 ? t("host.uploadProcessing") : t("host.uploading", { percent })));
+        uploadStatus.set(() => (fraction >= 1 ? t(processingMessage(file)) : t("host.uploading", { percent })));
       });
       uploadStatus.set(() => t("host.uploaded", { fileName: deck.fileName, count: deck.pageCount }));
       fileInput.value = "";

@@ -5,6 +5,7 @@ import {
   HubPath,
   LiveStreams,
   type DeckChanged,
+  type DeckDownloadChanged,
   type DeckView,
   type HandsState,
   type ClientEventName,
@@ -64,6 +65,9 @@ export interface LiveState {
   moderation: ModerationState | null;
   /** Polls: the open one with its newest results (where this screen may see them), the closed ones, my answer. */
   polls: PollsView;
+  // --- Presenter view ---
+  /** The host offers viewers the deck as a download (slides stream). */
+  deckDownloadable: boolean;
 }
 
 const allStreams: LiveStream[] = [LiveStreams.Slides, LiveStreams.Questions, LiveStreams.Stage, LiveStreams.Hands, LiveStreams.Moderation, LiveStreams.Polls];
@@ -239,6 +243,9 @@ export class LiveSession {
     on(ClientEvents.PollResultsChanged, (results: PollResults) => {
       if (this.state && applyPollResults(this.state.polls, results)) this.emit("polls");
     });
+    // --- Presenter view ---
+    on(ClientEvents.DeckDownloadChanged, (change: DeckDownloadChanged) =>
+      this.receive(LiveStreams.Slides, change, "deck", (s, m) => ((s.deckDownloadable = m.downloadable), true)));
 
     // The link died (server timeout, socket closed, hub gone). Calls in flight were failed by SignalR.
     connection.onclose((error) => {
@@ -548,6 +555,7 @@ export class LiveSession {
       questionsNeedApproval: snapshot.questions.questionsNeedApproval ?? false,
       moderation: snapshot.moderation ?? null,
       polls: pollsFrom(snapshot.polls, this.state?.polls ?? null),
+      deckDownloadable: snapshot.slides.deckDownloadable ?? false,
     };
     this.versions = {
       slides: snapshot.slides.version,
@@ -622,6 +630,7 @@ export class LiveSession {
           if (slides.version < this.versions.slides) return;
           state.deck = slides.deck;
           state.currentPage = slides.currentPage;
+          state.deckDownloadable = slides.deckDownloadable ?? false;
           this.versions.slides = slides.version;
           this.emit("deck");
           break;

@@ -32,6 +32,33 @@ function loadPdfJs(): Promise<{ lib: PdfJs; worker: PDFWorker }> {
 // served from our own origin; vite.config.ts copies them to /pdfjs/. Nothing comes from the internet.
 const pdfjsAssets = new URL(`${import.meta.env.BASE_URL}pdfjs/`, window.location.href).href;
 
+/** Decks open in this page, shared by the slide, the thumbnails and the next-slide preview: one copy each. */
+const openDecks = new Map<number, Promise<PDFDocumentProxy>>();
+
+/** The deck as pdf.js holds it, fetched once however many views draw from it. */
+export function openDeck(token: string, deckId: number): Promise<PDFDocumentProxy> {
+  let doc = openDecks.get(deckId);
+  if (!doc) {
+    doc = Promise.all([getDeckBytes(token, deckId), loadPdfJs()]).then(
+      ([bytes, { lib, worker }]) =>
+        lib.getDocument({
+          data: new Uint8Array(bytes),
+          worker,
+          cMapUrl: `${pdfjsAssets}cmaps/`,
+          cMapPacked: true,
+          standardFontDataUrl: `${pdfjsAssets}standard_fonts/`,
+          wasmUrl: `${pdfjsAssets}wasm/`,
+          iccUrl: `${pdfjsAssets}iccs/`,
+          isEvalSupported: false,
+        }).promise,
+    );
+    openDecks.set(deckId, doc);
+    // A failed load is not cached, so the next page change tries again.
+    doc.catch(() => openDecks.delete(deckId));
+  }
+  return doc;
+}
+
 export interface SlideViewOptions {
   /** Host or participant token: decks are only served to the session's own screens. */
   token: string;
@@ -54,7 +81,7 @@ export class SlideView {
   private readonly indicator = byId("page-indicator");
   private readonly noDeck = byId("no-deck");
   private readonly status = document.getElementById("slide-status");
-  private readonly docs = new Map<number, Promise<PDFDocumentProxy>>();
+  private readonly docs = openDecks;
   private wanted: Wanted | null = null;
   private task: RenderTask | null = null;
   private generation = 0;
@@ -122,26 +149,7 @@ export class SlideView {
   }
 
   private load(deckId: number): Promise<PDFDocumentProxy> {
-    let doc = this.docs.get(deckId);
-    if (!doc) {
-      doc = Promise.all([getDeckBytes(this.options.token, deckId), loadPdfJs()]).then(
-        ([bytes, { lib, worker }]) =>
-          lib.getDocument({
-            data: new Uint8Array(bytes),
-            worker,
-            cMapUrl: `${pdfjsAssets}cmaps/`,
-            cMapPacked: true,
-            standardFontDataUrl: `${pdfjsAssets}standard_fonts/`,
-            wasmUrl: `${pdfjsAssets}wasm/`,
-            iccUrl: `${pdfjsAssets}iccs/`,
-            isEvalSupported: false,
-          }).promise,
-      );
-      this.docs.set(deckId, doc);
-      // A failed load is not cached, so the next page change tries again.
-      doc.catch(() => this.docs.delete(deckId));
-    }
-    return doc;
+    return openDeck(this.options.token, deckId);
   }
 
   /** A deck that was replaced won't be shown again; free its worker memory. */

@@ -13,6 +13,7 @@ import { SlideView } from "./slides";
 import { local, normaliseCode, StorageKeys } from "./storage";
 import { WatchQualities, type WatchQuality } from "./contract";
 import { mountViewerPolls } from "./polls-viewer";
+import { mountPrivatePaging } from "./private-paging";
 import { mountViewerRoom } from "./room-roster";
 import type { LiveState } from "./live";
 import { Publisher, renderLiveBadge, StageView } from "./video";
@@ -43,6 +44,8 @@ function startViewer(code: string, token: string): void {
   byId<HTMLAnchorElement>("change-details").href = `/?code=${encodeURIComponent(code)}`;
 
   const slides = new SlideView({ token, onError: (error) => errors.show(error) });
+  // Private paging decides which page the slide shows: the live one, or the one this viewer went to.
+  const showSlides = mountPrivatePaging({ container: byId("paging"), slides, token, errors, swipeArea: document.querySelector<HTMLElement>(".slide-stage") });
   const questions = new QuestionList(byId<HTMLOListElement>("questions"), byId("no-questions"), viewerActions(() => live, errors));
 
   // --- Video: the live picture beside the slides, quality, projector mode, raising a hand -------------
@@ -151,7 +154,7 @@ function startViewer(code: string, token: string): void {
         setText(document.querySelector("title")!, "page.sessionTitle", { title: state.title });
         showAgenda(state.outline);
       }
-      if (kind === "snapshot" || kind === "page" || kind === "deck") slides.show(state.deck, state.currentPage);
+      if (kind === "snapshot" || kind === "page" || kind === "deck") showSlides(state);
       if (kind === "snapshot" || kind === "question" || kind === "votes" || kind === "mine") questions.render(state);
       if (kind === "snapshot") byId("approval-hint").hidden = !state.questionsNeedApproval;
       if (kind === "snapshot") confirmAfterDrop(state);

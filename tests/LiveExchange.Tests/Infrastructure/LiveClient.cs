@@ -42,6 +42,9 @@ public sealed class LiveClient : IAsyncDisposable
         // --- Polls ---
         client.Record<PollsState>(nameof(IExchangeClient.PollsChanged));
         client.Record<PollResults>(nameof(IExchangeClient.PollResultsChanged));
+        // --- Presenter view ---
+        client.Record<SlideNoteChanged>(nameof(IExchangeClient.SlideNoteChanged));
+        client.Record<DeckDownloadChanged>(nameof(IExchangeClient.DeckDownloadChanged));
         // --- Room rosters ---
         client.Record<RoomState>(nameof(IExchangeClient.RoomChanged));
         await connection.StartAsync();
