@@ -51,6 +51,10 @@ public static class ConsentNotices
 
     private const string SelectVersion = "select consent_version from sessions where id = @id";
 
+    private const string RecordConsent = """
+        update participants set consent_version = @consentVersion, consented_at_ms = @now where token = @token
+        """;
+
     public static IEndpointRouteBuilder MapConsent(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/join/{code}/notice", PublicAsync).AllowAnonymous().RequireRateLimiting(JoinEndpoints.LookupRateLimitPolicy);
@@ -136,6 +140,10 @@ public static class ConsentNotices
             _ => current,
         };
     }
+
+    /// <summary>Stores on the participant the notice version it accepted, and when.</summary>
+    internal static Task RecordAsync(DbConnection connection, DbTransaction tx, string token, long consentVersion, long now) =>
+        connection.ExecuteAsync(RecordConsent, new { token, consentVersion, now }, tx);
 
     private sealed record NoticeRow(long Version, string? TextZh, string? TextEn, long? RetentionDays);
 }

@@ -65,10 +65,6 @@ public static class JoinEndpoints
         update participants set display_name = @displayName, headcount = @headcount where id = @id
         """;
 
-    private const string RecordConsent = """
-        update participants set consent_version = @consentVersion, consented_at_ms = @now where token = @token
-        """;
-
     private const string InsertParticipant = """
         insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms, joined_from)
         values (@sessionId, @token, 'viewer', @agencyId, @displayName, @headcount, @now, @address)
@@ -180,7 +176,7 @@ public static class JoinEndpoints
         }
 
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await connection.ExecuteAsync(RecordConsent, new { token, consentVersion, now }, tx);
+        await Consent.ConsentNotices.RecordAsync(connection, tx, token, consentVersion, now);
         if (room is not null)
         {
             var participantId = await connection.QuerySingleAsync<long>(SelectIdByToken, new { token }, tx);

@@ -59,6 +59,42 @@ function rosterField(id: string, labelKey: Parameters<typeof t>[0]): { field: HT
   return { field: h("div", { className: "field room-field" }, label, input, hint, count), input, count };
 }
 
+/**
+ * The consent notice above a button that then reads "Accept and join": pressing it is the acceptance. The
+ * button stays disabled until the notice is on screen (nothing to accept before that). The join page and the
+ * feedback link's respondent form both use it.
+ */
+export function mountConsentNotice(button: HTMLButtonElement, acceptKey: "consent.acceptAndJoin" | "consent.acceptAndAnswer" = "consent.acceptAndJoin"): { show(code: string): Promise<void>; version(): number | null } {
+  const text = h("p", { className: "consent-text", attrs: { id: "consent-text" } });
+  const version = h("p", { className: "hint consent-version" });
+  const heading = h("h3");
+  setText(heading, "consent.heading");
+  const notice = h("section", { className: "consent-notice", attrs: { id: "consent-notice", "aria-live": "polite" } }, heading, text, version);
+  notice.hidden = true;
+  button.before(notice);
+  button.setAttribute("aria-describedby", "consent-text");
+  button.disabled = true;
+
+  let shown: ConsentNotice | null = null;
+  const render = () => {
+    if (!shown) return;
+    setPlain(text, currentLang() === "en" ? shown.textEn : shown.textZh);
+    setText(version, "consent.version", { version: shown.version, days: shown.retentionDays });
+  };
+  onLangChange(render);
+  return {
+    async show(code) {
+      button.disabled = true;
+      shown = await requestJson<ConsentNotice>(`/api/join/${encodeURIComponent(code)}/notice`);
+      render();
+      notice.hidden = false;
+      setText(button, acceptKey);
+      button.disabled = false;
+    },
+    version: () => shown?.version ?? null,
+  };
+}
+
 export interface JoinPeople {
   /** Loads the session's notice (a new session, or the notice changed: consent_outdated). */
   showNotice(code: string): Promise<void>;
@@ -78,22 +114,7 @@ export function mountJoinPeople(form: HTMLFormElement, headcount: HTMLInputEleme
   input.value = local.get(rosterKey) ?? "";
   headcount.closest(".field")!.after(field);
 
-  const text = h("p", { className: "consent-text", attrs: { id: "consent-text" } });
-  const version = h("p", { className: "hint consent-version" });
-  const heading = h("h3");
-  setText(heading, "consent.heading");
-  const notice = h("section", { className: "consent-notice", attrs: { id: "consent-notice", "aria-live": "polite" } }, heading, text, version);
-  notice.hidden = true;
-  joinButton.before(notice);
-  joinButton.setAttribute("aria-describedby", "consent-text");
-
-  let shown: ConsentNotice | null = null;
-  const render = () => {
-    if (!shown) return;
-    setPlain(text, currentLang() === "en" ? shown.textEn : shown.textZh);
-    setText(version, "consent.version", { version: shown.version, days: shown.retentionDays });
-  };
-  onLangChange(render);
+  const consent = mountConsentNotice(joinButton);
 
   const follow = () => {
     const members = parseRoster(input.value);
@@ -105,25 +126,16 @@ export function mountJoinPeople(form: HTMLFormElement, headcount: HTMLInputEleme
   input.addEventListener("input", follow);
   follow();
 
-  // Nothing to accept until the notice is on screen.
-  joinButton.disabled = true;
   form.addEventListener("submit", () => follow(), { capture: true });
 
   return {
-    async showNotice(code) {
-      joinButton.disabled = true;
-      shown = await requestJson<ConsentNotice>(`/api/join/${encodeURIComponent(code)}/notice`);
-      render();
-      notice.hidden = false;
-      setText(joinButton, "consent.acceptAndJoin");
-      joinButton.disabled = false;
-    },
+    showNotice: (code) => consent.show(code),
     async roster() {
       const members = parseRoster(input.value);
       const problem = await rosterProblem(members);
       return problem ? { problem } : { room: members.length > 0 ? members : null };
     },
-    consentVersion: () => shown?.version ?? null,
+    consentVersion: () => consent.version(),
     remember: () => local.set(rosterKey, input.value.trim() || null),
   };
 }

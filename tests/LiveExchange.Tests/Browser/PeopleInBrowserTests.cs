@@ -112,6 +112,31 @@ public sealed class PeopleInBrowserTests(BrowserFixture fixture) : IClassFixture
         Assert.Empty(failures);
     }
 
+    [Fact]
+    public async Task Someone_answering_from_the_feedback_link_reads_and_accepts_the_notice_first()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        using var organiser = _api.Organiser();
+        (await organiser.PostAsync($"/api/sessions/{session.Id}/end", null)).EnsureSuccessStatusCode();
+
+        var failures = new List<string>();
+        await using var context = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
+        var page = await context.NewPageAsync();
+        page.PageError += (_, e) => failures.Add(e);
+        await page.GotoAsync(new Uri(_api.BaseAddress, $"/feedback.html?code={session.Code}").ToString());
+        await Expect(page.Locator("#consent-notice")).ToBeVisibleAsync();
+        await Expect(page.Locator("#consent-text")).ToContainTextAsync("个人信息在交流结束后保留 365 天");
+        await Expect(page.Locator("#respondent-submit")).ToHaveTextAsync("同意并填写反馈");
+        await page.Locator("#agency").SelectOptionAsync(invited[1].Id.ToString(CultureInfo.InvariantCulture));
+        await page.Locator("#display-name").FillAsync("王芳");
+        await page.Locator("#respondent-submit").ClickAsync();
+        await Expect(page.Locator("#feedback")).ToBeVisibleAsync();
+        await Expect(page.Locator("#respondent-form")).ToBeHiddenAsync();
+        var participants = (await organiser.GetFromJsonAsync<Hub.Participants.ParticipantEntry[]>($"/api/sessions/{session.Id}/participants", Api.Json))!;
+        Assert.Contains(participants, p => p.DisplayName == "王芳");
+        Assert.Empty(failures);
+    }
+
     private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
 
     private static IPageAssertions Expect(IPage page) => Assertions.Expect(page);

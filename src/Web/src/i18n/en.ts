@@ -633,6 +633,7 @@ export const en: Record<keyof typeof zh, string> = {
   "consent.heading": "Before you join: what this session records",
   "consent.version": "Notice version {version} · personal data kept for {days} days. Pressing the button below means you have read it and agree.",
   "consent.acceptAndJoin": "Accept and join",
+  "consent.acceptAndAnswer": "Accept and answer",
   "org.attendance.col.room": "In the room",
   "org.notice.heading": "Notice to participants and data retention",
   "org.notice.hint": "Viewers read this before joining. Leave it empty for the default notice, and the days empty for the deployment's default. Every save makes a new version: viewers who read an older one are asked to accept the new one.",

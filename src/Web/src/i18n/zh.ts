@@ -632,6 +632,7 @@ export const zh = {
   "consent.heading": "加入前请阅读：本场交流记录哪些信息",
   "consent.version": "告知第 {version} 版 · 个人信息保留 {days} 天。点击下方按钮即表示您已阅读并同意。",
   "consent.acceptAndJoin": "同意并进入交流",
+  "consent.acceptAndAnswer": "同意并填写反馈",
   "org.attendance.col.room": "在场人员",
   "org.notice.heading": "参会告知与信息保留",
   "org.notice.hint": "观看方加入前会看到这段告知。留空则使用默认告知；保留天数留空则使用系统默认。每次保存都会生成新版本，已看过旧版的观看方需重新确认。",
