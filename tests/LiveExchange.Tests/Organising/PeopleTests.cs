@@ -209,6 +209,12 @@ public abstract class PeopleTests(ExchangeApp app, ShiftableClock clock) : Peopl
         var refused = await Assert.ThrowsAsync<HubException>(() => host.InvokeAsync<RoomState>(nameof(IExchangeHub.SetRoom), (object)Members("冒名")));
         Assert.Contains("[viewer_only]", refused.Message);
         Assert.Contains("[viewer_only]", (await Assert.ThrowsAsync<HubException>(() => host.InvokeAsync<RoomState>(nameof(IExchangeHub.GetRoom)))).Message);
+        await using (var moderator = await LiveClient.ConnectAsync(_api.BaseAddress, LiveExchange.Tests.Live.ModerationBehaviour.ModeratorToken(session)))
+        {
+            var moderatorRefused = await Assert.ThrowsAsync<HubException>(() => moderator.InvokeAsync<RoomState>(nameof(IExchangeHub.SetRoom), (object)Members("冒名")));
+            Assert.Contains("[viewer_only]", moderatorRefused.Message);
+        }
+
 
         // A viewer's call names no screen: it changes its own, and the other screen neither changes nor hears of it.
         await one.InvokeAsync<RoomState>(nameof(IExchangeHub.SetRoom), (object)Members("张伟", "陈静"));
@@ -256,7 +262,7 @@ public abstract class PeopleTests(ExchangeApp app, ShiftableClock clock) : Peopl
         var joined = await Api.PostAsync<Joined>(anyone, "/api/join", Body(2));
         // The refused attempts stored nothing: one participant, the one that accepted.
         var participants = (await organiser.GetFromJsonAsync<Hub.Participants.ParticipantEntry[]>($"/api/sessions/{session.Id}/participants", Api.Json))!;
-        Assert.Equal(joined.ParticipantToken.Length > 0 ? ["会议室"] : [], participants.Select(p => p.DisplayName));
+        Assert.Equal(["会议室"], participants.Select(p => p.DisplayName));
         await using (await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken))
         {
         }
