@@ -62,3 +62,23 @@ export function noticeEditor(key: string, session: SessionScheduled, errors: Pic
   });
   return form;
 }
+
+/**
+ * After the session (the session editor is gone then), the organiser can still shorten or extend how long its
+ * personal data is kept: a toggle opening the same editor. Returns the button and its panel.
+ */
+export function retentionAfterTheEnd(key: string, session: SessionScheduled, errors: Pick<ErrorBox, "show" | "clear">): [HTMLButtonElement, HTMLElement] {
+  const toggle = h("button", { className: "notice-toggle", attrs: { type: "button", "aria-expanded": "false" } });
+  setText(toggle, "org.notice.heading");
+  const panel = h("div", { className: "notice-panel" });
+  panel.hidden = true;
+  const over = session.state === "ended" || session.state === "cancelled";
+  toggle.hidden = !over;
+  toggle.addEventListener("click", () => {
+    const opening = panel.hidden;
+    panel.replaceChildren(...(opening ? [noticeEditor(key, session, errors)] : []));
+    panel.hidden = !opening;
+    toggle.setAttribute("aria-expanded", String(opening));
+  });
+  return [toggle, panel];
+}

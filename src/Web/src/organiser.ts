@@ -24,6 +24,7 @@ import { renderSessionDownloads, renderSessionsReport } from "./organiser-report
 import { mountAgenda } from "./agenda";
 import { applyLimits, fits } from "./limits";
 import { cancelButton, openButton, sessionEditor, type EditorContext } from "./organiser-edit";
+import { retentionAfterTheEnd } from "./organiser-notice";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -400,6 +401,8 @@ function startOrganiser(key: string): void {
       if (opening) renderInvitations(key, session, invitationsPanel);
     });
     if (invitationsOpen) renderInvitations(key, session, invitationsPanel);
+    // --- Room rosters, consent and retention --- (the session editor has the notice before the end)
+    const [retentionToggle, retentionPanel] = retentionAfterTheEnd(key, session, errors);
     return h(
       "article",
       { className: "session", dataset: { sessionId: String(session.id) } },
@@ -411,12 +414,13 @@ function startOrganiser(key: string): void {
       moderationControls(key, session, errors, (on) => (session.questionsNeedApproval = on)),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
       agenda,
-      h("div", { className: "actions" }, toggle, invitationsToggle, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle),
+      h("div", { className: "actions" }, toggle, invitationsToggle, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle, retentionToggle),
       downloads,
       editPanel,
       panel,
       invitationsPanel,
       feedbackPanel,
+      retentionPanel,
     );
   }
 

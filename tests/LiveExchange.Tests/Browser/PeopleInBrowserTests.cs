@@ -134,6 +134,19 @@ public sealed class PeopleInBrowserTests(BrowserFixture fixture) : IClassFixture
         await Expect(page.Locator("#respondent-form")).ToBeHiddenAsync();
         var participants = (await organiser.GetFromJsonAsync<Hub.Participants.ParticipantEntry[]>($"/api/sessions/{session.Id}/participants", Api.Json))!;
         Assert.Contains(participants, p => p.DisplayName == "王芳");
+
+        // After the end the organiser can still shorten how long the data is kept.
+        var organiserPage = await context.NewPageAsync();
+        organiserPage.PageError += (_, e) => failures.Add($"organiser: {e}");
+        await organiserPage.GotoAsync(new Uri(_api.BaseAddress, $"/organiser.html#key={ExchangeApp.OrganiserKey}").ToString());
+        var article = organiserPage.Locator($"article.session[data-session-id=\"{session.Id}\"]");
+        await Expect(article.Locator(".edit-toggle")).ToBeHiddenAsync();
+        await article.Locator(".notice-toggle").ClickAsync();
+        await article.Locator(".notice-days").FillAsync("30");
+        await article.Locator(".notice-save").ClickAsync();
+        await Expect(article.Locator(".notice-version")).ToHaveTextAsync("当前第 2 版，个人信息保留 30 天。");
+        var notice = await _api.Client().GetFromJsonAsync<Hub.Consent.ConsentNotice>($"/api/join/{session.Code}/notice", Api.Json);
+        Assert.Equal(30, notice!.RetentionDays);
         Assert.Empty(failures);
     }
 
