@@ -86,8 +86,9 @@ function startPresenter(token: string): void {
     token,
     onChange: (next, kind) => {
       state = next;
-      if (kind === "snapshot" && next.role !== ParticipantRoles.Host) {
-        errors.showMessage("presenter.hostOnly");
+      if (next.role !== ParticipantRoles.Host) {
+        // The moderator link: the hub would refuse notes and page turning; say why once, show nothing.
+        if (kind === "snapshot") errors.showMessage("presenter.hostOnly");
         return;
       }
       if (kind === "snapshot" || kind === "outline") {

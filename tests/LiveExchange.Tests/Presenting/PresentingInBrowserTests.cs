@@ -205,6 +205,13 @@ public sealed class PresentingInBrowserTests(BrowserFixture fixture) : IClassFix
         await presenter.Locator("#lang-switch").ClickAsync();
         await Expect(timer).ToContainTextAsync("of 10:00,");
         await Expect(presenter.Locator("#no-next")).ToHaveTextAsync("This is the last slide.");
+
+        // The moderator link is not the presenter's: the view says so and shows no notes.
+        await using var moderatorContext = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
+        var moderator = await moderatorContext.NewPageAsync();
+        await moderator.GotoAsync(new Uri(_api.BaseAddress, "/presenter.html#token=" + LiveExchange.Tests.Live.ModerationBehaviour.ModeratorToken(session)).ToString());
+        await Expect(moderator.Locator("#error")).ToHaveTextAsync("演讲者视图只能用主持人链接打开。");
+        await Expect(moderator.Locator("#presenter-notes-text")).ToHaveValueAsync("");
         Assert.Empty(failures);
     }
 
