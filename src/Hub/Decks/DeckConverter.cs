@@ -56,7 +56,7 @@ public sealed class DeckConverter(IOptions<DeckConversionOptions> options, ILogg
 
     /// <summary>
     /// Converts an office deck into PDF bytes (at most <paramref name="maxPdfBytes"/>), with the speaker
-    /// notes of a .pptx by page. Refusals: conversion_unavailable, conversion_busy, conversion_timeout,
+    /// notes of a .pptx, .ppt or .odp by page. Refusals: conversion_unavailable, conversion_busy, conversion_timeout,
     /// conversion_failed, deck_too_large.
     /// </summary>
     public async Task<ConvertedDeck> ConvertAsync(byte[] content, DeckKind kind, long maxPdfBytes, CancellationToken ct)
