@@ -2,6 +2,7 @@ using LiveExchange.Hub.Access;
 using LiveExchange.Hub.Agencies;
 using LiveExchange.Hub.ApiDescription;
 using LiveExchange.Hub.Attendance;
+using LiveExchange.Hub.Certificates;
 using LiveExchange.Hub.Decks;
 using LiveExchange.Hub.Demo;
 using LiveExchange.Hub.Exports;
@@ -14,6 +15,7 @@ using LiveExchange.Hub.Participants;
 using LiveExchange.Hub.Polls;
 using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Questions;
+using LiveExchange.Hub.Records;
 using LiveExchange.Hub.Registration;
 using LiveExchange.Hub.Sessions;
 using LiveExchange.Hub.Slides;
@@ -38,6 +40,7 @@ builder.AddOperations();
 builder.AddApiDocument();
 builder.AddPolls();
 builder.AddSlideNotes();
+builder.AddCertificates();
 
 var app = builder.Build();
 
@@ -71,6 +74,8 @@ app.MapOperations();
 app.MapApiDocument();
 app.MapLimits();
 app.MapPolls();
+app.MapCertificates();
+app.MapRecords();
 
 app.PrintLinksOnStart(demo);
 app.Run();
