@@ -117,6 +117,8 @@ export default defineConfig({
         feedback: join(here, "feedback.html"),
         // --- Presenter view ---
         presenter: join(here, "presenter.html"),
+        record: join(here, "record.html"),
+        verify: join(here, "verify.html"),
       },
       output: {
         // One stylesheet for all pages; without this it is named after whichever shared chunk imports it.

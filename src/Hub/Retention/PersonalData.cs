@@ -7,7 +7,7 @@ namespace LiveExchange.Hub.Retention;
 /// data, all run in ONE transaction per session (<see cref="RetentionSweep"/>). Names become empty text
 /// (the columns are not null) and optional details null; rows, counts, minutes and headcounts stay, so
 /// every figure in the exports is the same before and after. A feature that stores personal data adds its
-/// statement here (one line; <c>@sessionId</c> is the session).
+/// statement here (one line; <c>@sessionId</c> is the session, <c>@now</c> the sweep's time).
 /// </summary>
 public static class PersonalData
 {
@@ -25,6 +25,8 @@ public static class PersonalData
         """,
         // The contact person an agency registered (issue 8).
         "update session_registrations set contact_name = '', contact_phone = null where session_id = @sessionId",
+        // Certificate holders' names (issue 10, point 6): the code still verifies, without the name.
+        Certificates.CertificateEndpoints.BlankHolderNames,
     ];
 
     /// <summary>How exports show a removed name: "（已删除）" / "(removed)".</summary>

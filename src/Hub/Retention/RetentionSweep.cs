@@ -63,7 +63,7 @@ public sealed class RetentionSweep(Database database, TimeProvider clock, IOptio
 
             foreach (var statement in PersonalData.Removals)
             {
-                await connection.ExecuteAsync(statement, new { sessionId }, tx);
+                await connection.ExecuteAsync(statement, new { sessionId, now }, tx);
             }
 
             await tx.CommitAsync(ct);

@@ -19,6 +19,7 @@ import { renderInvitations } from "./organiser-invitations";
 import { moderationControls } from "./organiser-moderation";
 import { formatDateTime, formatTime, initI18n, onLangChange, setText, t, type MessageKey } from "./i18n";
 import { forgetFeedbackPanel, renderFeedbackPanel } from "./organiser-feedback";
+import { certificatesSection } from "./organiser-certificates";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
 import { renderSessionDownloads, renderSessionsReport } from "./organiser-reports";
 import { mountAgenda } from "./agenda";
@@ -401,6 +402,7 @@ function startOrganiser(key: string): void {
       if (opening) renderInvitations(key, session, invitationsPanel);
     });
     if (invitationsOpen) renderInvitations(key, session, invitationsPanel);
+    const certificates = certificatesSection(key, session);
     // --- Room rosters, consent and retention --- (the session editor has the notice before the end)
     const [retentionToggle, retentionPanel] = retentionAfterTheEnd(key, session, errors);
     return h(
@@ -414,12 +416,13 @@ function startOrganiser(key: string): void {
       moderationControls(key, session, errors, (on) => (session.questionsNeedApproval = on)),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
       agenda,
-      h("div", { className: "actions" }, toggle, invitationsToggle, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle, retentionToggle),
+      h("div", { className: "actions" }, toggle, invitationsToggle, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle, certificates.toggle, retentionToggle),
       downloads,
       editPanel,
       panel,
       invitationsPanel,
       feedbackPanel,
+      certificates.panel,
       retentionPanel,
     );
   }

@@ -14,7 +14,7 @@ let pdfjs: Promise<{ lib: PdfJs; worker: PDFWorker }> | null = null;
  * and the connection don't wait for them, and the worker is on its way before the deck is known. One
  * worker serves every deck; passed to getDocument as `worker`, it outlives the decks that are destroyed.
  */
-function loadPdfJs(): Promise<{ lib: PdfJs; worker: PDFWorker }> {
+export function loadPdfJs(): Promise<{ lib: PdfJs; worker: PDFWorker }> {
   if (!pdfjs) {
     const port = new Worker(workerUrl, { type: "module" });
     const loading = import("pdfjs-dist").then((lib) => ({ lib, worker: lib.PDFWorker.create({ port }) }));

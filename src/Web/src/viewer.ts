@@ -2,6 +2,7 @@ import { applyLimits, fits } from "./limits";
 import { mountAgenda } from "./agenda";
 import type { SessionOutline } from "./contract";
 import "./style.css";
+import { showAfterSession } from "./after-session";
 import { byId, h, showEnded } from "./dom";
 import { ConnectionLostError, ErrorBox, errorCode } from "./errors";
 import { feedbackPath, mountFeedbackForm } from "./feedback-form";
@@ -177,6 +178,7 @@ function startViewer(code: string, token: string): void {
       askButton.disabled = true;
       textArea.disabled = true;
       if (ended.reason === "ended") showFeedback();
+      if (ended.reason === "ended") showAfterSession(token, byId("live-layout"), errors);
     },
     onStatus: (status) => {
       if (status === "connected") errors.clearConnectionErrors();

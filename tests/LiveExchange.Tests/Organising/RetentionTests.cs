@@ -49,6 +49,15 @@ public abstract class RetentionTests(ExchangeApp app, ShiftableClock clock) : Pe
             Assert.True(answered.IsSuccessStatusCode, await answered.Content.ReadAsStringAsync());
         }
 
+        // Certificates for everyone present (the records feature): their codes must still verify afterwards.
+        (await organiser.PutAsJsonAsync($"/api/sessions/{session.Id}/certificates/rule", new { minPercent = 1, feedbackRequired = false, ceHours = 1.5m }))
+            .EnsureSuccessStatusCode();
+        var issued = await (await organiser.PostAsync($"/api/sessions/{session.Id}/certificates/issue", null))
+            .Content.ReadFromJsonAsync<Hub.Certificates.CertificatesIssued>(Api.Json);
+        var code = issued!.Overview.People.Single(p => p.Name == "张伟").Certificate!.Code;
+        var before = await anyone.GetFromJsonAsync<Hub.Certificates.CertificateVerification>($"/api/certificates/{code}", Api.Json);
+        Assert.Equal("张伟", before!.HolderName);
+
         // A second session, to see two sweeps at once do the work once.
         var (other, otherInvited) = await ScheduleNowAsync("并发清理");
         (await organiser.PutAsJsonAsync($"/api/sessions/{other.Id}/notice", new { retentionDays = 2 })).EnsureSuccessStatusCode();
@@ -93,6 +102,10 @@ public abstract class RetentionTests(ExchangeApp app, ShiftableClock clock) : Pe
         // Registration: the contact goes, the expected headcount stays.
         var registered = (await CsvAsync(session.Id, "roster", "agencies")).Single(l => l.StartsWith(invited[0].Name, StringComparison.Ordinal)).Split(',');
         Assert.Equal(("（已删除）", "", "6"), (registered[4], registered[5], registered[6]));
+
+        // The certificate still verifies, without the holder's name.
+        var after = await anyone.GetFromJsonAsync<Hub.Certificates.CertificateVerification>($"/api/certificates/{code}", Api.Json);
+        Assert.Equal((Hub.Certificates.CertificateStatuses.Valid, null, true, 1.5m), (after!.Status, after.HolderName, after.NameRemoved, after.CeHours));
 
         // Nothing personal anywhere in the report.
         using var zip = new System.IO.Compression.ZipArchive(new MemoryStream(
