@@ -22,6 +22,8 @@ public static class RecordEndpoints
         select d.content from decks d join sessions s on s.deck_id = d.id where s.id = @sessionId
         """;
 
+    private const string SelectRemoved = "select removed_at_ms from participants where id = @participantId";
+
     private static readonly Words RecordLabel = new("学习记录", "Learning record");
 
     public static IEndpointRouteBuilder MapRecords(this IEndpointRouteBuilder app)
@@ -38,8 +40,8 @@ public static class RecordEndpoints
     private static async Task<Ok<LearningRecord>> RecordAsync(long id, HttpContext http, Database database, SessionGate gate, TimeProvider clock,
         IOptions<AttendanceOptions> options, CancellationToken ct)
     {
-        RequireReader(http, id);
         await using var connection = await database.OpenAsync(ct);
+        await RequireReaderAsync(http, id, connection);
         return TypedResults.Ok(await LearningRecords.LoadAsync(connection, id, gate, clock.GetUtcNow(), TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds)));
     }
 
@@ -47,9 +49,9 @@ public static class RecordEndpoints
     private static async Task<FileContentHttpResult> PdfAsync(long id, string? lang, HttpContext http, Database database, SessionGate gate,
         TimeProvider clock, IOptions<AttendanceOptions> options, CjkFont font, CancellationToken ct)
     {
-        RequireReader(http, id);
         var language = ExportWords.RequireLanguage(lang);
         await using var connection = await database.OpenAsync(ct);
+        await RequireReaderAsync(http, id, connection);
         var record = await LearningRecords.LoadAsync(connection, id, gate, clock.GetUtcNow(), TimeSpan.FromSeconds(options.Value.InstanceTimeoutSeconds));
         var typeface = font.Require();
         var deck = record.Deck is null ? null : await connection.QuerySingleOrDefaultAsync<byte[]>(SelectDeck, new { sessionId = id });
@@ -62,8 +64,8 @@ public static class RecordEndpoints
     /// <summary>The deck last shown, for the record page's viewer (the live deck link is for the session's participants only).</summary>
     private static async Task<FileContentHttpResult> DeckAsync(long id, HttpContext http, Database database, SessionGate gate, CancellationToken ct)
     {
-        RequireReader(http, id);
         await using var connection = await database.OpenAsync(ct);
+        await RequireReaderAsync(http, id, connection);
         if (gate.StateOf(await SessionGate.LoadAsync(connection, id)) != SessionStates.Ended)
         {
             throw ExchangeProblem.Conflict("record_not_ready", "The learning record is ready when the session has ended.");
@@ -74,11 +76,23 @@ public static class RecordEndpoints
         return TypedResults.File(deck, "application/pdf");
     }
 
-    private static void RequireReader(HttpContext http, long id)
+    /// <summary>The organiser, or a link of this session; a screen the organiser removed reads nothing of it.</summary>
+    private static async Task RequireReaderAsync(HttpContext http, long id, System.Data.Common.DbConnection connection)
     {
-        if (!http.User.IsInRole(ExchangeRoles.Organiser) && http.User.SessionId() != id)
+        if (http.User.IsInRole(ExchangeRoles.Organiser))
+        {
+            return;
+        }
+
+        if (http.User.SessionId() != id)
         {
             throw ExchangeProblem.Forbidden("forbidden", "Your link is for another session.");
+        }
+
+        if (http.User.ParticipantId() is { } participantId
+            && await connection.ExecuteScalarAsync<long?>(SelectRemoved, new { participantId }) is not null)
+        {
+            throw SessionGate.Removed();
         }
     }
 }

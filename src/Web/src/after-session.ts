@@ -9,17 +9,19 @@ import { fetchFile, getMyCertificates, recordPagePath } from "./records-api";
 
 let shown = false;
 
-export function showAfterSession(token: string, before: HTMLElement, errors: ErrorBox): void {
+/** `certificates`: false for the host page (the host presents; certificates are for the screens that attended). */
+export function showAfterSession(token: string, before: HTMLElement, errors: ErrorBox, certificates = true): void {
   if (shown) return;
   shown = true;
   const record = h("a", { className: "button-like record-link", attrs: { href: recordPagePath(token), target: "_blank", rel: "noopener" } });
   setText(record, "viewer.afterEnd.record");
-  const certificates = h("div", { className: "my-certificates" });
+  const list = h("div", { className: "my-certificates" });
   const check = h("button", { className: "my-certificates-check", attrs: { type: "button" } });
+  check.hidden = !certificates;
   setText(check, "viewer.afterEnd.certificates");
   const heading = h("h2");
   setText(heading, "viewer.afterEnd.heading");
-  const card = h("section", { className: "card after-session", attrs: { id: "after-session" } }, heading, h("div", { className: "actions" }, record, check), certificates);
+  const card = h("section", { className: "card after-session", attrs: { id: "after-session" } }, heading, h("div", { className: "actions" }, record, check), list);
   before.before(card);
 
   check.addEventListener("click", async () => {
@@ -30,10 +32,10 @@ export function showAfterSession(token: string, before: HTMLElement, errors: Err
       if (mine.length === 0) {
         const none = h("p", { className: "hint" });
         setText(none, "viewer.afterEnd.noCertificates");
-        certificates.replaceChildren(none);
+        list.replaceChildren(none);
         return;
       }
-      certificates.replaceChildren(
+      list.replaceChildren(
         ...mine.map((c) => {
           const download = h("button", { className: "my-certificate", attrs: { type: "button" }, dataset: { code: c.code } });
           setText(download, "viewer.afterEnd.certificate", { name: c.holderName });

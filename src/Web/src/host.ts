@@ -3,6 +3,7 @@ import type { SessionOutline } from "./contract";
 import "./style.css";
 import { getMySession, uploadDeck } from "./api";
 
+import { showAfterSession } from "./after-session";
 import { byId, showEnded, StatusLine, wireCopyButton } from "./dom";
 import { ErrorBox } from "./errors";
 import { initI18n, setPlain, setText, t } from "./i18n";
@@ -320,6 +321,8 @@ function startHost(token: string): void {
       // Off air: the camera and the screen share stop (their light goes out), and nothing restarts them.
       for (const kind of [...publishers.keys()]) void stopKind(kind);
       showEnded(ended.reason === "cancelled" ? "session.cancelled" : "session.ended");
+      const first = document.querySelector("main")?.firstElementChild;
+      if (ended.reason === "ended" && first instanceof HTMLElement) showAfterSession(token, first, errors, false);
     },
     onStatus: (status) => {
       if (status === "connected") errors.clearConnectionErrors();

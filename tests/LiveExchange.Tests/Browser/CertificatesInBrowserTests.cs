@@ -18,16 +18,26 @@ public sealed class CertificatesInBrowserTests(BrowserFixture fixture) : IClassF
         var now = DateTimeOffset.UtcNow;
         var suffix = Guid.NewGuid().ToString("N")[..6];
         var (session, invited) = await _api.ScheduleAsync($"苏冀云牵手 {suffix}", now, now.AddHours(2));
-        var joined = await _api.JoinAsync(session.Code, invited[0].Id, "李华", 2);
         using var organiser = _api.Organiser();
-        await using (var screen = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken))
-        {
-            await Task.Delay(2000);
-            Assert.True((await organiser.PostAsync($"/api/sessions/{session.Id}/end", null)).IsSuccessStatusCode);
-            await screen.WaitForAsync<SessionEnded>(e => e.Reason == "ended");
-        }
-
         await using var context = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN", AcceptDownloads = true });
+
+        // A screen joins in the browser, watches a couple of seconds, and the organiser ends the session:
+        // the viewer page offers the learning record and (later) its certificates.
+        var viewer = await context.NewPageAsync();
+        await viewer.GotoAsync(new Uri(_api.BaseAddress, session.ViewerLink).ToString());
+        await viewer.Locator("#agency").SelectOptionAsync(invited[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await viewer.Locator("#display-name").FillAsync("李华");
+        await viewer.Locator("#headcount").FillAsync("2");
+        await viewer.Locator("#join").ClickAsync();
+        await Assertions.Expect(viewer.Locator("#connection-status")).ToHaveAttributeAsync("data-status", "connected");
+        await Task.Delay(2000);
+        Assert.True((await organiser.PostAsync($"/api/sessions/{session.Id}/end", null)).IsSuccessStatusCode);
+        await Assertions.Expect(viewer.Locator("#after-session")).ToBeVisibleAsync();
+        await viewer.Locator(".my-certificates-check").ClickAsync();
+        await Assertions.Expect(viewer.Locator(".my-certificates")).ToHaveTextAsync("还没有颁发证书；组织者颁发后可在此下载。");
+        var recordLink = await viewer.Locator("#after-session a.record-link").GetAttributeAsync("href");
+        Assert.StartsWith("/record.html#token=", recordLink);
+
         var page = await context.NewPageAsync();
         var logs = new List<string>();
         page.Console += (_, message) => logs.Add(message.Text);
@@ -66,6 +76,19 @@ public sealed class CertificatesInBrowserTests(BrowserFixture fixture) : IClassF
 
             Assert.StartsWith(_api.BaseAddress.ToString().TrimEnd('/') + "/verify/", verifyUrl);
 
+            // The screen downloads its own certificate.
+            await viewer.Locator(".my-certificates-check").ClickAsync();
+            var own = await viewer.RunAndWaitForDownloadAsync(() => viewer.Locator("button.my-certificate").ClickAsync());
+            Assert.EndsWith(".pdf", own.SuggestedFilename);
+            Assert.StartsWith("李华", own.SuggestedFilename);
+            Assert.Equal(verifyUrl, CertificateTests.ReadCertificate(await File.ReadAllBytesAsync((await own.PathAsync())!)).Qr);
+
+            // The host page, opened after the end, links the record too (and offers no certificates: the host presents).
+            var host = await context.NewPageAsync();
+            await host.GotoAsync(new Uri(_api.BaseAddress, session.HostLink).ToString());
+            await Assertions.Expect(host.Locator("#after-session a.record-link")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("^/record\\.html#token="));
+            await Assertions.Expect(host.Locator("#after-session .my-certificates-check")).ToBeHiddenAsync();
+
             // The QR's address opens the verify page, which confirms the holder.
             var verify = await context.NewPageAsync();
             await verify.GotoAsync(verifyUrl);
@@ -77,7 +100,7 @@ public sealed class CertificatesInBrowserTests(BrowserFixture fixture) : IClassF
 
             // The learning record page, as the viewer's link opens it.
             var record = await context.NewPageAsync();
-            await record.GotoAsync(new Uri(_api.BaseAddress, $"/record.html#token={Uri.EscapeDataString(joined.ParticipantToken)}").ToString());
+            await record.GotoAsync(new Uri(_api.BaseAddress, recordLink!).ToString());
             await Assertions.Expect(record.Locator("#record-title")).ToHaveTextAsync($"苏冀云牵手 {suffix}");
             await Assertions.Expect(record.Locator(".record-attendance")).ToContainTextAsync("1 家机构，1 块屏幕，2 人");
             await Assertions.Expect(record.Locator(".record-attendance")).Not.ToContainTextAsync("李华");

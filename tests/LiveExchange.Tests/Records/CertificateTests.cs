@@ -153,6 +153,71 @@ public abstract class CertificateTests(ExchangeApp app)
             new { minPercent = 1, feedbackRequired = false, ceHours = 2 })).StatusCode);
     }
 
+    /// <summary>
+    /// The same rule on intervals of exactly known length: two screens join through HTTP, the organiser moves the
+    /// session to an hour that is over, and their attendance is written into attendance_intervals as the hub
+    /// would have (48 and 47.4 minutes of 60; a third with two overlapping intervals, one reaching before the start).
+    /// </summary>
+    [Fact]
+    public async Task Exactly_eighty_percent_is_eligible_and_seventy_nine_is_not()
+    {
+        var (session, invited) = await _api.ScheduleAsync();
+        var tokens = new List<(string Name, string Token)>();
+        foreach (var name in new[] { "恰好八成", "差一点", "重叠" })
+        {
+            tokens.Add((name, (await _api.JoinAsync(session.Code, invited[0].Id, name)).ParticipantToken));
+        }
+
+        using var organiser = _api.Organiser();
+        var start = DateTimeOffset.UtcNow.AddHours(-3);
+        start = new DateTimeOffset(start.Year, start.Month, start.Day, start.Hour, start.Minute, 0, TimeSpan.Zero);
+        var moved = await organiser.PutAsJsonAsync($"/api/sessions/{session.Id}", new
+        {
+            title = session.Title,
+            description = session.Description,
+            hostAgencyId = session.HostAgency.Id,
+            invitedAgencyIds = invited.Select(a => a.Id).ToArray(),
+            startsAt = LiveExchange.Bench.Cluster.LocalTime(start),
+            endsAt = LiveExchange.Bench.Cluster.LocalTime(start.AddHours(1)),
+            timeZone = "Asia/Shanghai",
+        });
+        Assert.True(moved.IsSuccessStatusCode, await moved.Content.ReadAsStringAsync());
+
+        const string insert = """
+            insert into attendance_intervals (participant_id, session_id, connection_id, instance_id, headcount, joined_at_ms, left_at_ms)
+            values (@participantId, @sessionId, @connectionId, 'test', 1, @joinedAtMs, @leftAtMs)
+            """;
+        var s = start.ToUnixTimeMilliseconds();
+        await using (var connection = await app.Services.GetRequiredService<Database>().OpenAsync())
+        {
+            foreach (var (name, token) in tokens)
+            {
+                var participantId = await connection.ExecuteScalarAsync<long>("select id from participants where token = @token", new { token });
+                var intervals = name switch
+                {
+                    "恰好八成" => new[] { (s, s + 48 * 60_000L) },
+                    "差一点" => [(s, s + 47 * 60_000L + 24_000)],
+                    _ => [(s - 10 * 60_000L, s + 30 * 60_000L), (s + 20 * 60_000L, s + 49 * 60_000L)],
+                };
+                foreach (var (joined, left) in intervals)
+                {
+                    await connection.ExecuteAsync(insert, new { participantId, sessionId = session.Id, connectionId = Guid.NewGuid().ToString("N"), joinedAtMs = joined, leftAtMs = left });
+                }
+            }
+        }
+
+        var overview = await SetRuleAsync(organiser, session.Id, 80, feedbackRequired: false, 2m);
+        Assert.True(overview.SessionEnded);
+        Assert.Equal(3600, overview.Window.LengthSeconds);
+        Assert.Equal([("恰好八成", 80.00m, true), ("差一点", 79.00m, false), ("重叠", 81.66m, true)],
+            overview.People.Select(p => (p.Name, p.PresentPercent, p.Eligible)));
+        var issued = await IssueAsync(organiser, session.Id);
+        Assert.Equal(2, issued.Added);
+        Assert.Null(issued.Overview.People.Single(p => p.Name == "差一点").Certificate);
+        overview = await SetRuleAsync(organiser, session.Id, 79, feedbackRequired: false, 2m);
+        Assert.All(overview.People, p => Assert.True(p.Eligible));
+    }
+
     [Fact]
     public async Task Certificates_download_as_pdfs_with_chinese_and_a_qr_to_the_verify_page_and_revocation_shows_there()
     {

@@ -37,6 +37,7 @@ public abstract class LearningRecordTests(ExchangeApp app)
         var a = await _api.JoinAsync(session.Code, invited[0].Id, "李华", 3);
         var b = await _api.JoinAsync(session.Code, invited[1].Id, "王芳", 2);
         var c = await _api.JoinAsync(session.Code, invited[1].Id, "赵敏", 4);
+        var stuffer = await _api.JoinAsync(session.Code, invited[2].Id, "刷票", 1);
         using var asA = _api.Client(a.ParticipantToken);
         await Api.AssertProblemAsync(await asA.GetAsync($"/api/sessions/{session.Id}/record"), HttpStatusCode.Conflict, "record_not_ready");
         await Api.AssertProblemAsync(await organiser.GetAsync($"/api/sessions/{session.Id}/record.pdf?lang=zh"), HttpStatusCode.Conflict, "record_not_ready");
@@ -76,6 +77,11 @@ public abstract class LearningRecordTests(ExchangeApp app)
         var (other, _) = await _api.ScheduleAsync("另一场");
         using var asOther = _api.Client(other.HostToken);
         Assert.Equal(HttpStatusCode.Forbidden, (await asOther.GetAsync($"/api/sessions/{session.Id}/record")).StatusCode);
+        // A screen the organiser removed reads nothing.
+        var entries = (await organiser.GetFromJsonAsync<LiveExchange.Hub.Participants.ParticipantEntry[]>($"/api/sessions/{session.Id}/participants", Api.Json))!;
+        Assert.True((await organiser.DeleteAsync($"/api/sessions/{session.Id}/participants/{entries.Single(e => e.DisplayName == "刷票").Id}")).IsSuccessStatusCode);
+        using var asStuffer = _api.Client(stuffer.ParticipantToken);
+        await Api.AssertProblemAsync(await asStuffer.GetAsync($"/api/sessions/{session.Id}/record"), HttpStatusCode.Forbidden, "participant_removed");
 
         Assert.Equal(("苏冀云牵手，社工e在线", session.HostAgency.Name), (record.Title, record.HostAgency));
 
