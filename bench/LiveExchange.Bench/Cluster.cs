@@ -120,7 +120,7 @@ public sealed class Cluster : IAsyncDisposable
     public async Task<string> JoinAsync(int i, SessionScheduled session, long agencyId, CancellationToken ct)
     {
         var response = await Http(i).PostAsJsonAsync("/api/join",
-            new { code = session.Code, agencyId, displayName = $"viewer {i}", headcount = 1 + (i % 5) }, ct);
+            new { code = session.Code, agencyId, displayName = $"viewer {i}", headcount = 1 + (i % 5), consentVersion = 1 }, ct);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<Joined>(ct))!.ParticipantToken;
     }

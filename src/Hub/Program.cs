@@ -17,6 +17,9 @@ using LiveExchange.Hub.Problems;
 using LiveExchange.Hub.Questions;
 using LiveExchange.Hub.Records;
 using LiveExchange.Hub.Registration;
+using LiveExchange.Hub.Consent;
+using LiveExchange.Hub.Retention;
+using LiveExchange.Hub.Rooms;
 using LiveExchange.Hub.Sessions;
 using LiveExchange.Hub.Slides;
 using LiveExchange.Hub.Storage;
@@ -41,6 +44,8 @@ builder.AddApiDocument();
 builder.AddPolls();
 builder.AddSlideNotes();
 builder.AddCertificates();
+builder.AddRooms();
+builder.AddRetention();
 
 var app = builder.Build();
 
@@ -76,6 +81,7 @@ app.MapLimits();
 app.MapPolls();
 app.MapCertificates();
 app.MapRecords();
+app.MapConsent();
 
 app.PrintLinksOnStart(demo);
 app.Run();

@@ -85,6 +85,10 @@ public interface IExchangeClient
 
     /// <summary>Session; slides stream: viewers may, or may no longer, download the deck.</summary>
     Task DeckDownloadChanged(DeckDownloadChanged change);
+    // --- Room rosters ---
+
+    /// <summary>One participant (all its tabs): its room roster changed (whole state; keep the highest Version).</summary>
+    Task RoomChanged(RoomState room);
 }
 
 /// <summary>What clients may call on the exchange hub. Roles are checked by the hub on every call.</summary>
@@ -207,6 +211,16 @@ public interface IExchangeHub
 
     /// <summary>Host only: offer viewers the deck as a download, or stop offering it.</summary>
     Task<DeckDownloadChanged> SetDeckDownloadable(bool downloadable);
+    // --- Room rosters ---
+
+    /// <summary>Viewer only: its own screen's room roster.</summary>
+    Task<RoomState> GetRoom();
+
+    /// <summary>
+    /// Viewer only, its own screen: the whole roster as it is now. People no longer listed are closed,
+    /// new ones added; the headcount follows the roster's size from this moment (an empty list keeps it).
+    /// </summary>
+    Task<RoomState> SetRoom(RoomMemberInput[] members);
 }
 
 public static class ExchangeHubRoute

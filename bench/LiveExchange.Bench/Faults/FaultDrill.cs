@@ -96,6 +96,8 @@ public static class FaultDrill
                 agencyId = agencies[i % agencies.Length],
                 displayName = $"屏幕{i}",
                 headcount = 1 + (i % 7),
+                // A fresh session's consent notice is version 1 (the drill never edits it).
+                consentVersion = 1,
             }, ct);
             join.EnsureSuccessStatusCode();
             var token = (await join.Content.ReadFromJsonAsync<JoinedReply>(ct))!.ParticipantToken;

@@ -26,7 +26,12 @@ public sealed record Limits(
     int QuestionsPerScreen,
     long DeckMaxBytes,
     // --- Office decks ---
-    bool OfficeDecks = false);
+    bool OfficeDecks = false,
+    // --- Room rosters and consent ---
+    int RoomMembersMax = 0,
+    int RoomNameMax = 0,
+    int RoomJobTitleMax = 0,
+    int ConsentTextMax = 0);
 
 public static class LimitsEndpoint
 {
@@ -49,5 +54,9 @@ public static class LimitsEndpoint
         QuestionBoard.TextMax,
         QuestionBoard.PerParticipant,
         decks.Value.MaxBytes,
-        converter.Available));
+        converter.Available,
+        RoomMembersMax: Rooms.RoomRoster.MembersMax,
+        RoomNameMax: Rooms.RoomRoster.NameMax,
+        RoomJobTitleMax: Rooms.RoomRoster.JobTitleMax,
+        ConsentTextMax: Consent.ConsentNotices.TextMax));
 }

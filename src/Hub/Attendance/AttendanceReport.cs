@@ -23,7 +23,8 @@ public sealed record ParticipantAttendance(
     long SecondsPresent,
     int Joins,
     bool Connected,
-    int Connections);
+    int Connections,
+    IReadOnlyList<string>? Room = null);
 
 /// <summary>
 /// One connection interval, with its end as the report counts it: an interval still open on an
@@ -32,7 +33,7 @@ public sealed record ParticipantAttendance(
 /// </summary>
 public sealed record AttendanceInterval(
     long ParticipantId, long AgencyId, string AgencyName, string City, string DisplayName, string Role,
-    long Headcount, long JoinedAtMs, long? LeftAtMs);
+    long Headcount, long JoinedAtMs, long? LeftAtMs, bool Continued = false);
 
 /// <summary>A session's attendance, read once: its intervals and the participants made of them.</summary>
 public sealed record SessionAttendance(AttendanceInterval[] Intervals, ParticipantAttendance[] Participants, long NowMs)
@@ -46,7 +47,8 @@ internal static class AttendanceReport
 {
     private const string SelectIntervals = """
         select p.id as ParticipantId, p.agency_id as AgencyId, a.name as AgencyName, a.city, p.display_name as DisplayName, p.role,
-               i.headcount, i.joined_at_ms as JoinedAtMs, i.left_at_ms as LeftAtMs, h.seen_at_ms as InstanceSeenAtMs
+               i.headcount, i.joined_at_ms as JoinedAtMs, i.left_at_ms as LeftAtMs, h.seen_at_ms as InstanceSeenAtMs,
+               i.continued as Continued
         from attendance_intervals i
         join participants p on p.id = i.participant_id
         join agencies a on a.id = p.agency_id
@@ -78,7 +80,8 @@ internal static class AttendanceReport
                 i.ParticipantId, i.AgencyId, i.AgencyName, i.City, i.DisplayName, i.Role, i.Headcount, i.JoinedAtMs,
                 i.LeftAtMs is not null || i.InstanceSeenAtMs is not { } seen || seen >= staleBeforeMs
                     ? i.LeftAtMs
-                    : Math.Max(seen, i.JoinedAtMs)))
+                    : Math.Max(seen, i.JoinedAtMs),
+                i.Continued != 0))
             .ToArray();
         var participants = intervals.GroupBy(i => i.ParticipantId).Select(g =>
         {
@@ -92,7 +95,8 @@ internal static class AttendanceReport
                 stillOpen ? null : DateTimeOffset.FromUnixTimeMilliseconds(g.Max(i => i.LeftAtMs!.Value)),
                 Minutes(secondsPresent),
                 secondsPresent,
-                g.Count(),
+                // A headcount change mid-connection (a room roster edited) continues the interval: not a join.
+                g.Count(i => !i.Continued),
                 stillOpen,
                 g.Count(i => i.LeftAtMs is null));
         }).ToArray();
@@ -124,5 +128,5 @@ internal static class AttendanceReport
 
     private sealed record IntervalRow(
         long ParticipantId, long AgencyId, string AgencyName, string City, string DisplayName, string Role,
-        long Headcount, long JoinedAtMs, long? LeftAtMs, long? InstanceSeenAtMs);
+        long Headcount, long JoinedAtMs, long? LeftAtMs, long? InstanceSeenAtMs, long Continued);
 }

@@ -56,7 +56,7 @@ public sealed class DeckConverter(IOptions<DeckConversionOptions> options, ILogg
 
     /// <summary>
     /// Converts an office deck into PDF bytes (at most <paramref name="maxPdfBytes"/>), with the speaker
-    /// notes of a .pptx by page. Refusals: conversion_unavailable, conversion_busy, conversion_timeout,
+    /// notes of a .pptx, .ppt or .odp by page. Refusals: conversion_unavailable, conversion_busy, conversion_timeout,
     /// conversion_failed, deck_too_large.
     /// </summary>
     public async Task<ConvertedDeck> ConvertAsync(byte[] content, DeckKind kind, long maxPdfBytes, CancellationToken ct)
@@ -184,7 +184,18 @@ public sealed class DeckConverter(IOptions<DeckConversionOptions> options, ILogg
         start.Environment["HOME"] = work;
         start.Environment["TMPDIR"] = work;
 
-        using var process = Process.Start(start) ?? throw Unavailable();
+        Process? started;
+        try
+        {
+            started = Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            logger.LogWarning("Could not start the converter: {Reason}", e.Message);
+            throw Unavailable();
+        }
+
+        using var process = started ?? throw Unavailable();
         var output = ReadTailAsync(process.StandardOutput);
         var errors = ReadTailAsync(process.StandardError);
         try
@@ -221,37 +232,29 @@ public sealed class DeckConverter(IOptions<DeckConversionOptions> options, ILogg
     private static ExchangeProblem Unavailable() => new(StatusCodes.Status422UnprocessableEntity, "conversion_unavailable",
         "This server cannot convert office files (LibreOffice is not installed). Save the slides as PDF and upload that.");
 
-    /// <summary>The converter's full path: as configured if it has a slash, else the first match on PATH.</summary>
+    /// <summary>
+    /// The converter's full path (as configured if it has a slash, else the first match on PATH), or null
+    /// when it, or setsid and prlimit that fence it (util-linux), cannot be found.
+    /// </summary>
     private string? ResolveConverter()
     {
         var name = _options.Converter;
-        string? found = null;
-        if (name.Contains('/'))
+        var found = name.Contains('/') ? (IsExecutable(name) ? Path.GetFullPath(name) : null) : OnPath(name);
+        var fences = OnPath("setsid") is not null && OnPath("prlimit") is not null;
+        if ((found is null || !fences) && Interlocked.Exchange(ref _warnedMissing, 1) == 0)
         {
-            found = IsExecutable(name) ? Path.GetFullPath(name) : null;
-        }
-        else
-        {
-            foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var candidate = Path.Combine(dir, name);
-                if (IsExecutable(candidate))
-                {
-                    found = candidate;
-                    break;
-                }
-            }
+            logger.LogWarning("Office decks are refused (conversion_unavailable), PDFs work: {Missing} not found",
+                found is null ? $"Decks:Converter '{name}'" : "setsid or prlimit (util-linux)");
         }
 
-        if (found is null && Interlocked.Exchange(ref _warnedMissing, 1) == 0)
-        {
-            logger.LogWarning("Decks:Converter '{Converter}' was not found: office decks are refused (conversion_unavailable); PDFs work", name);
-        }
-
-        return found;
+        return fences ? found : null;
     }
 
-    // setsid and prlimit make this Linux-only anyway; elsewhere the converter reads as missing.
+    private static string? OnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name))
+            .FirstOrDefault(IsExecutable);
+
     private static bool IsExecutable(string path) =>
         !OperatingSystem.IsWindows() && File.Exists(path) && (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 

@@ -19,6 +19,7 @@ internal static class AttendanceSheets
     [
         new(Agency), new(City), new(DisplayName), new(new("角色", "Role")), new(Headcount),
         new(new("首次加入", "First joined")), new(new("最后离开", "Last left")), new(Minutes), new(new("加入次数", "Joins")),
+        new(ConsentSheets.Version), new(ConsentSheets.At),
     ]);
 
     public static readonly SheetSpec Agencies = new("agencies", new("按机构", "By agency"),
@@ -41,12 +42,14 @@ internal static class AttendanceSheets
         var zone = context.Session.Zone;
         var lang = context.Lang;
 
-        var participants = attendance.Participants.Select(p => new[]
-        {
-            Cell.Of(p.AgencyName), Cell.Of(p.City), Cell.Of(p.DisplayName), Cell.Of(ExportWords.Role(p.Role).In(lang)),
+        var consent = await ConsentSheets.LoadAsync(context);
+        var participants = attendance.Participants.Select(p => (Cell[])
+        [
+            Cell.Of(p.AgencyName), Cell.Of(p.City), Retention.PersonalData.Shown(p.DisplayName, lang), Cell.Of(ExportWords.Role(p.Role).In(lang)),
             Cell.Of(p.Headcount), Cell.At(p.FirstJoinedAt, zone), Cell.At(p.LastLeftAt, zone),
             Cell.Of(p.MinutesPresent), Cell.Of(p.Joins),
-        }).ToArray();
+            .. ConsentSheets.Cells(consent.GetValueOrDefault(p.ParticipantId), zone),
+        ]).ToArray();
 
         var agencies = AgencyFigures.Of(context.Session, attendance).Select(a => new[]
         {
@@ -56,7 +59,7 @@ internal static class AttendanceSheets
 
         var intervals = attendance.Intervals.Select(i => new[]
         {
-            Cell.Of(i.AgencyName), Cell.Of(i.DisplayName), Cell.Of(i.Headcount),
+            Cell.Of(i.AgencyName), Retention.PersonalData.Shown(i.DisplayName, lang), Cell.Of(i.Headcount),
             Cell.At(DateTimeOffset.FromUnixTimeMilliseconds(i.JoinedAtMs), zone),
             i.LeftAtMs is { } left ? Cell.At(DateTimeOffset.FromUnixTimeMilliseconds(left), zone) : Cell.Blank,
             Cell.Of(AttendanceReport.MinutesOfMs((i.LeftAtMs ?? attendance.NowMs) - i.JoinedAtMs)),

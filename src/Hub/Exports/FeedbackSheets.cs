@@ -42,7 +42,7 @@ internal static class FeedbackSheets
             var answers = r.Answers.ToDictionary(a => a.Question);
             return new[]
             {
-                Cell.Of(r.AgencyName), Cell.Of(r.City), Cell.Of(r.DisplayName), Cell.Of(r.SpeaksFor),
+                Cell.Of(r.AgencyName), Cell.Of(r.City), Retention.PersonalData.Shown(r.DisplayName, lang), Cell.Of(r.SpeaksFor),
                 Cell.At(r.SubmittedAt, zone), Cell.At(r.UpdatedAt, zone),
             }.Concat(questions.Select(q => answers.TryGetValue(q.Number, out var a) ? Answer(q, a, lang) : Cell.Blank)).ToArray();
         }).ToArray();
@@ -84,6 +84,6 @@ internal static class FeedbackSheets
             return Cell.Of(string.Join(lang == "en" ? "; " : "；", words));
         }
 
-        return answer.Text is { Length: > 0 } text ? Cell.Of(text) : Cell.Blank;
+        return answer.Text is { } text ? Retention.PersonalData.Shown(text, lang) : Cell.Blank;
     }
 }

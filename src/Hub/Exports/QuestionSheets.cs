@@ -54,7 +54,7 @@ internal static class QuestionSheets
         [
             new(Questions, rows.Select(q => new[]
             {
-                Cell.Of(q.Text), Cell.Of(q.AgencyName), Cell.Of(q.City), Cell.Of(q.DisplayName),
+                Cell.Of(q.Text), Cell.Of(q.AgencyName), Cell.Of(q.City), Retention.PersonalData.Shown(q.DisplayName, lang),
                 Cell.Of((q.Anonymous != 0 ? Yes : No).In(lang)), Cell.Of(Status(q.Status).In(lang)), Cell.Of(q.Votes),
                 Cell.Of((q.Pinned != 0 ? Yes : No).In(lang)),
                 Cell.At(DateTimeOffset.FromUnixTimeMilliseconds(q.AskedAtMs), zone),

@@ -47,7 +47,7 @@ internal static class RosterSheets
         var all = roster.Agencies.Select(a => new[]
         {
             Cell.Of(a.Agency.Name), Cell.Of(a.Agency.City), Cell.Of(a.Agency.Province), Cell.Of(Status(a.Status).In(lang)),
-            Maybe(a.Registration?.ContactName), Maybe(a.Registration?.ContactPhone),
+            Retention.PersonalData.Shown(a.Registration?.ContactName, lang), Maybe(a.Registration?.ContactPhone),
             a.Registration is { } r ? Cell.Of(r.ExpectedHeadcount) : Cell.Blank,
             a.Registration is { } s ? Cell.Of(s.Screens) : Cell.Blank,
             Cell.Of(a.Screens), Cell.Of(a.Headcount), Cell.Of(a.Minutes),
@@ -57,7 +57,7 @@ internal static class RosterSheets
         var absent = roster.Agencies.Where(a => a.Absent).Select(a => new[]
         {
             Cell.Of(a.Agency.Name), Cell.Of(a.Agency.City), Cell.Of(a.Agency.Province), Cell.Of((a.Registered ? yes : no).In(lang)),
-            Maybe(a.Registration?.ContactName), Maybe(a.Registration?.ContactPhone),
+            Retention.PersonalData.Shown(a.Registration?.ContactName, lang), Maybe(a.Registration?.ContactPhone),
             a.Registration is { } r ? Cell.Of(r.ExpectedHeadcount) : Cell.Blank,
         }).ToArray();
         return [new(Agencies, all), new(Absentees, absent)];

@@ -50,6 +50,8 @@ public static class SessionExports
         new("reactions", new("互动表情", "Reactions"), ReactionSheets.Specs, ReactionSheets.BuildAsync),
         // --- Polls ---
         new("polls", new("投票", "Polls"), PollSheets.Specs, PollSheets.BuildAsync),
+        // --- Room rosters ---
+        new("people", new("参会人员", "People"), PeopleSheets.Specs, PeopleSheets.BuildAsync),
     ];
 
     public static SessionExport? Find(string key) => All.FirstOrDefault(e => e.Key == key);

@@ -42,7 +42,8 @@ public sealed record FeedbackInvitation(
 public sealed record FeedbackWindowChange(string? ClosesAt);
 
 /// <summary>Someone answering from the feedback link without having joined: their agency, name and headcount.</summary>
-public sealed record FeedbackRespondent(long AgencyId, string? DisplayName, int Headcount);
+/// <param name="ConsentVersion">The consent notice version shown (<c>/api/join/{code}/notice</c>), as a join carries it.</param>
+public sealed record FeedbackRespondent(long AgencyId, string? DisplayName, int Headcount, long? ConsentVersion = null);
 
 public sealed record FeedbackAnswerInput(int Question, int? Rating, int[]? Options, string? Text);
 
@@ -449,8 +450,11 @@ public static class FeedbackEndpoints
         }
 
         await using var tx = await database.BeginWriteAsync(connection, ct);
+        // A respondent is recorded as a joining screen is: it reads and accepts the same notice.
+        var consentVersion = await Consent.ConsentNotices.RequireAcceptedAsync(connection, tx, session.Id, body.ConsentVersion);
         var token = await JoinEndpoints.NewViewerAsync(connection, tx, configuration, session.Id, body.AgencyId, displayName, headcount,
             JoinEndpoints.AddressOf(http), windows.NowMs);
+        await Consent.ConsentNotices.RecordAsync(connection, tx, token, consentVersion, windows.NowMs);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(new Joined(token, session.Id, session.Code));
     }

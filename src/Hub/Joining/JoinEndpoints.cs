@@ -31,7 +31,10 @@ public sealed record JoinInfo(
 /// A join, by code and agency, or through an agency's invitation link (<see cref="InviteToken"/>): then
 /// the session and the agency are the invitation's, and Code and AgencyId may be left out.
 /// </summary>
-public sealed record JoinRequest(string? Code, long AgencyId, string? DisplayName, int Headcount, string? ParticipantToken, string? InviteToken = null);
+/// <param name="Room">The people in front of this screen (null: keep the roster as it is); when it lists people, they are the headcount.</param>
+/// <param name="ConsentVersion">The version of the consent notice (<c>/api/join/{code}/notice</c>) the viewer read and accepted.</param>
+public sealed record JoinRequest(string? Code, long AgencyId, string? DisplayName, int Headcount, string? ParticipantToken, string? InviteToken = null,
+    RoomMemberInput[]? Room = null, long? ConsentVersion = null);
 
 public sealed record Joined(string ParticipantToken, long SessionId, string Code);
 
@@ -67,6 +70,8 @@ public static class JoinEndpoints
         values (@sessionId, @token, 'viewer', @agencyId, @displayName, @headcount, @now, @address)
         returning id
         """;
+
+    private const string SelectIdByToken = "select id from participants where token = @token";
 
     private const string CountFromAddress = """
         select count(*) from participants where session_id = @sessionId and joined_from = @address and role = 'viewer'
@@ -118,7 +123,9 @@ public static class JoinEndpoints
         SessionGate gate, IConfiguration configuration, CancellationToken ct)
     {
         var displayName = Check.Text(body.DisplayName, "displayName", DisplayNameMax);
-        var headcount = Check.Range(body.Headcount, "headcount", 1, HeadcountMax);
+        var room = body.Room is null ? null : Rooms.RoomRoster.Checked(body.Room);
+        // A roster is the headcount: the number typed beside it does not count.
+        var headcount = room is { Length: > 0 } ? room.Length : Check.Range(body.Headcount, "headcount", 1, HeadcountMax);
         await using var connection = await database.OpenAsync(ct);
         var code = body.Code;
         var agencyId = body.AgencyId;
@@ -153,6 +160,7 @@ public static class JoinEndpoints
         }
 
         await using var tx = await database.BeginWriteAsync(connection, ct);
+        var consentVersion = await Consent.ConsentNotices.RequireAcceptedAsync(connection, tx, session.Id, body.ConsentVersion);
         // The same browser coming back is the same participant; coming back for another agency is not
         // (its earlier minutes belong to the first agency's row in the attendance sheet).
         if (body.ParticipantToken is { Length: > 0 } token
@@ -165,6 +173,15 @@ public static class JoinEndpoints
         {
             token = await NewViewerAsync(connection, tx, configuration, session.Id, agencyId, displayName, headcount,
                 AddressOf(http), clock.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await Consent.ConsentNotices.RecordAsync(connection, tx, token, consentVersion, now);
+        if (room is not null)
+        {
+            var participantId = await connection.QuerySingleAsync<long>(SelectIdByToken, new { token }, tx);
+            await Live.LiveChanges.BumpAsync(connection, tx, session.Id, RoomStreams.Room);
+            await Rooms.RoomRoster.ApplyAsync(connection, tx, session.Id, participantId, room, now);
         }
 
         await tx.CommitAsync(ct);

@@ -28,7 +28,8 @@ public sealed class ExchangeHub(
     Reactions.ReactionFanout reactions,
     Polls.PollBoard polls,
     SlideNotes notes,
-    Decks.DeckDownloads downloads) : Hub<IExchangeClient>, IExchangeHub
+    Decks.DeckDownloads downloads,
+    Rooms.RoomRoster rooms) : Hub<IExchangeClient>, IExchangeHub
 {
     internal const string CallerKey = "lx:caller";
 
@@ -172,6 +173,12 @@ public sealed class ExchangeHub(
 
     public Task<MyPollAnswer> AnswerPoll(long pollId, PollAnswerInput answer, string? clientKey) =>
         polls.AnswerAsync(Caller.RequireViewer(), pollId, answer, clientKey);
+    // --- Room rosters ---
+
+    // Viewers only, and only their own screen: the caller's participant is the only one these touch.
+    public Task<RoomState> GetRoom() => rooms.GetAsync(Caller.RequireViewer(), Context.ConnectionAborted);
+
+    public Task<RoomState> SetRoom(RoomMemberInput[] members) => rooms.SetAsync(Caller.RequireViewer(), members);
 
     // --- Presenter view ---
 

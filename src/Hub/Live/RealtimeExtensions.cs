@@ -33,6 +33,9 @@ public static class RealtimeExtensions
             // at 30 s because .NET clients (tools, tests) ping every 15 s by default and must not be dropped.
             o.KeepAliveInterval = TimeSpan.FromSeconds(3);
             o.ClientTimeoutInterval = TimeSpan.FromSeconds(30);
+            // A full room roster (Rooms.RoomRoster: 100 people, names and job titles of 50 Chinese characters)
+            // is about 34 KB of JSON, over the 32 KB default; a longer list still arrives and is refused with its code.
+            o.MaximumReceiveMessageSize = 64 * 1024;
             o.AddFilter<Operations.HubTelemetryFilter>();
             o.AddFilter<ExchangeProblemHubFilter>();
             o.AddFilter<HubCallRateFilter>();

@@ -3,9 +3,9 @@
 // HubMethods below and compares them with the C# interfaces, so keep both objects on one line each and
 // use these constants for every event and method name.
 
-export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", ReactionsChanged: "ReactionsChanged", /* --- Q&A moderation --- */ QuestionUpdated: "QuestionUpdated", ModerationChanged: "ModerationChanged", MyQuestionChanged: "MyQuestionChanged", /* --- Polls --- */ PollsChanged: "PollsChanged", PollResultsChanged: "PollResultsChanged", /* --- Presenter view --- */ SlideNoteChanged: "SlideNoteChanged", DeckDownloadChanged: "DeckDownloadChanged" } as const;
+export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", ReactionsChanged: "ReactionsChanged", /* --- Q&A moderation --- */ QuestionUpdated: "QuestionUpdated", ModerationChanged: "ModerationChanged", MyQuestionChanged: "MyQuestionChanged", /* --- Polls --- */ PollsChanged: "PollsChanged", PollResultsChanged: "PollResultsChanged", /* --- Presenter view --- */ SlideNoteChanged: "SlideNoteChanged", DeckDownloadChanged: "DeckDownloadChanged", /* --- Room rosters --- */ RoomChanged: "RoomChanged" } as const;
 
-export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception", React: "React", GetReactions: "GetReactions", /* --- Q&A moderation --- */ GetModeration: "GetModeration", ApproveQuestion: "ApproveQuestion", DismissQuestion: "DismissQuestion", MarkAnswered: "MarkAnswered", PinQuestion: "PinQuestion", ReplyToQuestion: "ReplyToQuestion", EditQuestion: "EditQuestion", WithdrawQuestion: "WithdrawQuestion", Unvote: "Unvote", /* --- Polls --- */ GetPolls: "GetPolls", LaunchPoll: "LaunchPoll", ClosePoll: "ClosePoll", AnswerPoll: "AnswerPoll", /* --- Presenter view --- */ GetSlideNotes: "GetSlideNotes", SetSlideNote: "SetSlideNote", SetDeckDownloadable: "SetDeckDownloadable" } as const;
+export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception", React: "React", GetReactions: "GetReactions", /* --- Q&A moderation --- */ GetModeration: "GetModeration", ApproveQuestion: "ApproveQuestion", DismissQuestion: "DismissQuestion", MarkAnswered: "MarkAnswered", PinQuestion: "PinQuestion", ReplyToQuestion: "ReplyToQuestion", EditQuestion: "EditQuestion", WithdrawQuestion: "WithdrawQuestion", Unvote: "Unvote", /* --- Polls --- */ GetPolls: "GetPolls", LaunchPoll: "LaunchPoll", ClosePoll: "ClosePoll", AnswerPoll: "AnswerPoll", /* --- Presenter view --- */ GetSlideNotes: "GetSlideNotes", SetSlideNote: "SetSlideNote", SetDeckDownloadable: "SetDeckDownloadable", /* --- Room rosters --- */ GetRoom: "GetRoom", SetRoom: "SetRoom" } as const;
 
 export const HubPath = "/hubs/exchange";
 
@@ -299,6 +299,9 @@ export interface HubMethodResults {
   GetSlideNotes: SlideNotesState;
   SetSlideNote: SlideNoteChanged;
   SetDeckDownloadable: DeckDownloadChanged;
+  // --- Room rosters ---
+  GetRoom: RoomState;
+  SetRoom: RoomState;
 }
 
 // --- Q&A moderation ---
@@ -439,4 +442,25 @@ export interface SlideNoteChanged {
 export interface DeckDownloadChanged {
   version: number;
   downloadable: boolean;
+}
+
+// --- Room rosters --- (src/Shared/RoomRosters.cs)
+
+export interface RoomMemberInput {
+  name: string;
+  jobTitle: string | null;
+}
+
+export interface RoomMember {
+  id: number;
+  name: string;
+  jobTitle: string | null;
+  addedAt: string;
+}
+
+/** A screen's roster and headcount; RoomChanged carries the whole state: keep the highest version. */
+export interface RoomState {
+  version: number;
+  members: RoomMember[];
+  headcount: number;
 }

@@ -6,6 +6,7 @@ import { mountFeedbackForm } from "./feedback-form";
 import { formatDateTime, initI18n, setPlain, setText, t } from "./i18n";
 import { applyLimits, fits } from "./limits";
 import { local, normaliseCode, StorageKeys } from "./storage";
+import { mountConsentNotice } from "./room-roster";
 
 // /feedback.html?code=<join code>: a screen that joined answers with the token it keeps; anyone else
 // from an invited agency names their agency, themselves and their headcount first.
@@ -19,6 +20,8 @@ const agencySelect = byId<HTMLSelectElement>("agency");
 const displayNameInput = byId<HTMLInputElement>("display-name");
 const headcountInput = byId<HTMLInputElement>("headcount");
 const submit = byId<HTMLButtonElement>("respondent-submit");
+// --- Consent --- A respondent is recorded as a joining screen is: it reads and accepts the same notice.
+const consent = mountConsentNotice(submit, "consent.acceptAndAnswer");
 
 async function answerWith(invitation: FeedbackInvitation, token: string): Promise<void> {
   respondentForm.hidden = true;
@@ -62,6 +65,7 @@ function showRespondentForm(invitation: FeedbackInvitation): void {
   if (!agencySelect.value) placeholder.selected = true;
   displayNameInput.value = local.get(StorageKeys.lastDisplayName) ?? "";
   respondentForm.hidden = false;
+  void consent.show(invitation.code).catch((error: unknown) => errors.show(error));
 
   respondentForm.onsubmit = async (event) => {
     event.preventDefault();
@@ -72,15 +76,18 @@ function showRespondentForm(invitation: FeedbackInvitation): void {
     if (!agencySelect.value) return errors.showMessage("join.agencyRequired");
     if (displayName.length < 1 || !fits(displayNameInput, displayName.length)) return errors.showMessage("join.displayNameInvalid");
     if (!Number.isInteger(headcount) || headcount < 1 || headcount > invitation.limits.speaksForMax) return errors.showMessage("join.headcountInvalid");
+    const consentVersion = consent.version();
+    if (consentVersion === null) return;
     submit.disabled = true;
     try {
-      const joined = await addFeedbackRespondent(invitation.code, { agencyId, displayName, headcount });
+      const joined = await addFeedbackRespondent(invitation.code, { agencyId, displayName, headcount, consentVersion });
       local.set(StorageKeys.participant(invitation.code), joined.participantToken);
       local.set(StorageKeys.lastDisplayName, displayName);
       local.set(StorageKeys.lastAgencyId, String(agencyId));
       await answerWith(invitation, joined.participantToken);
     } catch (error) {
       errors.show(error);
+      if (errorCode(error) === "consent_outdated") void consent.show(invitation.code).catch((e: unknown) => errors.show(e));
     } finally {
       submit.disabled = false;
     }

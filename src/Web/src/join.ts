@@ -7,6 +7,8 @@ import { ErrorBox } from "./errors";
 import { currentLang, formatDateTime, initI18n, onLangChange, setPlain, setText, type MessageKey } from "./i18n";
 import { getInvitation, invitationCalendarPath, type Invitation } from "./invitations";
 import { renderRegistration } from "./join-registration";
+import { mountJoinPeople } from "./room-roster";
+import { errorCode } from "./errors";
 import { local, normaliseCode, StorageKeys } from "./storage";
 
 initI18n();
@@ -23,6 +25,8 @@ const noAgencies = byId("no-agencies");
 const displayNameInput = byId<HTMLInputElement>("display-name");
 const headcountInput = byId<HTMLInputElement>("headcount");
 const joinButton = byId<HTMLButtonElement>("join");
+// --- Room rosters and consent ---
+const people = mountJoinPeople(joinForm, headcountInput, joinButton);
 
 // The join code alphabet of docs/api.md: no 0/O, 1/I/L.
 const codePattern = /^[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}$/;
@@ -71,6 +75,7 @@ function renderSession(): void {
   info.hidden = false;
   // Before joining opens the page says when it does; after the end (or a cancel) it says so; either way no form.
   joinForm.hidden = session.state === "scheduled" || session.state === "ended" || session.state === "cancelled";
+  if (!joinForm.hidden) void people.showNotice(session.code).catch((error: unknown) => errors.show(error));
 }
 
 let updateAgenda: ((next: JoinInfo["agenda"], zone?: string) => void) | null = null;
@@ -175,6 +180,11 @@ joinForm.addEventListener("submit", async (event) => {
   if (displayName.length < 1 || !fits(displayNameInput, displayName.length)) return invalid(displayNameInput, "join.displayNameInvalid");
   if (!Number.isInteger(headcount) || headcount < 1 || (headcountInput.max !== "" && headcount > Number(headcountInput.max))) return invalid(headcountInput, "join.headcountInvalid");
 
+  const checkedRoom = await people.roster();
+  if ("problem" in checkedRoom) return errors.showMessage(checkedRoom.problem);
+  const consentVersion = people.consentVersion();
+  if (consentVersion === null) return;
+
   const code = session.code;
   const previousToken = local.get(StorageKeys.participant(code));
   joinButton.disabled = true;
@@ -187,17 +197,22 @@ joinForm.addEventListener("submit", async (event) => {
       headcount,
       participantToken: previousToken ?? null,
       inviteToken,
+      room: checkedRoom.room,
+      consentVersion,
     });
     const joinedCode = normaliseCode(joined.code || code);
     local.set(StorageKeys.participant(joinedCode), joined.participantToken);
     local.set(StorageKeys.lastDisplayName, displayName);
     local.set(StorageKeys.lastAgencyId, String(agencyId));
     local.set(StorageKeys.lastHeadcount, String(headcount));
+    people.remember();
     window.location.assign(`/viewer.html?code=${encodeURIComponent(joinedCode)}`);
   } catch (error) {
     errors.show(error);
     joinButton.disabled = false;
-    setText(joinButton, "join.submit");
+    setText(joinButton, "consent.acceptAndJoin");
+    // The organiser changed the notice since it was shown: show the new one, to be accepted again.
+    if (errorCode(error) === "consent_outdated") void people.showNotice(code).catch((e: unknown) => errors.show(e));
   }
 });
 

@@ -1,3 +1,4 @@
+import { noticeEditor } from "./organiser-notice";
 import { cancelSession, editSession, openSession, setAgenda, type Agency, type AgendaEdit, type SessionScheduled } from "./api";
 import { h, StatusLine } from "./dom";
 import type { ErrorBox } from "./errors";
@@ -166,7 +167,7 @@ export function sessionEditor(context: EditorContext, session: SessionScheduled)
   const heading = h("h4");
   setText(heading, "org.session.editHeading");
   void applyLimits(details);
-  return h("div", { className: "session-editor" }, heading, details, agenda, statusLine);
+  return h("div", { className: "session-editor" }, heading, details, agenda, statusLine, noticeEditor(key, session, errors));
 }
 
 /** "Open joining now": for a session whose joining has not opened yet (a test run, an early start). */

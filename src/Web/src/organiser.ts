@@ -25,6 +25,7 @@ import { renderSessionDownloads, renderSessionsReport } from "./organiser-report
 import { mountAgenda } from "./agenda";
 import { applyLimits, fits } from "./limits";
 import { cancelButton, openButton, sessionEditor, type EditorContext } from "./organiser-edit";
+import { retentionAfterTheEnd } from "./organiser-notice";
 
 initI18n();
 const errors = ErrorBox.forPage();
@@ -402,6 +403,8 @@ function startOrganiser(key: string): void {
     });
     if (invitationsOpen) renderInvitations(key, session, invitationsPanel);
     const certificates = certificatesSection(key, session);
+    // --- Room rosters, consent and retention --- (the session editor has the notice before the end)
+    const [retentionToggle, retentionPanel] = retentionAfterTheEnd(key, session, errors);
     return h(
       "article",
       { className: "session", dataset: { sessionId: String(session.id) } },
@@ -413,13 +416,14 @@ function startOrganiser(key: string): void {
       moderationControls(key, session, errors, (on) => (session.questionsNeedApproval = on)),
       linkLine("org.result.viewerLink", session.viewerLink, "viewer-link"),
       agenda,
-      h("div", { className: "actions" }, toggle, invitationsToggle, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle, certificates.toggle),
+      h("div", { className: "actions" }, toggle, invitationsToggle, editToggle, openButton(editing, session), end, cancelButton(editing, session), feedbackToggle, certificates.toggle, retentionToggle),
       downloads,
       editPanel,
       panel,
       invitationsPanel,
       feedbackPanel,
       certificates.panel,
+      retentionPanel,
     );
   }
 
@@ -440,6 +444,8 @@ function startOrganiser(key: string): void {
     { key: "org.attendance.col.minutesPresent", cell: (row) => String(row.minutesPresent) },
     { key: "org.attendance.col.joins", cell: (row) => String(row.joins) },
     { key: "org.attendance.col.connected", cell: (row) => t(row.connected ? "org.attendance.connected" : "org.attendance.notConnected") },
+    // --- Room rosters ---
+    { key: "org.attendance.col.room", cell: (row) => (row.room ?? []).join(t("org.session.listSeparator")) },
   ];
 
   function renderAttendance(session: SessionScheduled, panel: HTMLElement): void {

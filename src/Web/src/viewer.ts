@@ -15,6 +15,7 @@ import { local, normaliseCode, StorageKeys } from "./storage";
 import { WatchQualities, type WatchQuality } from "./contract";
 import { mountViewerPolls } from "./polls-viewer";
 import { mountPrivatePaging } from "./private-paging";
+import { mountViewerRoom } from "./room-roster";
 import type { LiveState } from "./live";
 import { Publisher, renderLiveBadge, StageView } from "./video";
 
@@ -143,10 +144,12 @@ function startViewer(code: string, token: string): void {
   };
 
   let renderPolls: ((state: Readonly<LiveState>) => void) | null = null;
+  let room: { refresh(): void } | null = null;
   const live = new LiveSession({
     token,
     onChange: (state, kind) => {
       if (kind === "snapshot" || kind === "polls") renderPolls?.(state);
+      if (kind === "snapshot") room?.refresh();
       if (kind === "snapshot" || kind === "outline") {
         setPlain(title, state.title);
         setText(document.querySelector("title")!, "page.sessionTitle", { title: state.title });
@@ -183,6 +186,7 @@ function startViewer(code: string, token: string): void {
   });
 
   renderPolls = mountViewerPolls(byId("poll-card"), live, errors);
+  room = mountViewerRoom(askForm, live, errors);
 
   // The draft survives a reload or a dropped connection until the question is accepted.
   const draftKey = StorageKeys.draft(code);

@@ -71,7 +71,7 @@ public sealed class OrganiserInBrowserTests(BrowserFixture fixture) : IClassFixt
         Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, bytes[..3]);
         var lines = Encoding.UTF8.GetString(bytes[3..]).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal($"交流活动,苏冀云牵手 {suffix}", lines[0]);
-        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", lines[3]);
+        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数,同意的告知版本,同意时间", lines[3]);
         Assert.StartsWith($"邢台市益襄社会工作服务中心{suffix},邢台,李华,观看方,8,", Assert.Single(lines[4..]));
 
         // The session report in English: a zip of every file.

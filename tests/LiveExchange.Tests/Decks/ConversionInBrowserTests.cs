@@ -82,6 +82,50 @@ public sealed class ConversionInBrowserTests(BrowserFixture fixture) : IClassFix
         Assert.Empty(failures);
     }
 
+    [Fact]
+    public async Task Where_LibreOffice_is_missing_the_host_page_offers_PDF_only_and_says_so_in_both_languages()
+    {
+        var file = TestServers.NewSqliteFile();
+        var hub = await LiveExchange.Bench.HubProcess.StartAsync("no-libreoffice", new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Sqlite"] = $"Data Source={file}",
+            ["Organiser:Key"] = ExchangeApp.OrganiserKey,
+            ["webroot"] = Path.Combine(TestServers.RepoRoot, "src", "Hub", "wwwroot"),
+            ["Decks:Converter"] = "/nonexistent/soffice",
+        });
+        try
+        {
+            var api = new Api(hub.BaseAddress);
+            var (session, _) = await api.ScheduleAsync();
+            await using var context = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
+            var host = await context.NewPageAsync();
+            await host.GotoAsync(new Uri(api.BaseAddress, session.HostLink).ToString());
+
+            await Expect(host.Locator("#deck-formats-hint")).ToHaveTextAsync("本服务器无法转换 PowerPoint 文件：请在 PowerPoint 中将幻灯片另存为 PDF 后上传。");
+            await Expect(host.Locator("#deck-file")).ToHaveAttributeAsync("accept", "application/pdf,.pdf");
+
+            // A PowerPoint file chosen anyway (a picker can be told "all files"): the answer says to use a PDF.
+            await host.Locator("#deck-file").SetInputFilesAsync(new FilePayload
+            {
+                Name = "社区防疫经验分享.pptx",
+                MimeType = "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                Buffer = PowerPointFiles.Make(ConversionBehaviour.ModelDeck),
+            });
+            await host.Locator("#upload-deck").ClickAsync();
+            await Expect(host.Locator("#error")).ToHaveTextAsync("本服务器无法转换 PowerPoint 或 Word 文件。请将幻灯片另存为 PDF 后上传。");
+            await Expect(host.Locator("#no-deck")).ToBeVisibleAsync();
+
+            await host.Locator("#lang-switch").ClickAsync();
+            await Expect(host.Locator("#deck-formats-hint")).ToHaveTextAsync("This server cannot convert PowerPoint files: save the slides as PDF in PowerPoint and upload that.");
+            await Expect(host.Locator("#error")).ToHaveTextAsync("This server cannot convert PowerPoint or Word files. Save the slides as PDF and upload the PDF.");
+        }
+        finally
+        {
+            await hub.DisposeAsync();
+            TestServers.DeleteSqliteFile(file);
+        }
+    }
+
     private static Task<int> InkedPixels(IPage page) => page.EvaluateAsync<int>("""
         () => {
           const c = document.querySelector('#slide-canvas');

@@ -124,7 +124,7 @@ public sealed class HardeningTests(HardenedApp hardened) : IClassFixture<Hardene
                     using var http = api.Client();
                     http.DefaultRequestHeaders.Add("X-Forwarded-For", $"203.0.113.{i + 1}");
                     var response = await http.PostAsJsonAsync("/api/join",
-                        new { code = session.Code, agencyId = invited[0].Id, displayName = $"v{i}", headcount = 1 });
+                        new { code = session.Code, agencyId = invited[0].Id, displayName = $"v{i}", headcount = 1, consentVersion = 1 });
                     accepted += response.IsSuccessStatusCode ? 1 : 0;
                 }
 

@@ -55,7 +55,16 @@ public sealed class Api(Uri baseAddress)
     public async Task<Joined> JoinAsync(string code, long agencyId, string displayName, int headcount = 1, string? token = null)
     {
         using var http = Client();
-        return await PostAsync<Joined>(http, "/api/join", new { code, agencyId, displayName, headcount, participantToken = token });
+        var consentVersion = await ConsentVersionAsync(code);
+        return await PostAsync<Joined>(http, "/api/join", new { code, agencyId, displayName, headcount, participantToken = token, consentVersion });
+    }
+
+    /// <summary>The version of the session's consent notice now: what a join page shows and a join carries.</summary>
+    public async Task<long> ConsentVersionAsync(string code)
+    {
+        using var http = Client();
+        var notice = await http.GetFromJsonAsync<LiveExchange.Hub.Consent.ConsentNotice>($"/api/join/{Uri.EscapeDataString(code)}/notice", Json);
+        return notice!.Version;
     }
 
     public async Task<HttpResponseMessage> UploadDeckAsync(SessionScheduled session, byte[] content, string fileName = "deck.pdf")

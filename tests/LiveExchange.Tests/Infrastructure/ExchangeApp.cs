@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -12,9 +13,12 @@ public sealed class ExchangeApp : WebApplicationFactory<Program>
     public const string OrganiserKey = "test-organiser-key-0123456789";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly TimeProvider? _clock;
 
-    public ExchangeApp(Dictionary<string, string?> settings)
+    /// <param name="clock">A clock the test moves (<see cref="ShiftableClock"/>), in place of the system's; null: the system's.</param>
+    public ExchangeApp(Dictionary<string, string?> settings, TimeProvider? clock = null)
     {
+        _clock = clock;
         _settings = new Dictionary<string, string?>(settings) { ["Organiser:Key"] = OrganiserKey };
         UseKestrel(0);
         StartServer();
@@ -33,6 +37,10 @@ public sealed class ExchangeApp : WebApplicationFactory<Program>
         }
 
         builder.ConfigureServices(services => services.AddSingleton<ILoggerProvider>(Logs));
+        if (_clock is { } clock)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton(clock));
+        }
     }
 }
 

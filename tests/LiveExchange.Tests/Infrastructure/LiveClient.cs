@@ -45,6 +45,8 @@ public sealed class LiveClient : IAsyncDisposable
         // --- Presenter view ---
         client.Record<SlideNoteChanged>(nameof(IExchangeClient.SlideNoteChanged));
         client.Record<DeckDownloadChanged>(nameof(IExchangeClient.DeckDownloadChanged));
+        // --- Room rosters ---
+        client.Record<RoomState>(nameof(IExchangeClient.RoomChanged));
         await connection.StartAsync();
         await client.WaitForAsync<SessionSnapshot>(_ => true);
         return client;

@@ -76,7 +76,7 @@ public abstract class ExportTests(ExchangeApp app)
         Assert.Equal($"日期,{localDate}", lines[1]);
         Assert.Equal("时区,Asia/Shanghai (UTC+08:00)", lines[2]);
         Assert.Equal("", lines[3]);
-        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", lines[4]);
+        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数,同意的告知版本,同意时间", lines[4]);
         var rows = lines[5..].Select(l => l.Split(',')).ToArray();
         Assert.Equal(4, rows.Length);
         foreach (var p in page)
@@ -111,7 +111,7 @@ public abstract class ExportTests(ExchangeApp app)
             Assert.Equal(["参会者", "按机构", "连接时段"], SheetNames(book));
             var sheet = Rows(book, "参会者");
             Assert.Equal(title, Value(sheet[0][1]));
-            Assert.Equal(["机构", "城市", "显示名称", "角色", "人数", "首次加入", "最后离开", "在线时长（分钟）", "加入次数"], sheet[4].Select(Value));
+            Assert.Equal(["机构", "城市", "显示名称", "角色", "人数", "首次加入", "最后离开", "在线时长（分钟）", "加入次数", "同意的告知版本", "同意时间"], sheet[4].Select(Value));
             Assert.Equal(4, sheet.Length - 5);
             foreach (var p in page)
             {
@@ -168,6 +168,7 @@ public abstract class ExportTests(ExchangeApp app)
                     "报名与到场 roster.xlsx", "报名与到场-受邀机构 roster-agencies.csv", "报名与到场-缺席机构 roster-absentees.csv",
                     "互动表情 reactions.xlsx", "互动表情 reactions.csv",
                     "投票 polls.xlsx", "投票-投票结果 polls-results.csv", "投票-按机构 polls-agencies.csv",
+                    "参会人员 people.xlsx", "参会人员 people.csv",
                 }.Select(n => prefix + n),
                 archive.Entries.Select(e => e.FullName));
             using var inZip = new StreamReader(archive.Entries[1].Open());
@@ -187,7 +188,7 @@ public abstract class ExportTests(ExchangeApp app)
 
         // The catalogue the page builds its links from.
         var catalogue = (await organiser.GetFromJsonAsync<ExportCatalogue>("/api/exports", Api.Json))!;
-        Assert.Equal(["attendance", "questions", "feedback", "roster", "reactions", "polls"], catalogue.Exports.Select(e => e.Key));
+        Assert.Equal(["attendance", "questions", "feedback", "roster", "reactions", "polls", "people"], catalogue.Exports.Select(e => e.Key));
         Assert.Equal(["participants", "agencies", "intervals"], catalogue.Exports[0].Sheets.Select(s => s.Key));
     }
 
@@ -218,7 +219,7 @@ public abstract class ExportTests(ExchangeApp app)
 
         // A session without questions still has its (empty) questions sheet in the report.
         using var zip = new ZipArchive(new MemoryStream(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/report.zip?lang=en")));
-        Assert.Equal(17, zip.Entries.Count);
+        Assert.Equal(19, zip.Entries.Count);
         using var questions = Workbook(await organiser.GetByteArrayAsync($"/api/sessions/{session.Id}/exports/questions.xlsx?lang=en"));
         Assert.Equal(["Question", "Agency", "City", "Display name", "Anonymous", "Status", "Votes", "Pinned", "Asked at", "Answered at", "Reply", "Replied at"],
             Rows(questions, "Questions")[4].Select(Value));

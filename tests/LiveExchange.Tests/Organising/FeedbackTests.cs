@@ -333,7 +333,10 @@ public abstract class FeedbackTests(ExchangeApp app)
         await Api.AssertProblemAsync(await anyone.PostAsJsonAsync(respondents, new { agencyId = stranger.Invited[0].Id, displayName = "张伟", headcount = 6 }),
             HttpStatusCode.BadRequest, "agency_not_invited");
 
-        var added = await anyone.PostAsJsonAsync(respondents, new { agencyId = invited[1].Id, displayName = "张伟", headcount = 6 });
+        // A respondent accepts the consent notice as a joining screen does.
+        await Api.AssertProblemAsync(await anyone.PostAsJsonAsync(respondents, new { agencyId = invited[1].Id, displayName = "张伟", headcount = 6 }),
+            HttpStatusCode.BadRequest, "consent_required");
+        var added = await anyone.PostAsJsonAsync(respondents, new { agencyId = invited[1].Id, displayName = "张伟", headcount = 6, consentVersion = 1 });
         Assert.Equal(HttpStatusCode.OK, added.StatusCode);
         var respondent = (await added.Content.ReadFromJsonAsync<Joined>(Api.Json))!;
         Assert.Equal(session.Id, respondent.SessionId);
@@ -355,10 +358,10 @@ public abstract class FeedbackTests(ExchangeApp app)
         for (var i = 0; i < 11; i++)
         {
             Assert.Equal(HttpStatusCode.OK,
-                (await anyone.PostAsJsonAsync(respondents, new { agencyId = invited[0].Id, displayName = $"填写{i}", headcount = 1 })).StatusCode);
+                (await anyone.PostAsJsonAsync(respondents, new { agencyId = invited[0].Id, displayName = $"填写{i}", headcount = 1, consentVersion = 1 })).StatusCode);
         }
 
-        await Api.AssertProblemAsync(await anyone.PostAsJsonAsync(respondents, new { agencyId = invited[0].Id, displayName = "再来", headcount = 1 }),
+        await Api.AssertProblemAsync(await anyone.PostAsJsonAsync(respondents, new { agencyId = invited[0].Id, displayName = "再来", headcount = 1, consentVersion = 1 }),
             HttpStatusCode.TooManyRequests, "too_many_participants");
 
         // After it closes, the link says so.

@@ -51,7 +51,7 @@ public abstract partial class InvitationTests(ExchangeApp app)
 
         // Joining through it needs neither code nor agency; the participant is that agency's.
         var joined = await Api.PostAsync<Joined>(anyone, "/api/join",
-            new { inviteToken = token, displayName = "王芳", headcount = 4 });
+            new { inviteToken = token, displayName = "王芳", headcount = 4, consentVersion = 1 });
         Assert.Equal(session.Id, joined.SessionId);
         var participants = (await organiser.GetFromJsonAsync<ParticipantEntry[]>($"/api/sessions/{session.Id}/participants", Api.Json))!;
         Assert.Equal(invited[1].Id, Assert.Single(participants, p => p.DisplayName == "王芳").AgencyId);
@@ -272,7 +272,7 @@ public abstract partial class InvitationTests(ExchangeApp app)
         // The first agency joins through its link and stays connected a moment: it has attended. The
         // session has not started, so nobody is absent yet.
         var joined = await Api.PostAsync<Joined>(anyone, "/api/join",
-            new { inviteToken = links[0], displayName = "会议室大屏", headcount = 9 });
+            new { inviteToken = links[0], displayName = "会议室大屏", headcount = 9, consentVersion = 1 });
         await using (var screen = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken))
         {
             var during = await RosterAsync(organiser, session.Id);

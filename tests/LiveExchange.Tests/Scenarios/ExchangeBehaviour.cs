@@ -116,7 +116,7 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         var honest = await _api.JoinAsync(session.Code, invited[1].Id, "王芳", 6);
         using var anyone = _api.Client();
         await Api.AssertProblemAsync(
-            await anyone.PostAsJsonAsync("/api/join", new { code = session.Code, agencyId = invited[0].Id, displayName = "刷12", headcount = 500 }),
+            await anyone.PostAsJsonAsync("/api/join", new { code = session.Code, agencyId = invited[0].Id, displayName = "刷12", headcount = 500, consentVersion = 1 }),
             HttpStatusCode.TooManyRequests, "too_many_participants");
         // The same screen coming back is not a new participant, so it is not refused.
         await _api.JoinAsync(session.Code, invited[0].Id, "刷0", 500, stuffer[0].ParticipantToken);
@@ -565,7 +565,7 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         var zhLines = Encoding.UTF8.GetString(zh[3..]).Split("\r\n");
         Assert.Equal("交流活动,苏冀云牵手，社工e在线", zhLines[0]);
         Assert.Equal("", zhLines[3]);
-        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数", zhLines[4]);
+        Assert.Equal("机构,城市,显示名称,角色,人数,首次加入,最后离开,在线时长（分钟）,加入次数,同意的告知版本,同意时间", zhLines[4]);
         var cells = Assert.Single(zhLines[5..], l => l != "").Split(',');
         Assert.Equal(["邢台市桥东区阳光社区服务社", "邢台", "赵敏", "观看方", "5"], cells[..5]);
         var firstJoin = DateTime.Parse(cells[5], System.Globalization.CultureInfo.InvariantCulture);
@@ -577,7 +577,7 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
         var en = await organiser.GetAsync($"/api/sessions/{session.Id}/attendance.csv?lang=en");
         Assert.Equal("text/csv", en.Content.Headers.ContentType?.MediaType);
         var enText = Encoding.UTF8.GetString((await en.Content.ReadAsByteArrayAsync())[3..]);
-        Assert.Contains("\r\n\r\nAgency,City,Display name,Role,Headcount,First joined,Last left,Minutes present,Joins\r\n", enText);
+        Assert.Contains("\r\n\r\nAgency,City,Display name,Role,Headcount,First joined,Last left,Minutes present,Joins,Consent notice version,Consented at\r\n", enText);
         Assert.Contains(",Viewer,5,", enText);
         await Api.AssertProblemAsync(await organiser.GetAsync($"/api/sessions/{session.Id}/attendance.csv?lang=fr"), HttpStatusCode.BadRequest, "validation");
     }
