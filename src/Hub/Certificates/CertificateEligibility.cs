@@ -96,7 +96,8 @@ internal static class CertificateEligibility
                 var presentMs = AttendanceReport.UnionMs(intervals[screen.ParticipantId]
                     .Select(i => (Math.Max(i.JoinedAtMs, from), Math.Min(i.End, to))));
                 var feedback = screen.FeedbackGiven == 1;
-                var eligible = rule is not null && lengthMs > 0
+                // Retention blanks names: a certificate needs someone to name, so a blanked person gets none.
+                var eligible = rule is not null && lengthMs > 0 && name.Length > 0
                     && presentMs * 100 >= rule.MinPercent * lengthMs
                     && (feedback || !rule.FeedbackRequired);
                 var percent = lengthMs > 0 ? Math.Floor(presentMs * 10_000m / lengthMs) / 100m : 0m;

@@ -2,7 +2,7 @@ import "./style.css";
 import { getMySession } from "./api";
 import { byId, h, saveBlob } from "./dom";
 import { ErrorBox } from "./errors";
-import { currentLang, formatDateTime, formatTime, initI18n, onLangChange, setText, type MessageKey } from "./i18n";
+import { currentLang, formatDateTime, formatClock, initI18n, onLangChange, setText, type MessageKey } from "./i18n";
 import { fetchFile, getRecord, recordPdfPath, type LearningRecord } from "./records-api";
 import { loadPdfJs } from "./slides";
 
@@ -96,15 +96,15 @@ function draw(record: LearningRecord, token: string, sessionId: number, deckBox:
       "section",
       { className: "card record-summary" },
       tr("p", "record.host", { name: record.hostAgency, city: record.hostCity }),
-      tr("p", "record.planned", { start: formatDateTime(times.plannedStart, zone), end: formatTime(times.plannedEnd, zone) }),
-      tr("p", times.endedByHand ? "record.actual" : "record.actualPlanned", { started: formatTime(times.startedAt, zone), ended: formatTime(times.endedAt, zone) }),
       ...(record.description ? [h("p", { className: "record-description", text: record.description })] : []),
       h("div", { className: "actions" }, pdf),
     ),
     section(
       "record-agenda",
       "record.agenda",
-      h("ul", {}, ...record.agenda.map((item) => h("li", { text: `${formatTime(item.plannedStart, zone)}–${formatTime(item.plannedEnd, zone)}  ${item.title}${item.agency ? `（${item.agency}）` : ""}` }))),
+      tr("p", "record.planned", { start: formatDateTime(times.plannedStart, zone), end: formatClock(times.plannedEnd, zone) }),
+      tr("p", times.endedByHand ? "record.actual" : "record.actualPlanned", { started: formatClock(times.startedAt, zone), ended: formatClock(times.endedAt, zone) }),
+      h("ul", { attrs: record.agenda.length ? {} : { hidden: "" } }, ...record.agenda.map((item) => h("li", { text: `${formatClock(item.plannedStart, zone)}–${formatClock(item.plannedEnd, zone)}  ${item.title}${item.agency ? `（${item.agency}）` : ""}` }))),
     ),
     section(
       "record-attendance",

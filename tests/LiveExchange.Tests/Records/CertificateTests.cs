@@ -163,7 +163,7 @@ public abstract class CertificateTests(ExchangeApp app)
     {
         var (session, invited) = await _api.ScheduleAsync();
         var tokens = new List<(string Name, string Token)>();
-        foreach (var name in new[] { "恰好八成", "差一点", "重叠" })
+        foreach (var name in new[] { "恰好八成", "差一点", "重叠", "已删除" })
         {
             tokens.Add((name, (await _api.JoinAsync(session.Code, invited[0].Id, name)).ParticipantToken));
         }
@@ -197,8 +197,15 @@ public abstract class CertificateTests(ExchangeApp app)
                 {
                     "恰好八成" => new[] { (s, s + 48 * 60_000L) },
                     "差一点" => [(s, s + 47 * 60_000L + 24_000)],
+                    "已删除" => [(s, s + 60 * 60_000L)],
                     _ => [(s - 10 * 60_000L, s + 30 * 60_000L), (s + 20 * 60_000L, s + 49 * 60_000L)],
                 };
+                if (name == "已删除")
+                {
+                    // Retention has emptied this screen's name (as PersonalData does): present throughout, but no one to name.
+                    await connection.ExecuteAsync("update participants set display_name = '' where id = @participantId", new { participantId });
+                }
+
                 foreach (var (joined, left) in intervals)
                 {
                     await connection.ExecuteAsync(insert, new { participantId, sessionId = session.Id, connectionId = Guid.NewGuid().ToString("N"), joinedAtMs = joined, leftAtMs = left });
@@ -209,13 +216,13 @@ public abstract class CertificateTests(ExchangeApp app)
         var overview = await SetRuleAsync(organiser, session.Id, 80, feedbackRequired: false, 2m);
         Assert.True(overview.SessionEnded);
         Assert.Equal(3600, overview.Window.LengthSeconds);
-        Assert.Equal([("恰好八成", 80.00m, true), ("差一点", 79.00m, false), ("重叠", 81.66m, true)],
+        Assert.Equal([("恰好八成", 80.00m, true), ("差一点", 79.00m, false), ("重叠", 81.66m, true), ("", 100m, false)],
             overview.People.Select(p => (p.Name, p.PresentPercent, p.Eligible)));
         var issued = await IssueAsync(organiser, session.Id);
         Assert.Equal(2, issued.Added);
         Assert.Null(issued.Overview.People.Single(p => p.Name == "差一点").Certificate);
         overview = await SetRuleAsync(organiser, session.Id, 79, feedbackRequired: false, 2m);
-        Assert.All(overview.People, p => Assert.True(p.Eligible));
+        Assert.Equal([true, true, true, false], overview.People.Select(p => p.Eligible));
     }
 
     [Fact]
