@@ -82,8 +82,22 @@ public static class ParticipantEndpoints
             (int)r.Headcount, r.JoinedFrom, (int)r.ParticipantsFromAddress, (int)r.Questions, (int)r.Votes, r.Removed != 0)).ToArray());
     }
 
-    private sealed record ParticipantRow(long Id, string Role, long AgencyId, string AgencyName, string DisplayName, long Headcount,
-        string? JoinedFrom, long ParticipantsFromAddress, long Questions, long Votes, long Removed);
+    // A class, not a positional record: on SQLite the computed columns have no type, and with no rows at all
+    // Dapper could not match a constructor (a session nobody had joined answered 500).
+    private sealed class ParticipantRow
+    {
+        public long Id { get; init; }
+        public string Role { get; init; } = "";
+        public long AgencyId { get; init; }
+        public string AgencyName { get; init; } = "";
+        public string DisplayName { get; init; } = "";
+        public long Headcount { get; init; }
+        public string? JoinedFrom { get; init; }
+        public long ParticipantsFromAddress { get; init; }
+        public long Questions { get; init; }
+        public long Votes { get; init; }
+        public long Removed { get; init; }
+    }
 
     private static async Task<NoContent> RemoveAsync(long id, long participantId, LiveChanges changes, SessionGate gate,
         Stage.StageBoard stage, Video.MediaRelay media, Polls.PollFanout polls, TimeProvider clock, ILoggerFactory loggers, CancellationToken ct)
