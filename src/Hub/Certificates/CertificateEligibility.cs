@@ -88,13 +88,18 @@ internal static class CertificateEligibility
         foreach (var screen in screens)
         {
             var roster = members[screen.ParticipantId].ToArray();
+            // One person per name on a screen's roster, however many rows: someone taken off by mistake
+            // and put back (or who stepped out) has two rows, and their presence is the union of both.
+            // Names retention blanked stay one person per row (they get no certificate anyway).
             var people = roster.Length == 0
-                ? [(MemberId: (long?)null, screen.DisplayName, From: fromMs, To: toMs)]
-                : roster.Select(m => (MemberId: (long?)m.Id, m.Name, From: Math.Max(fromMs, m.AddedAtMs), To: Math.Min(toMs, m.RemovedAtMs ?? toMs)));
-            foreach (var (memberId, name, from, to) in people)
+                ? [(MemberId: (long?)null, screen.DisplayName, Spans: new[] { (From: fromMs, To: toMs) })]
+                : roster.GroupBy(m => m.Name.Length > 0 ? m.Name : $"\0{m.Id}", StringComparer.Ordinal)
+                    .Select(g => (MemberId: (long?)g.Min(m => m.Id), g.First().Name,
+                        Spans: g.Select(m => (From: Math.Max(fromMs, m.AddedAtMs), To: Math.Min(toMs, m.RemovedAtMs ?? toMs))).ToArray()));
+            foreach (var (memberId, name, spans) in people)
             {
                 var presentMs = AttendanceReport.UnionMs(intervals[screen.ParticipantId]
-                    .Select(i => (Math.Max(i.JoinedAtMs, from), Math.Min(i.End, to))));
+                    .SelectMany(i => spans.Select(span => (Math.Max(i.JoinedAtMs, span.From), Math.Min(i.End, span.To)))));
                 var feedback = screen.FeedbackGiven == 1;
                 // Retention blanks names: a certificate needs someone to name, so a blanked person gets none.
                 var eligible = rule is not null && lengthMs > 0 && name.Length > 0

@@ -46,9 +46,10 @@ internal static class PowerPointNotes
                 }
             }
         }
-        catch (Exception e) when (e is DocumentFormat.OpenXml.Packaging.OpenXmlPackageException or InvalidOperationException
-                                      or System.Xml.XmlException or IOException or ArgumentException or KeyNotFoundException)
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
+            // Any reading failure, not a list of them: a damaged part can surface as InvalidDataException,
+            // UriFormatException, NotSupportedException… and a deck LibreOffice could draw must not become a 500.
             // LibreOffice made a PDF of it: the deck is worth showing even where its notes cannot be read.
             return new Dictionary<int, string>();
         }

@@ -133,10 +133,21 @@ internal sealed class PdfComposer : IDisposable
 
             while (rest.Length > 0)
             {
-                var fits = rest.Length;
-                while (fits > 1 && font.MeasureText(rest.AsSpan(0, fits)) > width)
+                // The longest prefix that fits (at least one character), by bisection: a prefix is never
+                // narrower than a shorter one. Counting down from the whole paragraph measured it once per
+                // character dropped, quadratic in a long description on every record download.
+                int fits = 1, tooLong = rest.Length + 1;
+                while (tooLong - fits > 1)
                 {
-                    fits--;
+                    var mid = (fits + tooLong) / 2;
+                    if (font.MeasureText(rest.AsSpan(0, mid)) > width)
+                    {
+                        tooLong = mid;
+                    }
+                    else
+                    {
+                        fits = mid;
+                    }
                 }
 
                 if (fits < rest.Length)

@@ -42,7 +42,8 @@ internal sealed record FeedbackSession(
     long? EndedAtMs,
     long? CancelledAtMs,
     long? ClosesAtMs,
-    long? FormSavedAtMs)
+    long? FormSavedAtMs,
+    long? PersonalDataRemovedAtMs)
 {
     public SessionTimes Times => new(StartsAtMs, EndsAtMs, OpenedAtMs, EndedAtMs, CancelledAtMs);
 
@@ -55,7 +56,8 @@ public sealed class FeedbackWindows(SessionGate gate, IOptions<FeedbackOptions> 
     private const string SelectSession = """
         select s.id, s.code, s.title, s.time_zone as TimeZone, s.starts_at_ms as StartsAtMs, s.ends_at_ms as EndsAtMs,
                s.opened_at_ms as OpenedAtMs, s.ended_at_ms as EndedAtMs, s.cancelled_at_ms as CancelledAtMs,
-               f.closes_at_ms as ClosesAtMs, f.form_saved_at_ms as FormSavedAtMs
+               f.closes_at_ms as ClosesAtMs, f.form_saved_at_ms as FormSavedAtMs,
+               s.personal_data_removed_at_ms as PersonalDataRemovedAtMs
         from sessions s left join feedback_settings f on f.session_id = s.id
         where s.id = @sessionId
         """;
@@ -89,8 +91,12 @@ public sealed class FeedbackWindows(SessionGate gate, IOptions<FeedbackOptions> 
             session.ClosesAtMs is not null);
     }
 
+    // Retention ends feedback too: a response written after the sweep would keep its text (and a
+    // feedback-link respondent's name) past the period the consent notice promised, as the sweep runs
+    // once per session. So the window closes when the personal data was removed, if that came first.
     internal long ClosesAtMs(FeedbackSession session) =>
-        session.ClosesAtMs ?? session.Times.EndAtMs(gate.Options) + options.Value.OpenDays * 86_400_000L;
+        Math.Min(session.ClosesAtMs ?? session.Times.EndAtMs(gate.Options) + options.Value.OpenDays * 86_400_000L,
+            session.PersonalDataRemovedAtMs ?? long.MaxValue);
 
     /// <summary>Refuses answers outside the window: 409 feedback_not_open before the end, feedback_closed after.</summary>
     internal static void RequireOpen(FeedbackWindow window)

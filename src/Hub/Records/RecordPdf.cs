@@ -19,6 +19,26 @@ internal static class RecordPdf
 
     public static byte[] Write(SKTypeface typeface, LearningRecord r, ExportLanguage lang, byte[]? deck)
     {
+        if (deck is null)
+        {
+            return Summary(typeface, r, lang, deckAppended: false);
+        }
+
+        try
+        {
+            return PdfMerger.Merge([Summary(typeface, r, lang, deckAppended: true), deck], null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // The upload check reads the deck's first page only; copying every page can still meet one the
+            // merger cannot take (a damaged page, an owner password). The record is still worth having:
+            // without the deck, saying so, rather than a 500 on every request.
+            return Summary(typeface, r, lang, deckAppended: false);
+        }
+    }
+
+    private static byte[] Summary(SKTypeface typeface, LearningRecord r, ExportLanguage lang, bool deckAppended)
+    {
         var zh = lang == ExportLanguage.Zh;
         string W(string chinese, string english) => zh ? chinese : english;
         string Time(DateTimeOffset t) => t.ToString("HH:mm", CultureInfo.InvariantCulture);
@@ -96,11 +116,12 @@ internal static class RecordPdf
         if (r.Deck is { } d)
         {
             Heading(pdf, W("课件", "Deck"));
-            pdf.Text(W($"{d.FileName}，共 {d.PageCount} 页，附在本记录之后。", $"{d.FileName}, {d.PageCount} pages, follows this summary."), 11);
+            pdf.Text(deckAppended
+                ? W($"{d.FileName}，共 {d.PageCount} 页，附在本记录之后。", $"{d.FileName}, {d.PageCount} pages, follows this summary.")
+                : W($"{d.FileName}，共 {d.PageCount} 页，请在学习记录页面查看或下载。", $"{d.FileName}, {d.PageCount} pages: see or download it on the learning record page."), 11);
         }
 
-        var summary = pdf.Finish();
-        return deck is null ? summary : PdfMerger.Merge([summary, deck], null);
+        return pdf.Finish();
     }
 
     private static void Heading(PdfComposer pdf, string text)

@@ -13,9 +13,11 @@ public static class PersonalData
 {
     public static readonly string[] Removals =
     [
-        // Viewers' screen names and the address they joined from. Host and moderator rows are named after
-        // the host agency: an organisation, not a person.
-        "update participants set display_name = '', joined_from = null where session_id = @sessionId and role = 'viewer'",
+        // Viewers' screen names. Host and moderator rows are named after the host agency: an organisation,
+        // not a person.
+        "update participants set display_name = '' where session_id = @sessionId and role = 'viewer'",
+        // The address every link joined from, the host's and moderator's included: it points at a person's device.
+        "update participants set joined_from = null where session_id = @sessionId",
         // The people in front of each screen: rows (and their minutes) stay, names and job titles go.
         "update room_members set name = '', job_title = null where session_id = @sessionId",
         // Written feedback answers; ratings and choices (and their counts) stay.
@@ -27,6 +29,8 @@ public static class PersonalData
         "update session_registrations set contact_name = '', contact_phone = null where session_id = @sessionId",
         // Certificate holders' names (issue 10, point 6): the code still verifies, without the name.
         Certificates.CertificateEndpoints.BlankHolderNames,
+        // The organiser's reason for revoking one is free text that may name the person ("王芳 left early").
+        "update certificates set revoke_reason = null where session_id = @sessionId and revoke_reason is not null",
     ];
 
     /// <summary>How exports show a removed name: "（已删除）" / "(removed)".</summary>

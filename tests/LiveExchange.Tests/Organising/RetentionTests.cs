@@ -55,6 +55,9 @@ public abstract class RetentionTests(ExchangeApp app, ShiftableClock clock) : Pe
         var issued = await (await organiser.PostAsync($"/api/sessions/{session.Id}/certificates/issue", null))
             .Content.ReadFromJsonAsync<Hub.Certificates.CertificatesIssued>(Api.Json);
         var code = issued!.Overview.People.Single(p => p.Name == "张伟").Certificate!.Code;
+        var revokedCode = issued.Overview.People.Single(p => p.Name == "李娜").Certificate!.Code;
+        (await organiser.PostAsJsonAsync($"/api/sessions/{session.Id}/certificates/{revokedCode}/revoke", new { reason = "李娜提前离开" }))
+            .EnsureSuccessStatusCode();
         var before = await anyone.GetFromJsonAsync<Hub.Certificates.CertificateVerification>($"/api/certificates/{code}", Api.Json);
         Assert.Equal("张伟", before!.HolderName);
 
@@ -76,6 +79,21 @@ public abstract class RetentionTests(ExchangeApp app, ShiftableClock clock) : Pe
         var swept = await Task.WhenAll(sweep.SweepOnceAsync(), sweep.SweepOnceAsync());
         Assert.Equal(2, swept.Sum());
         Assert.Equal(0, await sweep.SweepOnceAsync());
+
+        // Feedback was to stay open for 7 days, but it closes with the sweep: what came in now would never be removed.
+        using (var viewer = _api.Client(joined.ParticipantToken))
+        {
+            await Api.AssertProblemAsync(await viewer.PutAsJsonAsync($"/api/sessions/{session.Id}/feedback/response", new
+            {
+                speaksFor = 2,
+                answers = new object[] { new { question = 1, rating = 5 }, new { question = 2, rating = 4 }, new { question = 3, text = "张伟又写了一句" } },
+            }), System.Net.HttpStatusCode.Conflict, "feedback_closed");
+        }
+
+        // The revocation stays; its reason (the organiser's words, naming her) goes.
+        var overview = await organiser.GetFromJsonAsync<Hub.Certificates.CertificateOverview>($"/api/sessions/{session.Id}/certificates", Api.Json);
+        var revoked = overview!.People.Select(p => p.Certificate).Single(c => c?.Code == revokedCode)!;
+        Assert.Equal((true, null), (revoked.RevokedAt is not null, revoked.RevokeReason));
 
         // People: the rows and minutes stay, names and titles do not.
         var people = await CsvAsync(session.Id, "people", "people");

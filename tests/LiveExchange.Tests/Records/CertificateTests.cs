@@ -163,7 +163,7 @@ public abstract class CertificateTests(ExchangeApp app)
     {
         var (session, invited) = await _api.ScheduleAsync();
         var tokens = new List<(string Name, string Token)>();
-        foreach (var name in new[] { "恰好八成", "差一点", "重叠", "已删除" })
+        foreach (var name in new[] { "恰好八成", "差一点", "重叠", "已删除", "名单" })
         {
             tokens.Add((name, (await _api.JoinAsync(session.Code, invited[0].Id, name)).ParticipantToken));
         }
@@ -197,7 +197,7 @@ public abstract class CertificateTests(ExchangeApp app)
                 {
                     "恰好八成" => new[] { (s, s + 48 * 60_000L) },
                     "差一点" => [(s, s + 47 * 60_000L + 24_000)],
-                    "已删除" => [(s, s + 60 * 60_000L)],
+                    "已删除" or "名单" => [(s, s + 60 * 60_000L)],
                     _ => [(s - 10 * 60_000L, s + 30 * 60_000L), (s + 20 * 60_000L, s + 49 * 60_000L)],
                 };
                 if (name == "已删除")
@@ -210,19 +210,32 @@ public abstract class CertificateTests(ExchangeApp app)
                 {
                     await connection.ExecuteAsync(insert, new { participantId, sessionId = session.Id, connectionId = Guid.NewGuid().ToString("N"), joinedAtMs = joined, leftAtMs = left });
                 }
+
+                if (name == "名单")
+                {
+                    // A room: 王芳 taken off the list by mistake at 30 minutes and put back a minute later (two rows,
+                    // one person, 59 of 60 minutes); 李明 left at 30 minutes.
+                    foreach (var (member, added, removed) in new[] { ("王芳", s, (long?)(s + 30 * 60_000L)), ("李明", s, s + 30 * 60_000L), ("王芳", s + 31 * 60_000L, null) })
+                    {
+                        await connection.ExecuteAsync("""
+                            insert into room_members (session_id, participant_id, name, job_title, added_at_ms, removed_at_ms)
+                            values (@sessionId, @participantId, @member, null, @added, @removed)
+                            """, new { sessionId = session.Id, participantId, member, added, removed });
+                    }
+                }
             }
         }
 
         var overview = await SetRuleAsync(organiser, session.Id, 80, feedbackRequired: false, 2m);
         Assert.True(overview.SessionEnded);
         Assert.Equal(3600, overview.Window.LengthSeconds);
-        Assert.Equal([("恰好八成", 80.00m, true), ("差一点", 79.00m, false), ("重叠", 81.66m, true), ("", 100m, false)],
+        Assert.Equal([("恰好八成", 80.00m, true), ("差一点", 79.00m, false), ("重叠", 81.66m, true), ("", 100m, false), ("王芳", 98.33m, true), ("李明", 50.00m, false)],
             overview.People.Select(p => (p.Name, p.PresentPercent, p.Eligible)));
         var issued = await IssueAsync(organiser, session.Id);
-        Assert.Equal(2, issued.Added);
+        Assert.Equal(3, issued.Added);
         Assert.Null(issued.Overview.People.Single(p => p.Name == "差一点").Certificate);
         overview = await SetRuleAsync(organiser, session.Id, 79, feedbackRequired: false, 2m);
-        Assert.Equal([true, true, true, false], overview.People.Select(p => p.Eligible));
+        Assert.Equal([true, true, true, false, true, false], overview.People.Select(p => p.Eligible));
     }
 
     [Fact]
