@@ -17,6 +17,7 @@ import { FeedKinds, FeedStatuses, HubMethods, ParticipantRoles } from "./contrac
 import { h } from "./dom";
 import { mountHostPolls } from "./polls-host";
 import { mountHostPresenting } from "./presenting-host";
+import { mountPageDriver } from "./page-driver";
 import { Publisher, renderLiveBadge, StageView } from "./video";
 import { offerDeckFormats, processingMessage } from "./deck-formats";
 
@@ -34,11 +35,7 @@ function startHost(token: string): void {
   const title = byId("session-title");
   const joinCode = byId("join-code");
   const viewerLink = byId<HTMLAnchorElement>("viewer-link");
-  const prevButton = byId<HTMLButtonElement>("prev-page");
-  const nextButton = byId<HTMLButtonElement>("next-page");
-  const gotoForm = byId<HTMLFormElement>("goto-form");
   const gotoInput = byId<HTMLInputElement>("goto-page-input");
-  const gotoButton = byId<HTMLButtonElement>("goto-page");
   const fileInput = byId<HTMLInputElement>("deck-file");
   const uploadButton = byId<HTMLButtonElement>("upload-deck");
   const progress = byId<HTMLProgressElement>("upload-progress");
@@ -332,80 +329,20 @@ function startHost(token: string): void {
   renderPolls = mountHostPolls(byId("host-polls"), live, token, errors);
   renderPresenting = mountHostPresenting(byId("presenting"), live, token, errors);
 
-  // --- Navigation -------------------------------------------------------------------------------
-  // Key presses can outrun the server's replies: each press moves from the page last asked for, not
-  // from the page last confirmed, so three quick presses go three pages on.
-  let requestedPage: number | null = null;
-  let inFlight = 0;
-
-  function pageCount(): number {
-    return state?.deck?.pageCount ?? 0;
-  }
-
-  function basePage(): number {
-    return requestedPage ?? state?.currentPage ?? 1;
-  }
-
-  function renderNavigation(): void {
-    const count = pageCount();
-    const page = basePage();
-    prevButton.disabled = count === 0 || page <= 1;
-    nextButton.disabled = count === 0 || page >= count;
-    gotoInput.disabled = count === 0;
-    gotoButton.disabled = count === 0;
-    gotoInput.max = String(Math.max(1, count));
-    if (document.activeElement !== gotoInput) gotoInput.placeholder = count ? String(state?.currentPage ?? "") : "";
-    if (state?.deck) {
-      setText(currentDeck, "host.currentDeck", { fileName: state.deck.fileName, count: state.deck.pageCount });
-      currentDeck.hidden = false;
-    } else {
-      currentDeck.hidden = true;
-    }
-  }
-
-  async function goTo(page: number): Promise<void> {
-    const count = pageCount();
-    if (count === 0 || !Number.isInteger(page) || page < 1 || page > count) return;
-    if (inFlight === 0 && page === state?.currentPage) return;
-    requestedPage = page;
-    inFlight++;
-    renderNavigation();
-    try {
-      errors.clear();
-      await live.goToPage(page);
-    } catch (error) {
-      errors.show(error);
-      requestedPage = null;
-    } finally {
-      inFlight--;
-      if (inFlight === 0) requestedPage = null;
-      renderNavigation();
-    }
-  }
-
-  const step = (delta: number) => void goTo(basePage() + delta);
-  prevButton.addEventListener("click", () => step(-1));
-  nextButton.addEventListener("click", () => step(1));
-  gotoForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const page = Number(gotoInput.value);
-    if (!Number.isInteger(page) || page < 1 || page > pageCount()) {
-      errors.showMessage("error.page_out_of_range");
-      return;
-    }
-    gotoInput.value = "";
-    void goTo(page);
-  });
-
-  document.addEventListener("keydown", (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
-    const target = event.target as HTMLElement | null;
-    if (target?.closest("input, textarea, select, [contenteditable='true']")) return;
-    const delta = event.key === "ArrowRight" || event.key === "PageDown" ? 1 : event.key === "ArrowLeft" || event.key === "PageUp" ? -1 : 0;
-    if (delta === 0 || state?.role === ParticipantRoles.Moderator) return; // the moderator link turns no pages
-    event.preventDefault();
-    const page = basePage() + delta;
-    if (page >= 1 && page <= pageCount()) void goTo(page);
+  // --- Navigation (the same controls as the presenter view) ----------------------------------------
+  const pageCount = () => state?.deck?.pageCount ?? 0;
+  const renderNavigation = mountPageDriver(live, errors, () => ({ page: state?.currentPage ?? 1, count: pageCount() }), {
+    canTurn: () => state?.role !== ParticipantRoles.Moderator, // the moderator link turns no pages
+    onRender: () => {
+      const count = pageCount();
+      if (document.activeElement !== gotoInput) gotoInput.placeholder = count ? String(state?.currentPage ?? "") : "";
+      if (state?.deck) {
+        setText(currentDeck, "host.currentDeck", { fileName: state.deck.fileName, count: state.deck.pageCount });
+        currentDeck.hidden = false;
+      } else {
+        currentDeck.hidden = true;
+      }
+    },
   });
 
   // --- Deck upload --------------------------------------------------------------------------------

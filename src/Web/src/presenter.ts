@@ -9,6 +9,7 @@ import { LiveSession, type LiveState } from "./live";
 import { ModerationPanel } from "./moderation";
 import { mountHostPolls } from "./polls-host";
 import { QuestionList } from "./questions";
+import { mountPageDriver } from "./page-driver";
 import { mountNotesEditor, SlideNotesStore } from "./slide-notes";
 import { SlideView } from "./slides";
 import { StorageKeys, takeSecretFromFragment } from "./storage";
@@ -30,11 +31,6 @@ function startPresenter(token: string): void {
   const timer = byId("agenda-timer");
   const receptionLine = byId("reception");
   const receptionAgencies = byId("reception-agencies");
-  const prevButton = byId<HTMLButtonElement>("prev-page");
-  const nextButton = byId<HTMLButtonElement>("next-page");
-  const gotoForm = byId<HTMLFormElement>("goto-form");
-  const gotoInput = byId<HTMLInputElement>("goto-page-input");
-  const gotoButton = byId<HTMLButtonElement>("goto-page");
 
   const slides = new SlideView({ token, onError: (error) => errors.show(error) });
   const questions = new QuestionList(byId<HTMLOListElement>("questions"), byId("no-questions"));
@@ -121,62 +117,8 @@ function startPresenter(token: string): void {
   moderation = new ModerationPanel(byId("moderation"), live, errors);
   renderPolls = mountHostPolls(byId("host-polls"), live, token, errors);
 
-  // --- Driving: the same calls as the host page; each press moves on from the page last asked for. ---
-  let requestedPage: number | null = null;
-  let inFlight = 0;
-  const pageCount = () => state?.deck?.pageCount ?? 0;
-  const basePage = () => requestedPage ?? state?.currentPage ?? 1;
-
-  function renderNavigation(): void {
-    const count = pageCount();
-    const page = basePage();
-    prevButton.disabled = count === 0 || page <= 1;
-    nextButton.disabled = count === 0 || page >= count;
-    gotoInput.disabled = count === 0;
-    gotoButton.disabled = count === 0;
-    gotoInput.max = String(Math.max(1, count));
-  }
-
-  async function goTo(page: number): Promise<void> {
-    const count = pageCount();
-    if (count === 0 || !Number.isInteger(page) || page < 1 || page > count) return;
-    requestedPage = page;
-    inFlight++;
-    renderNavigation();
-    try {
-      errors.clear();
-      await live.goToPage(page);
-    } catch (error) {
-      errors.show(error);
-      requestedPage = null;
-    } finally {
-      inFlight--;
-      if (inFlight === 0) requestedPage = null;
-      renderNavigation();
-    }
-  }
-
-  prevButton.addEventListener("click", () => void goTo(basePage() - 1));
-  nextButton.addEventListener("click", () => void goTo(basePage() + 1));
-  gotoForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const page = Number(gotoInput.value);
-    if (!Number.isInteger(page) || page < 1 || page > pageCount()) {
-      errors.showMessage("error.page_out_of_range");
-      return;
-    }
-    gotoInput.value = "";
-    void goTo(page);
-  });
-  document.addEventListener("keydown", (event) => {
-    if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
-    const target = event.target as HTMLElement | null;
-    if (target?.closest("input, textarea, select, [contenteditable='true']")) return;
-    const delta = event.key === "ArrowRight" || event.key === "PageDown" ? 1 : event.key === "ArrowLeft" || event.key === "PageUp" ? -1 : 0;
-    if (delta === 0) return;
-    event.preventDefault();
-    void goTo(basePage() + delta);
-  });
+  // --- Driving: the same controls and calls as the host page. ---
+  const renderNavigation = mountPageDriver(live, errors, () => ({ page: state?.currentPage ?? 1, count: state?.deck?.pageCount ?? 0 }));
 
   renderNavigation();
   void live.start();
