@@ -200,7 +200,7 @@ export function mountViewerRoom(before: HTMLElement, live: LiveSession, errors: 
 
   return {
     refresh() {
-      void live.invoke(HubMethods.GetRoom).then(show, (error: unknown) => errors.show(error));
+      void live.invokeOnceStarted(HubMethods.GetRoom).then(show, (error: unknown) => errors.show(error));
     },
   };
 }

@@ -36,9 +36,9 @@ export class SlideNotesStore {
   async reload(): Promise<void> {
     let state: SlideNotesState;
     try {
-      state = await this.live.invoke(HubMethods.GetSlideNotes);
+      state = await this.live.invokeOnceStarted(HubMethods.GetSlideNotes);
     } catch (error) {
-      if (error instanceof NotConnectedError) return; // The next snapshot reloads.
+      if (error instanceof NotConnectedError) return; // The link went down again: the next snapshot reloads.
       throw error;
     }
     this.version = state.version;
