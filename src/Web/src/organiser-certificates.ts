@@ -162,7 +162,13 @@ export function renderCertificatesPanel(key: string, session: SessionScheduled, 
     }
   });
 
-  void getCertificates(key, session.id).then(fill, (error: unknown) => errors.show(error));
+  // The rule's fields wait for the stored rule: loading it would overwrite what was typed meanwhile.
+  const editable = [minPercent, feedbackRequired, ceHours, save];
+  for (const element of editable) element.disabled = true;
+  void getCertificates(key, session.id).then((o) => {
+    fill(o);
+    for (const element of editable) element.disabled = false;
+  }, (error: unknown) => errors.show(error));
 }
 
 const openPanels = new Set<number>();

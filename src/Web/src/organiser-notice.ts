@@ -41,7 +41,14 @@ export function noticeEditor(key: string, session: SessionScheduled, errors: Pic
     days.value = String(notice.retentionDays);
     setText(version, "org.notice.version", { version: notice.version, days: notice.retentionDays });
   };
-  void requestJson<ConsentNotice>(noticePath(session.id), { token: key }).then(show, (error: unknown) => errors.show(error));
+  // Nothing to type into until the notice is here: the load would overwrite what was typed meanwhile (a
+  // retention period typed at once was saved as the old one).
+  const editable = [textZh, textEn, days, save];
+  for (const element of editable) element.disabled = true;
+  void requestJson<ConsentNotice>(noticePath(session.id), { token: key }).then((notice) => {
+    show(notice);
+    for (const element of editable) element.disabled = false;
+  }, (error: unknown) => errors.show(error));
   void applyLimits(form);
 
   form.addEventListener("submit", async (event) => {
