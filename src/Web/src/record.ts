@@ -4,7 +4,7 @@ import { byId, h, saveBlob } from "./dom";
 import { ErrorBox } from "./errors";
 import { currentLang, formatDateTime, formatClock, initI18n, onLangChange, setText, type MessageKey } from "./i18n";
 import { fetchFile, getRecord, recordPdfPath, type LearningRecord } from "./records-api";
-import { loadPdfJs } from "./slides";
+import { openPdf } from "./slides";
 
 // /record.html#token=<participant token> or #key=<organiser key>&session=<id>: the learning record of a
 // session that has ended (issue 10, point 8), with its deck drawn by pdf.js and the PDF to forward.
@@ -15,7 +15,6 @@ const root = byId("record");
 const titleElement = byId("record-title");
 const params = new URLSearchParams(window.location.hash.slice(1));
 const token = params.get("token") ?? params.get("key");
-const pdfjsAssets = new URL(`${import.meta.env.BASE_URL}pdfjs/`, window.location.href).href;
 
 function tr<K extends keyof HTMLElementTagNameMap>(tag: K, key: MessageKey, values?: Record<string, string | number>, className?: string) {
   const element = h(tag, { className });
@@ -121,17 +120,7 @@ function draw(record: LearningRecord, token: string, sessionId: number, deckBox:
 
 /** Every page of the deck, one canvas each, drawn once (the page re-renders its text on a language switch, not the deck). */
 async function drawDeck(link: string, token: string, box: HTMLElement): Promise<void> {
-  const [bytes, { lib, worker }] = await Promise.all([fetchFile(link, token).then((f) => f.blob.arrayBuffer()), loadPdfJs()]);
-  const doc = await lib.getDocument({
-    data: new Uint8Array(bytes),
-    worker,
-    cMapUrl: `${pdfjsAssets}cmaps/`,
-    cMapPacked: true,
-    standardFontDataUrl: `${pdfjsAssets}standard_fonts/`,
-    wasmUrl: `${pdfjsAssets}wasm/`,
-    iccUrl: `${pdfjsAssets}iccs/`,
-    isEvalSupported: false,
-  }).promise;
+  const doc = await openPdf(fetchFile(link, token).then((f) => f.blob.arrayBuffer()));
   const width = Math.min(900, box.clientWidth || 800);
   for (let number = 1; number <= doc.numPages; number++) {
     const page = await doc.getPage(number);

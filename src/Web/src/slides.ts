@@ -35,23 +35,27 @@ const pdfjsAssets = new URL(`${import.meta.env.BASE_URL}pdfjs/`, window.location
 /** Decks open in this page, shared by the slide, the thumbnails and the next-slide preview: one copy each. */
 const openDecks = new Map<number, Promise<PDFDocumentProxy>>();
 
+/** Opens PDF bytes with pdf.js as every page here does: its assets served by us, no eval. The bytes and
+ *  pdf.js itself load side by side. */
+export async function openPdf(loading: Promise<ArrayBuffer>): Promise<PDFDocumentProxy> {
+  const [bytes, { lib, worker }] = await Promise.all([loading, loadPdfJs()]);
+  return lib.getDocument({
+    data: new Uint8Array(bytes),
+    worker,
+    cMapUrl: `${pdfjsAssets}cmaps/`,
+    cMapPacked: true,
+    standardFontDataUrl: `${pdfjsAssets}standard_fonts/`,
+    wasmUrl: `${pdfjsAssets}wasm/`,
+    iccUrl: `${pdfjsAssets}iccs/`,
+    isEvalSupported: false,
+  }).promise;
+}
+
 /** The deck as pdf.js holds it, fetched once however many views draw from it. */
 export function openDeck(token: string, deckId: number): Promise<PDFDocumentProxy> {
   let doc = openDecks.get(deckId);
   if (!doc) {
-    doc = Promise.all([getDeckBytes(token, deckId), loadPdfJs()]).then(
-      ([bytes, { lib, worker }]) =>
-        lib.getDocument({
-          data: new Uint8Array(bytes),
-          worker,
-          cMapUrl: `${pdfjsAssets}cmaps/`,
-          cMapPacked: true,
-          standardFontDataUrl: `${pdfjsAssets}standard_fonts/`,
-          wasmUrl: `${pdfjsAssets}wasm/`,
-          iccUrl: `${pdfjsAssets}iccs/`,
-          isEvalSupported: false,
-        }).promise,
-    );
+    doc = openPdf(getDeckBytes(token, deckId));
     openDecks.set(deckId, doc);
     // A failed load is not cached, so the next page change tries again.
     doc.catch(() => openDecks.delete(deckId));
