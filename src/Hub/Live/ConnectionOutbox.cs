@@ -28,10 +28,21 @@ public sealed class OutboxOptions
 /// Without it, a write blocks once the transport's buffers are full; SignalR's group sends await every
 /// connection's write, and the Redis backplane delivers a channel's messages one after another, so one
 /// client that stops reading held back every broadcast to its session (and a host's call with it).
-/// Here a write only appends to this connection's own queue and returns; a pump per connection moves
-/// the queue to the transport at the client's pace. A connection whose queue passes
+/// </para>
+/// <para>
+/// While the client keeps up, a message goes straight to the transport: its flush completes at once
+/// and no other thread is involved. The first flush that does not complete (the transport's buffer is
+/// full: the client is slow or stalled) turns the connection to queued mode: SignalR's writes then only
+/// append to this connection's own unbounded queue and return, and a pump moves the queue to the
+/// transport at the client's pace, going back to direct mode once the queue is empty. Either way the
+/// messages leave in the order they were written. A connection whose queue passes
 /// <see cref="OutboxOptions.MaxBytes"/>, or that takes nothing for <see cref="OutboxOptions.StallSeconds"/>
 /// while bytes wait, is aborted: its client reconnects and starts again from a snapshot.
+/// </para>
+/// <para>
+/// (The first version pumped every message through the queue. At 2,000 viewers that extra hop per
+/// delivery, a thread-pool work item and a lock shared with the writer, cost about as much CPU as the
+/// rest of the send: see docs/decisions/0015.)
 /// </para>
 /// </summary>
 internal sealed class ConnectionOutbox : PipeWriter
@@ -52,6 +63,15 @@ internal sealed class ConnectionOutbox : PipeWriter
     private long _written;
     private long _pumped;
 
+    // Guards the switch between direct and queued mode. The writer (SignalR writes one message at a
+    // time per connection) and the pump are the only two parties.
+    private readonly Lock _gate = new();
+    private bool _queued;
+    private Task _pump = Task.CompletedTask;
+
+    // Where the message being written goes: chosen at its first byte, kept until its flush.
+    private PipeWriter? _target;
+
     private ConnectionOutbox(ConnectionContext connection, OutboxOptions options, ILogger logger, Operations.ExchangeMetrics metrics)
     {
         _metrics = metrics;
@@ -64,7 +84,7 @@ internal sealed class ConnectionOutbox : PipeWriter
     /// <summary>Bytes written but not yet taken by the transport.</summary>
     internal long Queued => Interlocked.Read(ref _written) - Interlocked.Read(ref _pumped);
 
-    /// <summary>The connection middleware: wraps the transport's output, runs the hub, then drains the pump.</summary>
+    /// <summary>The connection middleware: wraps the transport's output, runs the hub, then drains the queue.</summary>
     public static async Task RunAsync(ConnectionContext connection, Func<Task> next, OutboxOptions options, ILogger logger, Operations.ExchangeMetrics metrics)
     {
         LimitSocketBuffer(connection, options);
@@ -74,7 +94,6 @@ internal sealed class ConnectionOutbox : PipeWriter
         EnsureWatchdog();
         Open[outbox] = 0;
         metrics.OutboxOpened(outbox);
-        var pump = outbox.PumpAsync();
         try
         {
             await next();
@@ -83,8 +102,9 @@ internal sealed class ConnectionOutbox : PipeWriter
         {
             Open.TryRemove(outbox, out _);
             metrics.OutboxClosed(outbox);
+            // Whatever is still queued goes out, then the transport hears that SignalR finished writing.
             await outbox._queue.Writer.CompleteAsync();
-            await pump;
+            await outbox.EnsurePumpAsync(default);
         }
     }
 
@@ -114,13 +134,48 @@ internal sealed class ConnectionOutbox : PipeWriter
         }
     }
 
-    private async Task PumpAsync()
+    /// <summary>Starts the pump unless it runs; returns it. <paramref name="pending"/> is the transport flush it waits for first.</summary>
+    private Task EnsurePumpAsync(ValueTask<FlushResult> pending)
     {
+        lock (_gate)
+        {
+            if (!_queued)
+            {
+                _queued = true;
+                _pump = PumpAsync(pending);
+            }
+
+            return _pump;
+        }
+    }
+
+    /// <summary>Moves the queue to the transport at the client's pace, until the queue is empty; then back to direct mode.</summary>
+    private async Task PumpAsync(ValueTask<FlushResult> pending)
+    {
+        // Off the writer's call: SignalR's write returns while the client takes its time.
+        await Task.Yield();
         try
         {
+            var flushed = await pending;
+            Volatile.Write(ref _lastProgressTicks, Environment.TickCount64);
+            if (flushed.IsCompleted || flushed.IsCanceled)
+            {
+                return;
+            }
+
             while (true)
             {
-                var result = await _queue.Reader.ReadAsync();
+                ReadResult result;
+                lock (_gate)
+                {
+                    if (!_queue.Reader.TryRead(out result))
+                    {
+                        // Empty and the transport keeps up: the next message goes direct.
+                        _queued = false;
+                        return;
+                    }
+                }
+
                 var buffer = result.Buffer;
                 foreach (var segment in buffer)
                 {
@@ -134,23 +189,20 @@ internal sealed class ConnectionOutbox : PipeWriter
                 if (result.IsCompleted)
                 {
                     // SignalR finished writing: pass that on, as it would have without the outbox.
+                    await _queue.Reader.CompleteAsync();
                     await _transport.CompleteAsync();
-                    break;
+                    return;
                 }
 
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
-                    break;
+                    return;
                 }
             }
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or OperationCanceledException or ConnectionAbortedException)
         {
             // The transport went away first; the connection is ending anyway.
-        }
-        finally
-        {
-            await _queue.Reader.CompleteAsync();
         }
     }
 
@@ -192,27 +244,55 @@ internal sealed class ConnectionOutbox : PipeWriter
         }
     }
 
-    // --- PipeWriter: everything goes into the unbounded queue, so FlushAsync never waits for the client.
+    // --- PipeWriter: direct to the transport while it keeps up, else into the unbounded queue, so
+    // FlushAsync never waits for the client.
 
     private long _unflushed;
+
+    private PipeWriter Target
+    {
+        get
+        {
+            if (_target is null)
+            {
+                lock (_gate)
+                {
+                    // Direct only when nothing waits and no flush is pending: the pump is not writing then,
+                    // and only this writer can start it again.
+                    _target = _queued ? _queue.Writer : _transport;
+                }
+            }
+
+            return _target;
+        }
+    }
 
     public override void Advance(int bytes)
     {
         _unflushed += bytes;
-        _queue.Writer.Advance(bytes);
+        Target.Advance(bytes);
     }
 
-    public override Memory<byte> GetMemory(int sizeHint = 0) => _queue.Writer.GetMemory(sizeHint);
+    public override Memory<byte> GetMemory(int sizeHint = 0) => Target.GetMemory(sizeHint);
 
-    public override Span<byte> GetSpan(int sizeHint = 0) => _queue.Writer.GetSpan(sizeHint);
+    public override Span<byte> GetSpan(int sizeHint = 0) => Target.GetSpan(sizeHint);
 
-    public override void CancelPendingFlush() => _queue.Writer.CancelPendingFlush();
+    public override void CancelPendingFlush()
+    {
+        _queue.Writer.CancelPendingFlush();
+        _transport.CancelPendingFlush();
+    }
 
     public override void Complete(Exception? exception = null) => _queue.Writer.Complete(exception);
 
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
-        if (_unflushed > 0)
+        var bytes = _unflushed;
+        _unflushed = 0;
+        // A flush with nothing written still goes where the mode says: never beside a running pump.
+        var target = _target ?? Target;
+        _target = null;
+        if (bytes > 0)
         {
             // SignalR flushes once per message it writes (an event, a reply, a ping).
             _metrics.MessageOut();
@@ -220,17 +300,47 @@ internal sealed class ConnectionOutbox : PipeWriter
 
         if (Queued == 0)
         {
-            // The queue was empty: the client is keeping up, so this write starts the clock afresh.
+            // Nothing was waiting: the client is keeping up, so this write starts the clock afresh.
             Volatile.Write(ref _lastProgressTicks, Environment.TickCount64);
         }
 
-        if (Interlocked.Add(ref _written, _unflushed) - Interlocked.Read(ref _pumped) > _options.MaxBytes)
+        if (target == _transport)
+        {
+            return FlushDirect();
+        }
+
+        if (Interlocked.Add(ref _written, bytes) - Interlocked.Read(ref _pumped) > _options.MaxBytes)
         {
             Drop("over_limit", $"left more than {_options.MaxBytes} bytes unread");
         }
 
-        _unflushed = 0;
-        return _queue.Writer.FlushAsync(cancellationToken);
+        var queued = _queue.Writer.FlushAsync(cancellationToken);
+        // The pump may have found the queue empty and stopped just before these bytes arrived.
+        _ = EnsurePumpAsync(default);
+        return queued;
+    }
+
+    private ValueTask<FlushResult> FlushDirect()
+    {
+        ValueTask<FlushResult> flush;
+        try
+        {
+            flush = _transport.FlushAsync();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or ConnectionAbortedException)
+        {
+            // The transport went away: tell SignalR the output is done, as the transport would.
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: true));
+        }
+
+        if (flush.IsCompletedSuccessfully)
+        {
+            return flush;
+        }
+
+        // The transport is full: later messages queue behind this one, and the pump waits for it.
+        _ = EnsurePumpAsync(flush);
+        return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: false));
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe

@@ -55,21 +55,39 @@ public sealed class LiveChanges(Database database, IHubContext<ExchangeHub, IExc
         CancellationToken ct = default)
     {
         T result;
+        long version;
         await using (var connection = await database.OpenAsync(ct))
         {
             await using var tx = await database.BeginWriteAsync(connection, ct);
-            var version = await connection.QuerySingleAsync<long>(Bump, new { sessionId, stream }, tx);
+            version = await connection.QuerySingleAsync<long>(Bump, new { sessionId, stream }, tx);
             result = await change(connection, tx, version);
             await tx.CommitAsync(ct);
         }
 
         if (publish is not null)
         {
+            if (OrderedStreams.Contains(stream))
+            {
+                // Each instance hands its screens this stream's events in version order (LocalFirstLifetimeManager).
+                DeliveryOrder.Current = (stream, version);
+            }
+
             await PublishAsync(audience ?? Audience.Session(sessionId), client => publish(client, result));
         }
 
         return result;
     }
+
+    /// <summary>
+    /// Streams whose every version is published, here, to one group: an instance can hold an event that
+    /// skips a version until the missing one arrives. (A stream some of whose versions go elsewhere, or
+    /// nowhere, would make every next event wait for one that never comes; those rely on the clients'
+    /// own version checks alone, as all streams did before.)
+    /// </summary>
+    public static readonly IReadOnlySet<string> OrderedStreams = new HashSet<string>(StringComparer.Ordinal)
+    {
+        LiveStreams.Slides, PresentingStreams.Notes,
+    };
 
     /// <summary>How long a caller waits for the backplane to take an event before going on without it.</summary>
     public static readonly TimeSpan HandOverWait = TimeSpan.FromMilliseconds(500);

@@ -22,6 +22,17 @@ public static class RealtimeExtensions
         builder.Services.AddSingleton(new HubInstance(
             string.IsNullOrWhiteSpace(instanceId) ? $"{Environment.MachineName}:{Environment.ProcessId}" : instanceId));
 
+        // Kestrel normally hands every socket read and write to its own I/O queues, a second thread-pool
+        // hop per message on top of SignalR's own: a page change to 2,500 viewers is 2,500 such hops. Run
+        // them inline instead, on the thread-pool thread that completed the socket operation or flushed
+        // the output (socket completions themselves still arrive on the thread pool, so code that blocks
+        // blocks no more than before). Realtime:InlineSockets=false restores Kestrel's default.
+        // Measured in docs/decisions/0015-the-delivery-path.md.
+        if (builder.Configuration.GetValue("Realtime:InlineSockets", true))
+        {
+            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
+        }
+
         // The telemetry filter is outermost, so every line the others log carries the caller's scope and
         // it counts a refusal as one. Then the problem filter, so a refusal by the rate filter becomes a
         // HubException too.
@@ -62,6 +73,11 @@ public static class RealtimeExtensions
             var multiplexer = ConnectionMultiplexer.Connect(options);
             builder.Services.AddSingleton<IConnectionMultiplexer>(multiplexer);
             signalR.AddStackExchangeRedis(o => o.ConnectionFactory = _ => Task.FromResult<IConnectionMultiplexer>(multiplexer));
+            // Group sends reach this instance's screens without the Redis round trip (LocalFirstLifetimeManager).
+            builder.Services.AddSingleton<HubLifetimeManager<ExchangeHub>>(sp => new LocalFirstLifetimeManager<ExchangeHub>(
+                ActivatorUtilities.CreateInstance<Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisHubLifetimeManager<ExchangeHub>>(sp),
+                multiplexer, sp.GetRequiredService<IHubProtocolResolver>(),
+                sp.GetRequiredService<HubInstance>(), sp.GetRequiredService<ILogger<LocalFirstLifetimeManager<ExchangeHub>>>()));
             builder.Services.AddSingleton<BackplaneResync>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<BackplaneResync>());
         }

@@ -41,6 +41,64 @@ public sealed class TwoInstanceTests(TwoInstances hubs) : IClassFixture<TwoInsta
     private readonly Api _onB = new(hubs.B.BaseAddress);
 
     [Fact]
+    public async Task Pages_turned_at_once_from_both_instances_reach_every_viewer_on_each_in_version_order()
+    {
+        // A host page on A and its presenter view on B turn pages as fast as they can, at the same time.
+        // Each instance delivers its own changes without waiting for Redis; without ordering, viewers on A
+        // would see A's change before B's earlier one (and reload on the gap) while B's viewers saw the opposite.
+        var (session, invited) = await _onA.ScheduleAsync();
+        Assert.Equal(HttpStatusCode.Created, (await _onA.UploadDeckAsync(session, DemoSession.SampleDeck(30))).StatusCode);
+        await using var hostOnA = await LiveClient.ConnectAsync(hubs.A.BaseAddress, session.HostToken);
+        await using var presenterOnB = await LiveClient.ConnectAsync(hubs.B.BaseAddress, session.HostToken);
+        var viewers = new List<(LiveClient Client, long From)>();
+        foreach (var (api, url, i) in new[] { (_onA, hubs.A.BaseAddress, 0), (_onA, hubs.A.BaseAddress, 1), (_onB, hubs.B.BaseAddress, 2), (_onB, hubs.B.BaseAddress, 3) })
+        {
+            var joined = await api.JoinAsync(session.Code, invited[i % invited.Length].Id, $"观众 {i}", 1);
+            var client = await LiveClient.ConnectAsync(url, joined.ParticipantToken);
+            viewers.Add((client, (await client.WaitForAsync<SessionSnapshot>(_ => true)).Slides.Version));
+        }
+
+        try
+        {
+            // An instance learns where a stream stands from the first of its events it delivers.
+            var first = await hostOnA.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 30);
+            foreach (var (viewer, _) in viewers)
+            {
+                await viewer.WaitForAsync<PageChanged>(p => p.Version == first.Version);
+            }
+
+            async Task<long> TurnAsync(LiveClient host, int offset)
+            {
+                long last = 0;
+                // 1 + 2 × 9 changes: inside the host's burst of hub calls (HubCallRateFilter.Burst, 20).
+                for (var i = 0; i < 9; i++)
+                {
+                    last = Math.Max(last, (await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 2 + ((i + offset) % 28))).Version);
+                }
+
+                return last;
+            }
+
+            var turned = await Task.WhenAll(TurnAsync(hostOnA, 0), TurnAsync(presenterOnB, 7));
+            var final = turned.Max();
+            foreach (var (viewer, from) in viewers)
+            {
+                await viewer.WaitForAsync<PageChanged>(p => p.Version == final);
+                var versions = viewer.Received.OfType<PageChanged>().Select(p => p.Version).ToArray();
+                // The first change, then every one of the 18, each exactly once, in the order they were committed.
+                Assert.Equal(Enumerable.Range((int)from + 1, (int)(final - from)).Select(v => (long)v), versions);
+            }
+        }
+        finally
+        {
+            foreach (var (viewer, _) in viewers)
+            {
+                await viewer.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Host_on_A_and_viewers_on_B_see_the_same_session()
     {
         var (session, invited) = await _onA.ScheduleAsync();
