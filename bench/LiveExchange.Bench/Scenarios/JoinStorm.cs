@@ -88,7 +88,7 @@ public static class JoinStorm
     }
 
     /// <summary>Joins in a session of their own before the storm, one instance after the other.</summary>
-    public const int WarmUpJoins = 100;
+    public const int WarmUpJoins = 300;
 
     /// <summary>
     /// A running server has compiled its join path long before a storm; freshly started hubs would spend
@@ -100,7 +100,7 @@ public static class JoinStorm
         var viewers = new BenchViewer?[WarmUpJoins];
         try
         {
-            await BenchViewer.SpreadAsync(WarmUpJoins, 2, async i =>
+            await BenchViewer.SpreadAsync(WarmUpJoins, 10, async i =>
             {
                 var token = await cluster.JoinAsync(i, session, agencyId, ct);
                 var viewer = viewers[i] = BenchViewer.Create(new Uri(cluster.Url(i), LiveExchange.Shared.ExchangeHubRoute.Path), token, 0);
