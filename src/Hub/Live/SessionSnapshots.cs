@@ -52,20 +52,38 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
         + SelectQuestions + " where q.session_id = @sessionId and q.participant_id = @participantId order by q.id;\n"
         + SelectMyVotes + ";";
 
+    // A whole snapshot's first round trip: the above, then the stage's and the outline's own statements.
+    private const string SnapshotBatch = QuestionsBatch + "\n" + StageBoard.SnapshotBatch + "\n" + SessionOutlines.Batch;
+
     public async Task<SessionSnapshot> LoadAsync(ExchangeCaller caller, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginConsistentReadAsync(connection, ct);
-        var (head, slides, questions) = await ReadOwnAsync(connection, tx, caller, withQuestions: true);
+        SessionRow head;
+        SlidesState slides;
+        QuestionsState? questions;
+        StageState stageState;
+        MyStage me;
+        SessionOutline outline;
+        await using (var grid = await connection.QueryMultipleAsync(SnapshotBatch, new
+        {
+            sessionId = caller.SessionId, participantId = caller.ParticipantId, state = StageBoard.OnStageState,
+        }, tx))
+        {
+            (head, slides, questions, var versions) = await ReadOwnAsync(grid, withQuestions: true);
+            (stageState, me) = await StageBoard.ReadSnapshotAsync(grid, versions.GetValueOrDefault(LiveStreams.Stage), caller);
+            outline = await SessionOutlines.ReadAsync(grid, gate);
+        }
+
         var snapshot = new SessionSnapshot(
             caller.SessionId, head.Code, head.Title, caller.Role, caller.ParticipantId,
             slides,
             questions!,
-            await stage.StageAsync(connection, tx, caller.SessionId),
+            stageState,
             caller.IsHost ? await stage.HandsAsync(connection, tx, caller.SessionId) : null,
-            await stage.MeAsync(connection, tx, caller),
+            me,
             video.For(caller),
-            await SessionOutlines.LoadAsync(connection, caller.SessionId, gate, tx),
+            outline,
             caller.CanModerate ? await Questions.QuestionBoard.ModerationAsync(connection, tx, caller.SessionId) : null,
             await polls.ReadAsync(connection, tx, caller));
         await tx.CommitAsync(ct);
@@ -93,12 +111,19 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
         return result;
     }
 
-    /// <summary>The session's row, the slides and (when asked) the questions, in one batch.</summary>
-    private static async Task<(SessionRow Head, SlidesState Slides, QuestionsState? Questions)> ReadOwnAsync(
+    private static async Task<(SlidesState Slides, QuestionsState? Questions)> ReadOwnAsync(
         DbConnection connection, DbTransaction tx, ExchangeCaller caller, bool withQuestions)
     {
         var args = new { sessionId = caller.SessionId, participantId = caller.ParticipantId };
         await using var grid = await connection.QueryMultipleAsync(withQuestions ? QuestionsBatch : SlidesBatch, args, tx);
+        var (_, slides, questions, _) = await ReadOwnAsync(grid, withQuestions);
+        return (slides, questions);
+    }
+
+    /// <summary>The session's row, every stream's version, the slides and (when asked) the questions, from a batch.</summary>
+    private static async Task<(SessionRow Head, SlidesState Slides, QuestionsState? Questions, Dictionary<string, long> Versions)> ReadOwnAsync(
+        Dapper.SqlMapper.GridReader grid, bool withQuestions)
+    {
         var versions = (await grid.ReadAsync<VersionRow>()).ToDictionary(v => v.Stream, v => v.Version);
         var s = await grid.ReadSingleAsync<SessionRow>();
         var slides = new SlidesState(
@@ -108,7 +133,7 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
             s.DeckDownloadable != 0);
         if (!withQuestions)
         {
-            return (s, slides, null);
+            return (s, slides, null, versions);
         }
 
         // Visible questions, anonymous ones without their asker; the caller's own in full beside them.
@@ -119,7 +144,7 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
             questions.Select(q => q.ToPublicView()).ToArray(), myVotes.ToArray(),
             mine.Select(q => q.ToView()).ToArray(), s.PinnedQuestionId,
             versions.GetValueOrDefault(ModerationStreams.Votes),
-            s.QuestionsNeedApproval != 0));
+            s.QuestionsNeedApproval != 0), versions);
     }
 
     public Task<ModerationState> LoadModerationAsync(ExchangeCaller caller, CancellationToken ct) =>
