@@ -26,7 +26,7 @@ public sealed record JoinStormResult(
 /// <summary>
 /// N viewers join within T seconds, evenly spread: each calls POST /api/join, connects to the hub and
 /// waits for its snapshot. Then the database must hold exactly one participant and one open
-/// attendance interval per viewer that succeeded (hubs warmed up first by <see cref="WarmUpJoins"/> joins
+/// attendance interval per viewer that succeeded (hubs warmed up first by up to <see cref="WarmUpJoins"/> joins
 /// into another session). What a join costs is read around the storm: the
 /// hubs' PostgreSQL commands (Npgsql's own counter on /metrics; a batch is one), the transactions
 /// PostgreSQL committed in the bench database, and the CPU of the hubs and of PostgreSQL (from /proc).
@@ -36,7 +36,7 @@ public static class JoinStorm
     public static async Task<JoinStormResult> RunAsync(BenchSettings s, CancellationToken ct)
     {
         await using var cluster = await Cluster.StartOursAsync(s);
-        await WarmUpAsync(cluster, ct);
+        await WarmUpAsync(cluster, Math.Min(WarmUpJoins, s.Viewers), s.Seconds, ct);
         var (session, agencyId) = await cluster.ScheduleAsync(deckPages: 3);
         var viewers = new BenchViewer?[s.Viewers];
         var latencies = new ConcurrentBag<double>();
@@ -87,20 +87,20 @@ public static class JoinStorm
         }
     }
 
-    /// <summary>Joins in a session of their own before the storm, one instance after the other.</summary>
+    /// <summary>At most this many joins (as many as the storm's, over its window) in a session of their own first.</summary>
     public const int WarmUpJoins = 300;
 
     /// <summary>
     /// A running server has compiled its join path long before a storm; freshly started hubs would spend
     /// the storm's first seconds in the JIT, and at a few hundred joins that is most of the CPU measured.
     /// </summary>
-    private static async Task WarmUpAsync(Cluster cluster, CancellationToken ct)
+    private static async Task WarmUpAsync(Cluster cluster, int joins, double seconds, CancellationToken ct)
     {
         var (session, agencyId) = await cluster.ScheduleAsync(deckPages: 3);
-        var viewers = new BenchViewer?[WarmUpJoins];
+        var viewers = new BenchViewer?[joins];
         try
         {
-            await BenchViewer.SpreadAsync(WarmUpJoins, 10, async i =>
+            await BenchViewer.SpreadAsync(joins, seconds, async i =>
             {
                 var token = await cluster.JoinAsync(i, session, agencyId, ct);
                 var viewer = viewers[i] = BenchViewer.Create(new Uri(cluster.Url(i), LiveExchange.Shared.ExchangeHubRoute.Path), token, 0);
