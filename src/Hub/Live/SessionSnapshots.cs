@@ -12,7 +12,7 @@ namespace LiveExchange.Hub.Live;
 /// The state a screen needs, whole (on connect) or one stream at a time (after a gap in that stream).
 /// Each read runs in one consistent transaction, so a stream's content matches its version.
 /// </summary>
-public sealed class SessionSnapshots(Database database, StageBoard stage, VideoSettingsSource video, SessionGate gate, Polls.PollBoard polls)
+public sealed class SessionSnapshots(Database database, StageBoard stage, VideoSettingsSource video, SessionGate gate)
 {
     // Every stream's version in one read; a stream not changed yet has no row (version 0). The table is
     // LiveChanges'; reading it whole here saves a round trip per stream.
@@ -52,8 +52,8 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
         + SelectQuestions + " where q.session_id = @sessionId and q.participant_id = @participantId order by q.id;\n"
         + SelectMyVotes + ";";
 
-    // A whole snapshot's first round trip: the above, then the stage's and the outline's own statements.
-    private const string SnapshotBatch = QuestionsBatch + "\n" + StageBoard.SnapshotBatch + "\n" + SessionOutlines.Batch;
+    // A whole snapshot's first round trip: the above, then the stage's, the outline's and the polls' own statements.
+    private const string SnapshotBatch = QuestionsBatch + "\n" + StageBoard.SnapshotBatch + "\n" + SessionOutlines.Batch + "\n" + Polls.PollBoard.SnapshotBatch;
 
     public async Task<SessionSnapshot> LoadAsync(ExchangeCaller caller, CancellationToken ct)
     {
@@ -65,6 +65,7 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
         StageState stageState;
         MyStage me;
         SessionOutline outline;
+        PollsState pollsState;
         await using (var grid = await connection.QueryMultipleAsync(SnapshotBatch, new
         {
             sessionId = caller.SessionId, participantId = caller.ParticipantId, state = StageBoard.OnStageState,
@@ -73,6 +74,7 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
             (head, slides, questions, var versions) = await ReadOwnAsync(grid, withQuestions: true);
             (stageState, me) = await StageBoard.ReadSnapshotAsync(grid, versions.GetValueOrDefault(LiveStreams.Stage), caller);
             outline = await SessionOutlines.ReadAsync(grid, gate);
+            pollsState = await Polls.PollBoard.ReadSnapshotAsync(grid, versions.GetValueOrDefault(LiveStreams.Polls), caller);
         }
 
         var snapshot = new SessionSnapshot(
@@ -85,7 +87,7 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
             video.For(caller),
             outline,
             caller.CanModerate ? await Questions.QuestionBoard.ModerationAsync(connection, tx, caller.SessionId) : null,
-            await polls.ReadAsync(connection, tx, caller));
+            pollsState);
         await tx.CommitAsync(ct);
         return snapshot;
     }
