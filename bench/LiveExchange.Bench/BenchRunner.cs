@@ -131,10 +131,13 @@ public static class BenchRunner
                     results.Add(result);
                     output.WriteLine($"-- run {r + 1}");
                     output.Write(Stats.Table(
-                        ["viewers", "within s", "succeeded", "p50 ms", "p99 ms", "max ms", "attendance rows", "participants", "cpu s"],
+                        ["viewers", "within s", "succeeded", "p50 ms", "p99 ms", "max ms", "attendance rows", "participants", "cpu s",
+                         "db commands/join", "db transactions/join", "hub cpu ms/join", "postgres cpu ms/join"],
                         [[result.Viewers.ToString(CultureInfo.InvariantCulture), Stats.F(result.Seconds), result.Succeeded.ToString(CultureInfo.InvariantCulture),
                           Stats.F(result.P50Ms), Stats.F(result.P99Ms), Stats.F(result.MaxMs), result.AttendanceRows.ToString(CultureInfo.InvariantCulture),
-                          result.Participants.ToString(CultureInfo.InvariantCulture), string.Join("+", result.CpuSecondsPerInstance.Select(c => Stats.F(c)))]]));
+                          result.Participants.ToString(CultureInfo.InvariantCulture), string.Join("+", result.CpuSecondsPerInstance.Select(c => Stats.F(c))),
+                          Stats.F(result.CommandsPerJoin, "0.0"), Stats.F(result.TransactionsPerJoin, "0.0"),
+                          Stats.F(result.HubCpuMsPerJoin, "0.00"), Stats.F(result.PostgresCpuMsPerJoin, "0.00")]]));
                     foreach (var e in result.Errors)
                     {
                         output.WriteLine($"   error: {e}");
@@ -147,6 +150,10 @@ public static class BenchRunner
                     p50Ms = Stats.Median(results.Select(r => r.P50Ms)),
                     p99Ms = Stats.Median(results.Select(r => r.P99Ms)),
                     attendanceRowsEqualViewers = results.All(r => r.AttendanceRows == r.Viewers && r.Participants == r.Viewers),
+                    commandsPerJoin = Stats.Median(results.Select(r => r.CommandsPerJoin)),
+                    transactionsPerJoin = Stats.Median(results.Select(r => r.TransactionsPerJoin)),
+                    hubCpuMsPerJoin = Stats.Median(results.Select(r => r.HubCpuMsPerJoin)),
+                    postgresCpuMsPerJoin = Stats.Median(results.Select(r => r.PostgresCpuMsPerJoin)),
                 };
                 runs = results.Cast<object>().ToArray();
                 break;

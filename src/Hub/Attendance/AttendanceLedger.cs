@@ -16,17 +16,6 @@ namespace LiveExchange.Hub.Attendance;
 public sealed class AttendanceLedger(Database database, HubInstance instance, TimeProvider clock,
     Microsoft.Extensions.Options.IOptions<AttendanceOptions> options, Sessions.SessionGate gate)
 {
-    // A no-op update that takes the participant's row lock (SQLite's write transaction is a lock
-    // already): two connections opening at once are counted one after the other.
-    private const string LockParticipant = "update participants set headcount = headcount where id = @participantId";
-
-    // Open intervals on instances still alive: a crashed instance's leftovers do not count.
-    private const string CountOpen = """
-        select count(*) from attendance_intervals i
-        join hub_instances h on h.instance_id = i.instance_id
-        where i.participant_id = @participantId and i.left_at_ms is null and h.seen_at_ms > @aliveSinceMs
-        """;
-
     // The host's own participant row is made the first time the host connects: the host token is its token.
     private const string EnsureHost = """
         insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms)
@@ -46,20 +35,29 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
         """;
 
     private const string SelectModerator = """
-        select id, headcount, agency_id as AgencyId, removed_at_ms as RemovedAtMs from participants where session_id = @sessionId and role = 'moderator'
+        select id from participants where session_id = @sessionId and role = 'moderator'
         """;
 
     private const string SelectHost = """
-        select id, headcount, agency_id as AgencyId, removed_at_ms as RemovedAtMs from participants where session_id = @sessionId and role = 'host'
+        select id from participants where session_id = @sessionId and role = 'host'
         """;
 
-    private const string SelectViewer = """
-        select id, headcount, agency_id as AgencyId, removed_at_ms as RemovedAtMs from participants where id = @participantId
-        """;
-
-    private const string Open = """
+    // The whole open in one round trip, each statement returning rows so that both databases step
+    // through the same result sets. First a no-op update that takes the participant's row lock (SQLite's
+    // write transaction is a lock already), so two connections opening at once are counted one after the
+    // other; then what the checks need (the session's times, the participant, its open intervals on
+    // instances still alive: a crashed instance's leftovers do not count); then the interval itself, which
+    // the transaction takes back if a check below refuses the connection.
+    private const string Open = $"""
+        update participants set headcount = headcount where id = @participantId returning id;
+        select {Sessions.SessionTimes.Columns} from sessions where id = @sessionId;
+        select id, headcount, agency_id as AgencyId, removed_at_ms as RemovedAtMs from participants where id = @participantId;
+        select count(*) from attendance_intervals i
+        join hub_instances h on h.instance_id = i.instance_id
+        where i.participant_id = @participantId and i.left_at_ms is null and h.seen_at_ms > @aliveSinceMs;
         insert into attendance_intervals (participant_id, session_id, connection_id, instance_id, headcount, joined_at_ms)
-        values (@participantId, @sessionId, @connectionId, @instanceId, @headcount, @now)
+        select id, session_id, @connectionId, @instanceId, headcount, @now from participants where id = @participantId
+        returning id;
         """;
 
     private const string Close = """
@@ -72,26 +70,47 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginWriteAsync(connection, ct);
-        // Nothing live happens in a session that has ended: the connection is refused with the reason.
-        gate.RequireNotEnded(await Sessions.SessionGate.LoadAsync(connection, sessionId, tx));
-        ParticipantRow participant;
+        long participantId;
         string role;
         if (user.IsHost())
         {
             await connection.ExecuteAsync(EnsureHost, new { sessionId, now }, tx);
-            participant = await connection.QuerySingleAsync<ParticipantRow>(SelectHost, new { sessionId }, tx);
+            participantId = await connection.QuerySingleAsync<long>(SelectHost, new { sessionId }, tx);
             role = ParticipantRoles.Host;
         }
         else if (user.IsModerator())
         {
             await connection.ExecuteAsync(EnsureModerator, new { sessionId, now }, tx);
-            participant = await connection.QuerySingleAsync<ParticipantRow>(SelectModerator, new { sessionId }, tx);
+            participantId = await connection.QuerySingleAsync<long>(SelectModerator, new { sessionId }, tx);
             role = ParticipantRoles.Moderator;
         }
         else
         {
-            participant = await connection.QuerySingleAsync<ParticipantRow>(SelectViewer, new { participantId = user.ParticipantId() }, tx);
+            participantId = user.ParticipantId() ?? throw new InvalidOperationException("A viewer without a participant claim.");
             role = ParticipantRoles.Viewer;
+        }
+
+        ParticipantRow participant;
+        long open;
+        await using (var read = await connection.QueryMultipleAsync(Open, new
+        {
+            participantId,
+            sessionId,
+            aliveSinceMs = now - options.Value.InstanceTimeoutSeconds * 1000L,
+            connectionId,
+            instanceId = instance.Id,
+            now,
+        }, tx))
+        {
+            await read.ReadSingleAsync<long>();
+            var times = await read.ReadSingleOrDefaultAsync<Sessions.SessionTimes>()
+                ?? throw ExchangeProblem.NotFound("session_not_found", "Session not found.");
+            participant = await read.ReadSingleAsync<ParticipantRow>();
+            open = await read.ReadSingleAsync<long>();
+            await read.ReadSingleAsync<long>();
+
+            // Nothing live happens in a session that has ended: the connection is refused with the reason.
+            gate.RequireNotEnded(times);
         }
 
         if (participant.RemovedAtMs is not null)
@@ -99,13 +118,7 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
             throw Sessions.SessionGate.Removed();
         }
 
-        await connection.ExecuteAsync(LockParticipant, new { participantId = participant.Id }, tx);
         var max = options.Value.ConnectionsPerParticipant;
-        var open = await connection.ExecuteScalarAsync<long>(CountOpen, new
-        {
-            participantId = participant.Id,
-            aliveSinceMs = now - options.Value.InstanceTimeoutSeconds * 1000L,
-        }, tx);
         if (open >= max)
         {
             // A link is one screen (or a few: a projector and a phone); hundreds of connections on one
@@ -114,15 +127,6 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
                 $"This link is already open on {max} screens; close one of them first.");
         }
 
-        await connection.ExecuteAsync(Open, new
-        {
-            participantId = participant.Id,
-            sessionId,
-            connectionId,
-            instanceId = instance.Id,
-            headcount = participant.Headcount,
-            now,
-        }, tx);
         await tx.CommitAsync(ct);
         return new ExchangeCaller(sessionId, participant.Id, role, participant.AgencyId);
     }

@@ -128,18 +128,20 @@ public static class ConsentNotices
     /// A join must carry the version of the notice the viewer read: none is <c>consent_required</c>, an older
     /// one <c>consent_outdated</c> (the join page reloads the notice and asks again).
     /// </summary>
-    internal static async Task<long> RequireAcceptedAsync(DbConnection connection, DbTransaction tx, long sessionId, long? accepted)
+    internal static async Task<long> RequireAcceptedAsync(DbConnection connection, DbTransaction tx, long sessionId, long? accepted) =>
+        RequireAccepted(await connection.QuerySingleAsync<long>(SelectVersion, new { id = sessionId }, tx), accepted);
+
+    /// <summary>The same check against a version already read (a join reads it with the rest of the session).</summary>
+    internal static long RequireAccepted(long current, long? accepted) => accepted switch
     {
-        var current = await connection.QuerySingleAsync<long>(SelectVersion, new { id = sessionId }, tx);
-        return accepted switch
-        {
-            null => throw ExchangeProblem.BadRequest("consent_required",
-                "Read what this session records and accept it before joining."),
-            { } v when v != current => throw ExchangeProblem.Conflict("consent_outdated",
-                "The organiser has changed what this session records; read the notice again before joining."),
-            _ => current,
-        };
-    }
+        null => throw ExchangeProblem.BadRequest("consent_required",
+            "Read what this session records and accept it before joining."),
+        { } v when v != current => throw Outdated(),
+        _ => current,
+    };
+
+    internal static ExchangeProblem Outdated() => ExchangeProblem.Conflict("consent_outdated",
+        "The organiser has changed what this session records; read the notice again before joining.");
 
     /// <summary>Stores on the participant the notice version it accepted, and when.</summary>
     internal static Task RecordAsync(DbConnection connection, DbTransaction tx, string token, long consentVersion, long now) =>

@@ -57,21 +57,43 @@ public static class JoinEndpoints
     /// </summary>
     public const int DefaultJoinsPerMinute = 120;
 
-    private const string FindParticipant = """
-        select id, agency_id from participants where token = @token and session_id = @sessionId and role = 'viewer' and removed_at_ms is null
+    // What a join checks, read in one statement: the session's times (its state), host agency, consent
+    // version, and whether the agency is invited. The agenda, agency names and tokens a look-up shows are
+    // not needed here.
+    private const string SelectForJoin = $"""
+        select id as Id, code as Code, time_zone as TimeZone, host_agency_id as HostAgencyId, consent_version as ConsentVersion,
+               {SessionTimes.Columns},
+               (select count(*) from session_invitations i where i.session_id = sessions.id and i.agency_id = @agencyId) as Invited
+        from sessions where code = @code
         """;
 
-    private const string UpdateParticipant = """
-        update participants set display_name = @displayName, headcount = @headcount where id = @id
+    // The same browser coming back, for the same agency: its row takes the new name, headcount and consent.
+    // The consent is checked again here, so a notice edited since the read above is not recorded as accepted.
+    private const string Rejoin = """
+        update participants set display_name = @displayName, headcount = @headcount, consent_version = @consentVersion, consented_at_ms = @now
+        where token = @token and session_id = @sessionId and agency_id = @agencyId and role = 'viewer' and removed_at_ms is null
+          and (select consent_version from sessions where id = @sessionId) = @consentVersion
+        returning id
         """;
+
+    // A new viewer with its consent, in one statement that makes the checks a concurrent change could
+    // invalidate (the notice's version, the per-address cap): no row back means one of them refused it.
+    private const string Admit = """
+        insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms, joined_from,
+                                  consent_version, consented_at_ms)
+        select @sessionId, @token, 'viewer', @agencyId, @displayName, @headcount, @now, @address, @consentVersion, @now
+        where (select consent_version from sessions where id = @sessionId) = @consentVersion
+          and (select count(*) from participants where session_id = @sessionId and joined_from = @address and role = 'viewer') < @perAddress
+        returning id
+        """;
+
+    private const string SelectConsentVersion = "select consent_version from sessions where id = @sessionId";
 
     private const string InsertParticipant = """
         insert into participants (session_id, token, role, agency_id, display_name, headcount, created_at_ms, joined_from)
         values (@sessionId, @token, 'viewer', @agencyId, @displayName, @headcount, @now, @address)
         returning id
         """;
-
-    private const string SelectIdByToken = "select id from participants where token = @token";
 
     private const string CountFromAddress = """
         select count(*) from participants where session_id = @sessionId and joined_from = @address and role = 'viewer'
@@ -142,50 +164,100 @@ public static class JoinEndpoints
             (code, agencyId) = (invitedTo.Code, invitation.AgencyId);
         }
 
-        var session = await FindAsync(connection, code, gate);
-        switch (session.State)
+        var normalised = JoinCode.Normalise(code);
+        var session = (normalised is null ? null : await connection.QuerySingleOrDefaultAsync<JoinRow>(SelectForJoin, new { code = normalised, agencyId }))
+            ?? throw UnknownCode();
+        var times = new SessionTimes(session.StartsAtMs, session.EndsAtMs, session.OpenedAtMs, session.EndedAtMs, session.CancelledAtMs);
+        switch (gate.StateOf(times))
         {
             case SessionStates.Ended:
                 throw SessionGate.Ended();
             case SessionStates.Cancelled:
                 throw SessionGate.Cancelled();
             case SessionStates.Scheduled:
+                var zone = TimeZoneInfo.FindSystemTimeZoneById(session.TimeZone);
+                var opensAt = SessionEndpoints.InZone(times.JoinOpensAtMs(gate.Options), zone);
+                var startsAt = SessionEndpoints.InZone(session.StartsAtMs, zone);
                 throw ExchangeProblem.Conflict("session_not_open",
-                    $"Joining opens at {session.JoinOpensAt:yyyy-MM-dd HH:mm} ({session.TimeZone}); the session starts at {session.StartsAt:HH:mm}.");
+                    $"Joining opens at {opensAt:yyyy-MM-dd HH:mm} ({session.TimeZone}); the session starts at {startsAt:HH:mm}.");
         }
 
-        if (agencyId != session.HostAgency.Id && session.InvitedAgencies.All(a => a.Id != agencyId))
+        if (agencyId != session.HostAgencyId && session.Invited == 0)
         {
             throw ExchangeProblem.BadRequest("agency_not_invited", "Choose one of the agencies invited to this session.");
         }
 
-        await using var tx = await database.BeginWriteAsync(connection, ct);
-        var consentVersion = await Consent.ConsentNotices.RequireAcceptedAsync(connection, tx, session.Id, body.ConsentVersion);
+        var consentVersion = Consent.ConsentNotices.RequireAccepted(session.ConsentVersion, body.ConsentVersion);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        // One statement each when there is no roster, so no transaction; a roster goes in with the participant.
+        await using var tx = room is null ? null : await database.BeginWriteAsync(connection, ct);
+        var args = new
+        {
+            sessionId = session.Id, agencyId, displayName, headcount = (long)headcount, consentVersion, now,
+            token = body.ParticipantToken ?? "",
+            address = AddressOf(http),
+            perAddress = (long)configuration.GetValue("Joining:ParticipantsPerAddress", DefaultParticipantsPerAddress),
+        };
         // The same browser coming back is the same participant; coming back for another agency is not
         // (its earlier minutes belong to the first agency's row in the attendance sheet).
-        if (body.ParticipantToken is { Length: > 0 } token
-            && await connection.QuerySingleOrDefaultAsync<(long Id, long AgencyId)?>(FindParticipant, new { token, sessionId = session.Id }, tx) is { } known
-            && known.AgencyId == agencyId)
+        var participantId = body.ParticipantToken is { Length: > 0 }
+            ? await connection.QuerySingleOrDefaultAsync<long?>(Rejoin, args, tx)
+            : null;
+        var token = args.token;
+        if (participantId is null)
         {
-            await connection.ExecuteAsync(UpdateParticipant, new { id = known.Id, displayName, headcount }, tx);
-        }
-        else
-        {
-            token = await NewViewerAsync(connection, tx, configuration, session.Id, agencyId, displayName, headcount,
-                AddressOf(http), clock.GetUtcNow().ToUnixTimeMilliseconds());
+            token = Tokens.New();
+            participantId = await connection.QuerySingleOrDefaultAsync<long?>(Admit, args with { token = token }, tx)
+                ?? throw await RefusedAsync(connection, tx, args.sessionId, consentVersion, args.perAddress);
         }
 
-        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await Consent.ConsentNotices.RecordAsync(connection, tx, token, consentVersion, now);
         if (room is not null)
         {
-            var participantId = await connection.QuerySingleAsync<long>(SelectIdByToken, new { token }, tx);
-            await Live.LiveChanges.BumpAsync(connection, tx, session.Id, RoomStreams.Room);
-            await Rooms.RoomRoster.ApplyAsync(connection, tx, session.Id, participantId, room, now);
+            await Live.LiveChanges.BumpAsync(connection, tx!, session.Id, RoomStreams.Room);
+            await Rooms.RoomRoster.ApplyAsync(connection, tx!, session.Id, participantId.Value, room, now);
+            await tx!.CommitAsync(ct);
         }
 
-        await tx.CommitAsync(ct);
         return TypedResults.Ok(new Joined(token, session.Id, session.Code));
+    }
+
+    /// <summary>Why <see cref="Admit"/> made no row: the notice changed since it was read, or the address is at its cap.</summary>
+    private static async Task<ExchangeProblem> RefusedAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx,
+        long sessionId, long consentVersion, long perAddress) =>
+        await connection.QuerySingleAsync<long>(SelectConsentVersion, new { sessionId }, tx) != consentVersion
+            ? Consent.ConsentNotices.Outdated()
+            : TooManyFromAddress(perAddress);
+
+    private static ExchangeProblem TooManyFromAddress(long perAddress) => ExchangeProblem.TooMany("too_many_participants",
+        $"{perAddress} screens have already joined this session from your network; ask the organiser for help.");
+
+    private static ExchangeProblem UnknownCode() =>
+        ExchangeProblem.NotFound("unknown_code", "No session has this code. Check the code and try again.");
+
+    /// <summary>A class with setters: SQLite gives the computed count no declared type (see QuestionRow).</summary>
+    private sealed class JoinRow
+    {
+        public long Id { get; init; }
+
+        public string Code { get; init; } = "";
+
+        public string TimeZone { get; init; } = "";
+
+        public long HostAgencyId { get; init; }
+
+        public long ConsentVersion { get; init; }
+
+        public long StartsAtMs { get; init; }
+
+        public long EndsAtMs { get; init; }
+
+        public long? OpenedAtMs { get; init; }
+
+        public long? EndedAtMs { get; init; }
+
+        public long? CancelledAtMs { get; init; }
+
+        public long Invited { get; init; }
     }
 
     /// <summary>The caller's address as participants record it (IPv4 even when it came over IPv6).</summary>
@@ -195,8 +267,8 @@ public static class JoinEndpoints
     /// <summary>
     /// A new viewer participant, returning its token: at most Joining:ParticipantsPerAddress per address
     /// and session. One person scripting joins made 101 participants (votes, questions, a claimed headcount
-    /// of 50,500); a room of phones behind one NAT stays well inside the default. Joining and the feedback
-    /// link's respondents both come through here.
+    /// of 50,500); a room of phones behind one NAT stays well inside the default. The feedback link's
+    /// respondents come through here; a join makes the same checks in its one <see cref="Admit"/> statement.
     /// </summary>
     internal static async Task<string> NewViewerAsync(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction tx,
         IConfiguration configuration, long sessionId, long agencyId, string displayName, int headcount, string address, long nowMs)
@@ -204,8 +276,7 @@ public static class JoinEndpoints
         var perAddress = configuration.GetValue("Joining:ParticipantsPerAddress", DefaultParticipantsPerAddress);
         if (await connection.ExecuteScalarAsync<long>(CountFromAddress, new { sessionId, address }, tx) >= perAddress)
         {
-            throw ExchangeProblem.TooMany("too_many_participants",
-                $"{perAddress} screens have already joined this session from your network; ask the organiser for help.");
+            throw TooManyFromAddress(perAddress);
         }
 
         var token = Tokens.New();
@@ -225,6 +296,6 @@ public static class JoinEndpoints
         var found = await SessionEndpoints.DescribeAsync(connection, rows, gate);
         return found.Length == 1
             ? found[0]
-            : throw ExchangeProblem.NotFound("unknown_code", "No session has this code. Check the code and try again.");
+            : throw UnknownCode();
     }
 }

@@ -12,13 +12,17 @@ namespace LiveExchange.Hub.Live;
 /// The state a screen needs, whole (on connect) or one stream at a time (after a gap in that stream).
 /// Each read runs in one consistent transaction, so a stream's content matches its version.
 /// </summary>
-public sealed class SessionSnapshots(Database database, StageBoard stage, VideoSettingsSource video, SessionGate gate, Polls.PollBoard polls)
+public sealed class SessionSnapshots(Database database, StageBoard stage, VideoSettingsSource video, SessionGate gate)
 {
-    private const string SelectSession = "select code, title from sessions where id = @sessionId";
+    // Every stream's version in one read; a stream not changed yet has no row (version 0). The table is
+    // LiveChanges'; reading it whole here saves a round trip per stream.
+    private const string SelectVersions = "select stream as Stream, version as Version from stream_versions where session_id = @sessionId";
 
-    private const string SelectSlides = """
-        select s.current_page as CurrentPage, d.id as DeckId, d.file_name as FileName, d.page_count as PageCount,
-               s.deck_downloadable as DeckDownloadable
+    // What the snapshot's own parts need from the session's row: its head, the slides, the Q&A settings.
+    private const string SelectSession = """
+        select s.code as Code, s.title as Title, s.current_page as CurrentPage, d.id as DeckId, d.file_name as FileName,
+               d.page_count as PageCount, s.deck_downloadable as DeckDownloadable,
+               s.questions_need_approval as QuestionsNeedApproval, s.pinned_question_id as PinnedQuestionId
         from sessions s left join decks d on d.id = s.deck_id
         where s.id = @sessionId
         """;
@@ -39,31 +43,60 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
         where v.participant_id = @participantId and q.session_id = @sessionId
         """;
 
+    // One round trip each for a gap in the slides, a gap in the questions, or both in a snapshot: the
+    // statements run in order and are read back in order (every one returns rows, on both databases).
+    private const string SlidesBatch = SelectVersions + ";\n" + SelectSession + ";";
+
+    private const string QuestionsBatch = SlidesBatch + "\n"
+        + SelectQuestions + " where q.session_id = @sessionId and q.status in ('live', 'answered') order by votes desc, q.id;\n"
+        + SelectQuestions + " where q.session_id = @sessionId and q.participant_id = @participantId order by q.id;\n"
+        + SelectMyVotes + ";";
+
+    // A whole snapshot's first round trip: the above, then the stage's, the outline's and the polls' own statements.
+    private const string SnapshotBatch = QuestionsBatch + "\n" + StageBoard.SnapshotBatch + "\n" + SessionOutlines.Batch + "\n" + Polls.PollBoard.SnapshotBatch;
+
     public async Task<SessionSnapshot> LoadAsync(ExchangeCaller caller, CancellationToken ct)
     {
         await using var connection = await database.OpenAsync(ct);
         await using var tx = await database.BeginConsistentReadAsync(connection, ct);
-        var head = await connection.QuerySingleAsync<(string Code, string Title)>(SelectSession, new { sessionId = caller.SessionId }, tx);
+        SessionRow head;
+        SlidesState slides;
+        QuestionsState? questions;
+        StageState stageState;
+        MyStage me;
+        SessionOutline outline;
+        PollsState pollsState;
+        await using (var grid = await connection.QueryMultipleAsync(SnapshotBatch, new
+        {
+            sessionId = caller.SessionId, participantId = caller.ParticipantId, state = StageBoard.OnStageState,
+        }, tx))
+        {
+            (head, slides, questions, var versions) = await ReadOwnAsync(grid, withQuestions: true);
+            (stageState, me) = await StageBoard.ReadSnapshotAsync(grid, versions.GetValueOrDefault(LiveStreams.Stage), caller);
+            outline = await SessionOutlines.ReadAsync(grid, gate);
+            pollsState = await Polls.PollBoard.ReadSnapshotAsync(grid, versions.GetValueOrDefault(LiveStreams.Polls), caller);
+        }
+
         var snapshot = new SessionSnapshot(
             caller.SessionId, head.Code, head.Title, caller.Role, caller.ParticipantId,
-            await SlidesAsync(connection, tx, caller.SessionId),
-            await QuestionsAsync(connection, tx, caller),
-            await stage.StageAsync(connection, tx, caller.SessionId),
+            slides,
+            questions!,
+            stageState,
             caller.IsHost ? await stage.HandsAsync(connection, tx, caller.SessionId) : null,
-            await stage.MeAsync(connection, tx, caller),
+            me,
             video.For(caller),
-            await SessionOutlines.LoadAsync(connection, caller.SessionId, gate, tx),
+            outline,
             caller.CanModerate ? await Questions.QuestionBoard.ModerationAsync(connection, tx, caller.SessionId) : null,
-            await polls.ReadAsync(connection, tx, caller));
+            pollsState);
         await tx.CommitAsync(ct);
         return snapshot;
     }
 
     public Task<SlidesState> LoadSlidesAsync(ExchangeCaller caller, CancellationToken ct) =>
-        ReadAsync((c, tx) => SlidesAsync(c, tx, caller.SessionId), ct);
+        ReadAsync(async (c, tx) => (await ReadOwnAsync(c, tx, caller, withQuestions: false)).Slides, ct);
 
     public Task<QuestionsState> LoadQuestionsAsync(ExchangeCaller caller, CancellationToken ct) =>
-        ReadAsync((c, tx) => QuestionsAsync(c, tx, caller), ct);
+        ReadAsync(async (c, tx) => (await ReadOwnAsync(c, tx, caller, withQuestions: true)).Questions!, ct);
 
     public Task<StageState> LoadStageAsync(ExchangeCaller caller, CancellationToken ct) =>
         ReadAsync((c, tx) => stage.StageAsync(c, tx, caller.SessionId), ct);
@@ -80,38 +113,74 @@ public sealed class SessionSnapshots(Database database, StageBoard stage, VideoS
         return result;
     }
 
-    private static async Task<SlidesState> SlidesAsync(DbConnection connection, DbTransaction tx, long sessionId)
+    private static async Task<(SlidesState Slides, QuestionsState? Questions)> ReadOwnAsync(
+        DbConnection connection, DbTransaction tx, ExchangeCaller caller, bool withQuestions)
     {
-        var version = await LiveChanges.VersionAsync(connection, tx, sessionId, LiveStreams.Slides);
-        var s = await connection.QuerySingleAsync<SlidesRow>(SelectSlides, new { sessionId }, tx);
-        return new SlidesState(
-            version,
+        var args = new { sessionId = caller.SessionId, participantId = caller.ParticipantId };
+        await using var grid = await connection.QueryMultipleAsync(withQuestions ? QuestionsBatch : SlidesBatch, args, tx);
+        var (_, slides, questions, _) = await ReadOwnAsync(grid, withQuestions);
+        return (slides, questions);
+    }
+
+    /// <summary>The session's row, every stream's version, the slides and (when asked) the questions, from a batch.</summary>
+    private static async Task<(SessionRow Head, SlidesState Slides, QuestionsState? Questions, Dictionary<string, long> Versions)> ReadOwnAsync(
+        Dapper.SqlMapper.GridReader grid, bool withQuestions)
+    {
+        var versions = (await grid.ReadAsync<VersionRow>()).ToDictionary(v => v.Stream, v => v.Version);
+        var s = await grid.ReadSingleAsync<SessionRow>();
+        var slides = new SlidesState(
+            versions.GetValueOrDefault(LiveStreams.Slides),
             s.DeckId is { } deckId ? new DeckView(deckId, s.FileName!, (int)s.PageCount!.Value) : null,
             (int)s.CurrentPage,
             s.DeckDownloadable != 0);
+        if (!withQuestions)
+        {
+            return (s, slides, null, versions);
+        }
+
+        // Visible questions, anonymous ones without their asker; the caller's own in full beside them.
+        var questions = await grid.ReadAsync<QuestionRow>();
+        var mine = await grid.ReadAsync<QuestionRow>();
+        var myVotes = await grid.ReadAsync<long>();
+        return (s, slides, new QuestionsState(versions.GetValueOrDefault(LiveStreams.Questions),
+            questions.Select(q => q.ToPublicView()).ToArray(), myVotes.ToArray(),
+            mine.Select(q => q.ToView()).ToArray(), s.PinnedQuestionId,
+            versions.GetValueOrDefault(ModerationStreams.Votes),
+            s.QuestionsNeedApproval != 0), versions);
     }
 
     public Task<ModerationState> LoadModerationAsync(ExchangeCaller caller, CancellationToken ct) =>
         ReadAsync((c, tx) => Questions.QuestionBoard.ModerationAsync(c, tx, caller.SessionId), ct);
 
-    /// <summary>Visible questions, anonymous ones without their asker; the caller's own in full beside them.</summary>
-    internal static async Task<QuestionsState> QuestionsAsync(DbConnection connection, DbTransaction tx, ExchangeCaller caller)
+    /// <summary>A class with setters (see <see cref="QuestionRow"/>).</summary>
+    private sealed class VersionRow
     {
-        var args = new { sessionId = caller.SessionId, participantId = caller.ParticipantId };
-        var version = await LiveChanges.VersionAsync(connection, tx, caller.SessionId, LiveStreams.Questions);
-        var questions = await connection.QueryAsync<QuestionRow>(
-            SelectQuestions + " where q.session_id = @sessionId and q.status in ('live', 'answered') order by votes desc, q.id", args, tx);
-        var mine = await connection.QueryAsync<QuestionRow>(
-            SelectQuestions + " where q.session_id = @sessionId and q.participant_id = @participantId order by q.id", args, tx);
-        var myVotes = await connection.QueryAsync<long>(SelectMyVotes, args, tx);
-        var settings = await connection.QuerySingleAsync<ModerationRow>(Questions.QuestionBoard.SelectSettings, args, tx);
-        return new QuestionsState(version, questions.Select(q => q.ToPublicView()).ToArray(), myVotes.ToArray(),
-            mine.Select(q => q.ToView()).ToArray(), settings.PinnedQuestionId,
-            await LiveChanges.VersionAsync(connection, tx, caller.SessionId, ModerationStreams.Votes),
-            settings.QuestionsNeedApproval != 0);
+        public string Stream { get; init; } = "";
+
+        public long Version { get; init; }
     }
 
-    private sealed record SlidesRow(long CurrentPage, long? DeckId, string? FileName, long? PageCount, long DeckDownloadable);
+    /// <summary>A class with setters (see <see cref="QuestionRow"/>).</summary>
+    private sealed class SessionRow
+    {
+        public string Code { get; init; } = "";
+
+        public string Title { get; init; } = "";
+
+        public long CurrentPage { get; init; }
+
+        public long? DeckId { get; init; }
+
+        public string? FileName { get; init; }
+
+        public long? PageCount { get; init; }
+
+        public long DeckDownloadable { get; init; }
+
+        public long QuestionsNeedApproval { get; init; }
+
+        public long? PinnedQuestionId { get; init; }
+    }
 }
 
 /// <summary>

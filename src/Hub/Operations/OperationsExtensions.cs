@@ -82,6 +82,9 @@ public static class OperationsExtensions
         {
             builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
                 .AddMeter(ExchangeMetrics.MeterName)
+                // Npgsql's own: commands (a batch is one round trip), connections, bytes; the join bench
+                // reads db.client.commands.* from here to count round trips per join.
+                .AddMeter("Npgsql")
                 // Requests, Kestrel and SignalR connections, rate limiting (refused joins among them).
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()

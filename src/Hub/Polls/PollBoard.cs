@@ -247,6 +247,41 @@ public sealed class PollBoard(Database database, LiveChanges changes, PollFanout
     {
         var rows = (await connection.QueryAsync<PollRow>(SelectLaunched, new { sessionId }, tx)).ToList();
         var tallies = await PollTally.ReadLaunchedAsync(connection, tx, sessionId, rows);
+        var state = StateOf(version, rows, tallies, caller);
+        if (state.Open is { } open && caller is { ManagesPolls: false })
+        {
+            state = state with
+            {
+                MyAnswer = (await connection.QuerySingleOrDefaultAsync<AnswerRow>(SelectMine, new { pollId = open.Id, participantId = caller.ParticipantId }, tx))?.ToMine(),
+            };
+        }
+
+        return state;
+    }
+
+    // The caller's answer to the open poll, found without knowing which poll is open (for a batch).
+    private const string SelectMineInOpen = """
+        select a.poll_id as PollId, a.answer as Answer, a.client_key as ClientKey, a.answered_at_ms as AnsweredAtMs
+        from poll_answers a join polls p on p.id = a.poll_id
+        where p.session_id = @sessionId and p.state = 'open' and a.participant_id = @participantId
+        """;
+
+    /// <summary>A snapshot's poll reads as a batch (parameters @sessionId, @participantId), read back by <see cref="ReadSnapshotAsync"/>.</summary>
+    internal const string SnapshotBatch = SelectLaunched + ";\n" + PollTally.LaunchedBatch + "\n" + SelectMineInOpen + ";";
+
+    internal static async Task<PollsState> ReadSnapshotAsync(Dapper.SqlMapper.GridReader grid, long version, ExchangeCaller caller)
+    {
+        var rows = (await grid.ReadAsync<PollRow>()).ToList();
+        var tallies = await PollTally.ReadLaunchedAsync(grid, rows);
+        var mine = (await grid.ReadAsync<AnswerRow>()).FirstOrDefault();
+        var state = StateOf(version, rows, tallies, caller);
+        return state.Open is { } open && !caller.ManagesPolls && mine?.PollId == open.Id
+            ? state with { MyAnswer = mine.ToMine() }
+            : state;
+    }
+
+    private static PollsState StateOf(long version, List<PollRow> rows, IReadOnlyDictionary<long, PollResults> tallies, ExchangeCaller? caller)
+    {
         PollView? open = null;
         var closed = new List<PollView>();
         foreach (var row in rows)
@@ -262,13 +297,7 @@ public sealed class PollBoard(Database database, LiveChanges changes, PollFanout
             }
         }
 
-        MyPollAnswer? mine = null;
-        if (open is not null && caller is { ManagesPolls: false })
-        {
-            mine = (await connection.QuerySingleOrDefaultAsync<AnswerRow>(SelectMine, new { pollId = open.Id, participantId = caller.ParticipantId }, tx))?.ToMine();
-        }
-
-        return new PollsState(version, open, closed, mine);
+        return new PollsState(version, open, closed, null);
     }
 
     /// <summary>

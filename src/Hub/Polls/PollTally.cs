@@ -70,8 +70,18 @@ internal static class PollTally
     public static async Task<IReadOnlyDictionary<long, PollResults>> ReadLaunchedAsync(
         DbConnection connection, DbTransaction? tx, long sessionId, IEnumerable<PollRow> polls)
     {
-        var totals = (await connection.QueryAsync<TotalsRow>(SelectSessionTotals, new { sessionId }, tx)).ToDictionary(t => t.PollId);
-        var items = (await connection.QueryAsync<ItemRow>(SelectSessionItems, new { sessionId }, tx)).ToLookup(i => i.PollId);
+        await using var grid = await connection.QueryMultipleAsync(LaunchedBatch, new { sessionId }, tx);
+        return await ReadLaunchedAsync(grid, polls);
+    }
+
+    /// <summary>The two reads of <see cref="ReadLaunchedAsync(DbConnection, DbTransaction?, long, IEnumerable{PollRow})"/> as a batch (parameter @sessionId).</summary>
+    internal const string LaunchedBatch = SelectSessionTotals + ";\n" + SelectSessionItems + ";";
+
+    /// <summary>The results of every launched poll, read back from <see cref="LaunchedBatch"/> in a batch.</summary>
+    internal static async Task<IReadOnlyDictionary<long, PollResults>> ReadLaunchedAsync(Dapper.SqlMapper.GridReader grid, IEnumerable<PollRow> polls)
+    {
+        var totals = (await grid.ReadAsync<TotalsRow>()).ToDictionary(t => t.PollId);
+        var items = (await grid.ReadAsync<ItemRow>()).ToLookup(i => i.PollId);
         return polls.Where(p => p.State != PollStates.Draft)
             .ToDictionary(p => p.Id, p => Results(p, totals.GetValueOrDefault(p.Id) ?? new TotalsRow(), items[p.Id]));
     }

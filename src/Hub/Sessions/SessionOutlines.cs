@@ -24,12 +24,21 @@ internal static class SessionOutlines
         order by s.position
         """;
 
+    /// <summary>The outline's reads for a snapshot's batch (parameter @sessionId), read back by <see cref="ReadAsync"/>.</summary>
+    public const string Batch = SelectSession + ";\n" + SelectAgenda + ";";
+
     public static async Task<SessionOutline> LoadAsync(DbConnection connection, long sessionId, SessionGate gate, DbTransaction? tx = null)
     {
-        var row = await connection.QuerySingleOrDefaultAsync<OutlineRow>(SelectSession, new { sessionId }, tx)
+        await using var grid = await connection.QueryMultipleAsync(Batch, new { sessionId }, tx);
+        return await ReadAsync(grid, gate);
+    }
+
+    public static async Task<SessionOutline> ReadAsync(SqlMapper.GridReader grid, SessionGate gate)
+    {
+        var row = await grid.ReadSingleOrDefaultAsync<OutlineRow>()
             ?? throw Problems.ExchangeProblem.NotFound("session_not_found", "Session not found.");
         var zone = TimeZoneInfo.FindSystemTimeZoneById(row.TimeZone);
-        var agenda = await AgendaAsync(connection, sessionId, zone, tx);
+        var agenda = (await grid.ReadAsync<SegmentRow>()).Select(s => Segment(s, zone)).ToArray();
         var times = new SessionTimes(row.StartsAtMs, row.EndsAtMs, row.OpenedAtMs, row.EndedAtMs, row.CancelledAtMs);
         return new SessionOutline(row.SessionId, row.Title, row.Description,
             SessionEndpoints.InZone(row.StartsAtMs, zone), SessionEndpoints.InZone(row.EndsAtMs, zone), row.TimeZone,
@@ -37,10 +46,10 @@ internal static class SessionOutlines
     }
 
     public static async Task<AgendaSegment[]> AgendaAsync(DbConnection connection, long sessionId, TimeZoneInfo zone, DbTransaction? tx = null) =>
-        (await connection.QueryAsync<SegmentRow>(SelectAgenda, new { sessionId }, tx))
-            .Select(s => new AgendaSegment(s.Title, s.AgencyId, s.AgencyName,
-                SessionEndpoints.InZone(s.StartsAtMs, zone), SessionEndpoints.InZone(s.EndsAtMs, zone)))
-            .ToArray();
+        (await connection.QueryAsync<SegmentRow>(SelectAgenda, new { sessionId }, tx)).Select(s => Segment(s, zone)).ToArray();
+
+    private static AgendaSegment Segment(SegmentRow s, TimeZoneInfo zone) =>
+        new(s.Title, s.AgencyId, s.AgencyName, SessionEndpoints.InZone(s.StartsAtMs, zone), SessionEndpoints.InZone(s.EndsAtMs, zone));
 
     private sealed record OutlineRow(
         long SessionId, string Title, string Description, string TimeZone, long Sequence,

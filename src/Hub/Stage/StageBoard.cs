@@ -79,10 +79,26 @@ public sealed class StageBoard(Database database, LiveChanges changes, IOptions<
         var version = await LiveChanges.VersionAsync(connection, tx, sessionId, LiveStreams.Stage);
         var feeds = await connection.QueryAsync<FeedRow>(SelectFeeds, new { sessionId }, tx);
         var members = await connection.QueryAsync<MemberRow>(SelectMembers, new { sessionId, state = OnStageState }, tx);
-        return new StageState(
-            version,
-            feeds.Select(f => new StageFeed(f.FeedId, f.ParticipantId, f.AgencyName, f.DisplayName, f.Kind, f.Status, f.HasAudio != 0, f.HasVideo != 0)).ToArray(),
-            members.Select(m => new StageMember(m.ParticipantId, m.AgencyName, m.City, m.DisplayName)).ToArray());
+        return StageOf(version, feeds, members);
+    }
+
+    private static StageState StageOf(long version, IEnumerable<FeedRow> feeds, IEnumerable<MemberRow> members) => new(
+        version,
+        feeds.Select(f => new StageFeed(f.FeedId, f.ParticipantId, f.AgencyName, f.DisplayName, f.Kind, f.Status, f.HasAudio != 0, f.HasVideo != 0)).ToArray(),
+        members.Select(m => new StageMember(m.ParticipantId, m.AgencyName, m.City, m.DisplayName)).ToArray());
+
+    /// <summary>
+    /// The stage's reads for a snapshot's batch (parameters @sessionId, @participantId, @state =
+    /// <see cref="OnStageState"/>), read back in order by <see cref="ReadSnapshotAsync"/>.
+    /// </summary>
+    internal const string SnapshotBatch = SelectFeeds + ";\n" + SelectMembers + ";\n" + SelectMyState + ";";
+
+    internal static async Task<(StageState Stage, MyStage Me)> ReadSnapshotAsync(Dapper.SqlMapper.GridReader grid, long version, ExchangeCaller caller)
+    {
+        var feeds = await grid.ReadAsync<FeedRow>();
+        var members = await grid.ReadAsync<MemberRow>();
+        var state = await grid.ReadSingleOrDefaultAsync<string?>();
+        return (StageOf(version, feeds, members), MeOf(state, caller));
     }
 
     public async Task<HandsState> HandsAsync(DbConnection connection, DbTransaction tx, long sessionId)
@@ -97,8 +113,10 @@ public sealed class StageBoard(Database database, LiveChanges changes, IOptions<
     public async Task<MyStage> MeAsync(DbConnection connection, DbTransaction? tx, ExchangeCaller caller)
     {
         var state = await connection.QuerySingleOrDefaultAsync<string?>(SelectMyState, new { sessionId = caller.SessionId, participantId = caller.ParticipantId }, tx);
-        return new MyStage(state == RaisedState, caller.IsHost || state == OnStageState);
+        return MeOf(state, caller);
     }
+
+    private static MyStage MeOf(string? state, ExchangeCaller caller) => new(state == RaisedState, caller.IsHost || state == OnStageState);
 
     /// <summary>A viewer raises or lowers its hand; hosts see the list, the viewer its own state.</summary>
     public async Task<MyStage> RaiseHandAsync(ExchangeCaller viewer, bool raised)
@@ -265,7 +283,7 @@ public sealed class StageBoard(Database database, LiveChanges changes, IOptions<
     }
 
     private const string RaisedState = "raised";
-    private const string OnStageState = "on_stage";
+    internal const string OnStageState = "on_stage";
 
     private sealed class FeedRow
     {
