@@ -294,7 +294,7 @@ public static class BenchRunner
 
     private static string FanoutTable(IEnumerable<FanoutResult> results) => Stats.Table(
         ["hub", "wire", "viewers", "delivered", "out of order", "cold p99 ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "p50 host inst / other ms",
-         "join s (in flight)", "cpu s hubs", "cpu s PostgreSQL", "cpu s Redis", "hubs+PG cpu s / 250k", "Redis cpu s / 250k", "idle MB", "loaded MB", "KB / viewer"],
+         "join s (in flight)", "cpu s hubs", "cpu s PostgreSQL", "cpu s Redis", "hubs+PG cpu s / 250k", "Redis cpu s / 250k", "idle MB", "loaded MB", "KB / viewer", "generator cpu s / s"],
         results.Select(r => new[]
         {
             r.Hub, r.Protocol, r.Viewers.ToString(CultureInfo.InvariantCulture),
@@ -307,6 +307,8 @@ public static class BenchRunner
             string.Join("+", r.IdleBytesPerInstance.Select(b => Stats.F(b / 1048576.0, "0"))),
             string.Join("+", r.LoadedBytesPerInstance.Select(b => Stats.F(b / 1048576.0, "0"))),
             Stats.F(r.BytesPerViewer / 1024, "0.0"),
+            // The generator's own load over the measured phase: near 1 or more, it, not the server, may set the latency.
+            $"{Stats.F(r.GeneratorCpuSeconds, "0.0")} / {Stats.F(r.MeasuredSeconds, "0.0")}",
         }));
 
     /// <summary>The figures the issue compares, by name, for the median table, the ratios and the JSON line.</summary>

@@ -46,7 +46,9 @@ public sealed record FanoutResult(
     double RedisCpuSeconds,
     long[] IdleBytesPerInstance,
     long[] LoadedBytesPerInstance,
-    double BytesPerViewer)
+    double BytesPerViewer,
+    double GeneratorCpuSeconds,
+    double MeasuredSeconds)
 {
     /// <summary>The unit the issue compares CPU in: 5,000 viewers × 50 changes.</summary>
     public const double DeliveriesPerCpuUnit = 250_000;
@@ -208,11 +210,15 @@ public static class Fanout
             await Task.WhenAny(coldAllDelivered.Task, Task.Delay(TimeSpan.FromSeconds(10), ct));
 
             var cpuBefore = cluster.CpuTimes();
+            var generatorBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var measuredClock = Stopwatch.StartNew();
             var postgresBefore = servers.PostgresSeconds();
             var redisBefore = await servers.RedisSecondsAsync();
             var sent = await ChangePagesAsync(s.Warmup, s.Changes);
             await Task.WhenAny(allDelivered.Task, Task.Delay(TimeSpan.FromSeconds(10), ct));
             var cpuAfter = cluster.CpuTimes();
+            var generatorCpu = (Process.GetCurrentProcess().TotalProcessorTime - generatorBefore).TotalSeconds;
+            var measuredSeconds = measuredClock.Elapsed.TotalSeconds;
             var postgresAfter = servers.PostgresSeconds();
             var redisAfter = await servers.RedisSecondsAsync();
 
@@ -272,7 +278,8 @@ public static class Fanout
                 postgresAfter - postgresBefore,
                 redisAfter - redisBefore,
                 idle, loaded,
-                (double)(loaded.Sum() - idle.Sum()) / s.Viewers);
+                (double)(loaded.Sum() - idle.Sum()) / s.Viewers,
+                generatorCpu, measuredSeconds);
         }
         finally
         {
