@@ -4,6 +4,8 @@
 # Arguments go to bench/LiveExchange.Bench (see its --help). Needs what scripts/test.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# fanout's Socket.IO baseline runs on Node with its packages from npm (pinned in package-lock.json).
+[ -d bench/socketio-relay/node_modules/socket.io ] || (cd bench/socketio-relay && npm ci --no-audit --no-fund >&2)
 source scripts/services.sh
 trap services_stop EXIT
 services_start >&2

@@ -30,7 +30,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# 2. Build while the package registries are reachable (npm ci and the Vite build run from MSBuild).
+# 2. Install the bench's Socket.IO relay (BenchQuickTests runs it) and build, while the package registries
+#    are reachable (npm ci and the Vite build of src/Web run from MSBuild).
+[ -d bench/socketio-relay/node_modules/socket.io ] || (cd bench/socketio-relay && npm ci --no-audit --no-fund)
 dotnet build LiveExchange.sln -c Release
 fi
 

@@ -15,7 +15,8 @@ internal static class BareHubProgram
     public static void Main(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
-        var signalR = builder.Services.AddSignalR();
+        // Both protocols, as ours offers: the bench's --protocol picks the one its viewers speak.
+        var signalR = builder.Services.AddSignalR().AddMessagePackProtocol();
         if (builder.Configuration.GetConnectionString("Redis") is { Length: > 0 } redis)
         {
             var prefix = builder.Configuration["Realtime:ChannelPrefix"] is { Length: > 0 } p ? p : "bare";

@@ -18,34 +18,43 @@ public static class BenchRunner
         {
             case "fanout":
             {
-                var results = new List<(FanoutResult Ours, FanoutResult Bare)>();
+                // Three targets per run; the order alternates, as the generator's own warm-up favours the later ones.
+                var results = new List<Dictionary<FanoutTarget, FanoutResult>>();
                 for (var r = 0; r < s.Runs; r++)
                 {
-                    var ours = await Fanout.RunAsync(s, bare: false, ct);
-                    var bare = await Fanout.RunAsync(s, bare: true, ct);
-                    results.Add((ours, bare));
-                    output.WriteLine($"-- run {r + 1}");
-                    output.Write(FanoutTable([ours, bare]));
-                    output.WriteLine($"ours/bare: throughput {Stats.F(ours.DeliveriesPerSecond / bare.DeliveriesPerSecond, "0.00")}, p99 {Stats.F(ours.P99Ms / bare.P99Ms, "0.00")}");
+                    FanoutTarget[] order = r % 2 == 0
+                        ? [FanoutTarget.Ours, FanoutTarget.Bare, FanoutTarget.SocketIo]
+                        : [FanoutTarget.SocketIo, FanoutTarget.Bare, FanoutTarget.Ours];
+                    var run = new Dictionary<FanoutTarget, FanoutResult>();
+                    foreach (var target in order)
+                    {
+                        run[target] = await Fanout.RunAsync(s, target, ct);
+                    }
+
+                    results.Add(run);
+                    output.WriteLine($"-- run {r + 1} (in this order: {string.Join(", ", order.Select(t => run[t].Hub))})");
+                    output.Write(FanoutTable([run[FanoutTarget.Ours], run[FanoutTarget.Bare], run[FanoutTarget.SocketIo]]));
+                    output.Write(RatioTable([run], "ratio"));
                 }
 
+                output.WriteLine($"-- medians of {s.Runs} run(s)");
+                output.Write(MedianTable(results));
+                output.Write(RatioTable(results, "median ratio"));
+                var ours = results.Select(r => r[FanoutTarget.Ours]).ToArray();
+                var bare = results.Select(r => r[FanoutTarget.Bare]).ToArray();
+                var socketIo = results.Select(r => r[FanoutTarget.SocketIo]).ToArray();
                 median = new
                 {
-                    delivered = Stats.Median(results.Select(r => r.Ours.DeliveredPercent)),
-                    p50Ms = Stats.Median(results.Select(r => r.Ours.P50Ms)),
-                    p95Ms = Stats.Median(results.Select(r => r.Ours.P95Ms)),
-                    p99Ms = Stats.Median(results.Select(r => r.Ours.P99Ms)),
-                    maxMs = Stats.Median(results.Select(r => r.Ours.MaxMs)),
-                    deliveriesPerSecond = Stats.Median(results.Select(r => r.Ours.DeliveriesPerSecond)),
-                    bytesPerViewer = Stats.Median(results.Select(r => r.Ours.BytesPerViewer)),
-                    cpuSeconds = Stats.Median(results.Select(r => r.Ours.CpuSecondsPerInstance.Sum())),
-                    bareP99Ms = Stats.Median(results.Select(r => r.Bare.P99Ms)),
-                    bareDeliveriesPerSecond = Stats.Median(results.Select(r => r.Bare.DeliveriesPerSecond)),
-                    bareBytesPerViewer = Stats.Median(results.Select(r => r.Bare.BytesPerViewer)),
-                    throughputRatio = Stats.Median(results.Select(r => r.Ours.DeliveriesPerSecond / r.Bare.DeliveriesPerSecond)),
-                    p99Ratio = Stats.Median(results.Select(r => r.Ours.P99Ms / r.Bare.P99Ms)),
+                    delivered = Stats.Median(ours.Select(r => r.DeliveredPercent)),
+                    p50Ms = Stats.Median(ours.Select(r => r.P50Ms)),
+                    p99Ms = Stats.Median(ours.Select(r => r.P99Ms)),
+                    ours = Medians(ours),
+                    bare = Medians(bare),
+                    socketIo = Medians(socketIo),
+                    oursOverSocketIo = RatioMedians(ours, socketIo),
+                    oursOverBare = RatioMedians(ours, bare),
                 };
-                runs = results.Select(r => (object)new { ours = r.Ours, bare = r.Bare }).ToArray();
+                runs = results.Select(r => (object)new { ours = r[FanoutTarget.Ours], bare = r[FanoutTarget.Bare], socketIo = r[FanoutTarget.SocketIo] }).ToArray();
                 break;
             }
 
@@ -59,13 +68,13 @@ public static class BenchRunner
                     FanoutResult clean, stalled;
                     if (r % 2 == 0)
                     {
-                        clean = await Fanout.RunAsync(s, bare: false, ct, busy: true);
-                        stalled = await Fanout.RunAsync(s, bare: false, ct, stalled: s.Stalled, busy: true);
+                        clean = await Fanout.RunAsync(s, FanoutTarget.Ours, ct, busy: true);
+                        stalled = await Fanout.RunAsync(s, FanoutTarget.Ours, ct, stalled: s.Stalled, busy: true);
                     }
                     else
                     {
-                        stalled = await Fanout.RunAsync(s, bare: false, ct, stalled: s.Stalled, busy: true);
-                        clean = await Fanout.RunAsync(s, bare: false, ct, busy: true);
+                        stalled = await Fanout.RunAsync(s, FanoutTarget.Ours, ct, stalled: s.Stalled, busy: true);
+                        clean = await Fanout.RunAsync(s, FanoutTarget.Ours, ct, busy: true);
                     }
 
                     results.Add((clean, stalled));
@@ -291,15 +300,72 @@ public static class BenchRunner
     }
 
     private static string FanoutTable(IEnumerable<FanoutResult> results) => Stats.Table(
-        ["hub", "viewers", "delivered", "p50 ms", "p95 ms", "p99 ms", "max ms", "deliveries/s", "join s", "cpu s/instance", "idle MB", "loaded MB", "bytes/viewer"],
+        ["hub", "wire", "viewers", "delivered", "out of order", "cold p99 ms", "p50 ms", "p95 ms", "p99 ms", "max ms", "p50 host inst / other ms",
+         "join s (in flight)", "cpu s hubs", "cpu s PostgreSQL", "cpu s Redis", "hubs+PG cpu s / 250k", "Redis cpu s / 250k", "idle MB", "loaded MB", "KB / viewer", "generator cpu s / s"],
         results.Select(r => new[]
         {
-            r.Hub, r.Viewers.ToString(CultureInfo.InvariantCulture),
-            $"{r.Delivered}/{r.Expected} ({Stats.F(r.DeliveredPercent, "0.00")}%)",
-            Stats.F(r.P50Ms), Stats.F(r.P95Ms), Stats.F(r.P99Ms), Stats.F(r.MaxMs), Stats.F(r.DeliveriesPerSecond, "0"),
-            Stats.F(r.JoinSeconds), string.Join("+", r.CpuSecondsPerInstance.Select(c => Stats.F(c))),
+            r.Hub, r.Protocol, r.Viewers.ToString(CultureInfo.InvariantCulture),
+            $"{r.Delivered}/{r.Expected} ({Stats.F(r.DeliveredPercent, "0.00")}%)", r.OutOfOrder.ToString(CultureInfo.InvariantCulture),
+            r.Warmup > 0 ? $"{Stats.F(r.ColdP99Ms)} ({Stats.F(r.ColdDeliveredPercent, "0.00")}%)" : "-",
+            Stats.F(r.P50Ms), Stats.F(r.P95Ms), Stats.F(r.P99Ms), Stats.F(r.MaxMs),
+            $"{Stats.F(r.HostInstanceP50Ms)} / {Stats.F(r.OtherInstancesP50Ms)}",
+            $"{Stats.F(r.JoinSeconds)} ({r.InFlight})", string.Join("+", r.CpuSecondsPerInstance.Select(c => Stats.F(c, "0.00"))),
+            Stats.F(r.PostgresCpuSeconds, "0.00"), Stats.F(r.RedisCpuSeconds, "0.00"), Stats.F(r.ServerCpuPer250k, "0.00"), Stats.F(r.RedisCpuPer250k, "0.00"),
             string.Join("+", r.IdleBytesPerInstance.Select(b => Stats.F(b / 1048576.0, "0"))),
             string.Join("+", r.LoadedBytesPerInstance.Select(b => Stats.F(b / 1048576.0, "0"))),
-            Stats.F(r.BytesPerViewer, "0"),
+            Stats.F(r.BytesPerViewer / 1024, "0.0"),
+            // The generator's own load over the measured phase: near 1 or more, it, not the server, may set the latency.
+            $"{Stats.F(r.GeneratorCpuSeconds, "0.0")} / {Stats.F(r.MeasuredSeconds, "0.0")}",
         }));
+
+    /// <summary>The figures the issue compares, by name, for the median table, the ratios and the JSON line.</summary>
+    private static readonly (string Name, string Header, Func<FanoutResult, double> Value, bool Ratio)[] FanoutMetrics =
+    [
+        ("deliveredPercent", "delivered %", r => r.DeliveredPercent, false),
+        ("coldDeliveredPercent", "cold delivered %", r => r.ColdDeliveredPercent, false),
+        ("outOfOrder", "out of order", r => r.OutOfOrder, false),
+        ("coldP99Ms", "cold p99 ms", r => r.ColdP99Ms, true),
+        ("p50Ms", "p50 ms", r => r.P50Ms, true),
+        ("p95Ms", "p95 ms", r => r.P95Ms, true),
+        ("p99Ms", "p99 ms", r => r.P99Ms, true),
+        ("maxMs", "max ms", r => r.MaxMs, true),
+        ("hostInstanceP50Ms", "p50 host inst ms", r => r.HostInstanceP50Ms, false),
+        ("otherInstancesP50Ms", "p50 other ms", r => r.OtherInstancesP50Ms, false),
+        ("joinSeconds", "join s", r => r.JoinSeconds, true),
+        ("hubCpuSeconds", "cpu s hubs", r => r.HubCpuSeconds, false),
+        ("postgresCpuSeconds", "cpu s PG", r => r.PostgresCpuSeconds, false),
+        ("redisCpuSeconds", "cpu s Redis", r => r.RedisCpuSeconds, false),
+        ("serverCpuPer250k", "hubs+PG cpu s / 250k", r => r.ServerCpuPer250k, true),
+        ("redisCpuPer250k", "Redis cpu s / 250k", r => r.RedisCpuPer250k, true),
+        ("bytesPerViewer", "KB / viewer", r => r.BytesPerViewer, true),
+        ("deliveriesPerSecond", "deliveries / s", r => r.DeliveriesPerSecond, false),
+    ];
+
+    private static Dictionary<string, double> Medians(IReadOnlyList<FanoutResult> results) =>
+        FanoutMetrics.ToDictionary(m => m.Name, m => Stats.Median(results.Select(m.Value)));
+
+    private static Dictionary<string, double> RatioMedians(IReadOnlyList<FanoutResult> ours, IReadOnlyList<FanoutResult> other) =>
+        FanoutMetrics.Where(m => m.Ratio).ToDictionary(m => m.Name, m => Stats.Median(ours.Zip(other, (o, b) => m.Value(o) / m.Value(b))));
+
+    private static string MedianTable(IReadOnlyList<Dictionary<FanoutTarget, FanoutResult>> results) => Stats.Table(
+        ["hub", .. FanoutMetrics.Select(m => m.Header)],
+        Enum.GetValues<FanoutTarget>().Select(t =>
+        {
+            var all = results.Select(r => r[t]).ToArray();
+            return (string[])[all[0].Hub, .. FanoutMetrics.Select(m => Stats.F(m.Name == "bytesPerViewer" ? Stats.Median(all.Select(m.Value)) / 1024 : Stats.Median(all.Select(m.Value)), "0.0#"))];
+        }));
+
+    /// <summary>ours/Socket.IO and ours/bare for the figures the issue compares (the median of the runs' ratios).</summary>
+    private static string RatioTable(IReadOnlyList<Dictionary<FanoutTarget, FanoutResult>> runs, string label)
+    {
+        var metrics = FanoutMetrics.Where(m => m.Ratio).ToArray();
+        var ours = runs.Select(r => r[FanoutTarget.Ours]).ToArray();
+        return Stats.Table(
+            [label, .. metrics.Select(m => m.Header)],
+            new[] { (Name: "ours/socket.io", Target: FanoutTarget.SocketIo), (Name: "ours/bare", Target: FanoutTarget.Bare) }.Select(x =>
+            {
+                var ratios = RatioMedians(ours, runs.Select(r => r[x.Target]).ToArray());
+                return (string[])[x.Name, .. metrics.Select(m => Stats.F(ratios[m.Name], "0.00"))];
+            }));
+    }
 }

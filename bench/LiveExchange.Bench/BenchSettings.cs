@@ -11,10 +11,19 @@ public sealed record BenchSettings
 
     public int Instances { get; init; } = 2;
 
-    /// <summary>fanout: page changes the host makes, at <see cref="Rate"/> per second.</summary>
-    public int Changes { get; init; } = 20;
+    /// <summary>fanout: measured page changes the host makes, at <see cref="Rate"/> per second.</summary>
+    public int Changes { get; init; } = 50;
 
-    public double Rate { get; init; } = 2;
+    public double Rate { get; init; } = 5;
+
+    /// <summary>fanout: page changes made first, at the same rate, and reported apart as "cold".</summary>
+    public int Warmup { get; init; } = 60;
+
+    /// <summary>fanout: joins in flight at once, the same for every target.</summary>
+    public int InFlight { get; init; } = 100;
+
+    /// <summary>fanout: the SignalR hub protocol the viewers of ours and of the bare hub speak.</summary>
+    public string Protocol { get; init; } = "json";
 
     /// <summary>joinstorm / votestorm: the window the joins or votes are spread over.</summary>
     public double Seconds { get; init; } = 10;
@@ -44,10 +53,16 @@ public sealed record BenchSettings
 
     public const string Usage = """
         usage: LiveExchange.Bench <fanout|stalled|video|joinstorm|votestorm|reactionstorm|pollstorm|faults> [options]
+          fanout runs ours, the bare SignalR hub and the Socket.IO relay (bench/socketio-relay, Node) one
+          after the other in each run, the order alternating between runs.
           --viewers N        viewers (default 1000)
           --instances K      hub processes started by the bench (default 2)
-          --changes M        fanout: page changes (default 20)
-          --rate R           fanout: page changes per second (default 2; 0 = back to back)
+          --changes M        fanout: measured page changes (default 50)
+          --rate R           fanout: page changes per second (default 5; 0 = back to back)
+          --warmup W         fanout: page changes first, at the same rate, reported as "cold" (default 60; 0 = none)
+          --in-flight J      fanout: joins in flight at once, for every target (default 100)
+          --protocol P       fanout: json or messagepack, the SignalR protocol of ours' and bare's viewers
+                             (default json; Socket.IO viewers speak Engine.IO 4)
           --seconds T        joinstorm/votestorm/reactionstorm/pollstorm: spread over T seconds (default 10;
                              reactionstorm: every viewer reacts 3 times within it)
           --questions Q      votestorm: questions voted on (default 5)
@@ -61,8 +76,8 @@ public sealed record BenchSettings
           --postgres CS      PostgreSQL admin connection string (or LIVEEXCHANGE_BENCH_POSTGRES)
           --redis CS         Redis (or LIVEEXCHANGE_BENCH_REDIS)
           --urls U1,U2       use running hubs instead of starting them (needs --organiser-key, and
-                             --postgres naming their database for the storms' checks; fanout's baseline
-                             still starts bare hubs on --redis)
+                             --postgres naming their database for the storms' checks; fanout's baselines
+                             still start bare hubs and Socket.IO relays on --redis)
           --organiser-key K  the running hubs' organiser key
         scripts/bench.sh starts a throwaway PostgreSQL and Redis and passes them on.
         """;
@@ -89,6 +104,9 @@ public sealed record BenchSettings
                 "--instances" => s with { Instances = Positive(value, args[i]) },
                 "--changes" => s with { Changes = Positive(value, args[i]) },
                 "--rate" => s with { Rate = Number(value, args[i]) },
+                "--warmup" => s with { Warmup = Count(value, args[i]) },
+                "--in-flight" => s with { InFlight = Positive(value, args[i]) },
+                "--protocol" => s with { Protocol = value is "json" or "messagepack" ? value : throw new ArgumentException("--protocol must be json or messagepack.") },
                 "--seconds" => s with { Seconds = Number(value, args[i]) },
                 "--questions" => s with { Questions = Positive(value, args[i]) },
                 "--runs" => s with { Runs = Positive(value, args[i]) },
@@ -128,6 +146,9 @@ public sealed record BenchSettings
 
     private static double Number(string value, string name) =>
         double.TryParse(value, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"{name} must be a number, 0 or more.");
+
+    private static int Count(string value, string name) =>
+        int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n >= 0 ? n : throw new ArgumentException($"{name} must be a whole number, 0 or more.");
 
     private static int Positive(string value, string name) =>
         int.TryParse(value, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{name} must be a positive whole number.");

@@ -12,7 +12,7 @@ namespace LiveExchange.Bench;
 
 /// <summary>
 /// K hub instances on one fresh PostgreSQL database and one Redis (each run its own database and
-/// channel prefix), or K bare relay hubs on the same Redis, plus the HTTP calls a scenario needs.
+/// channel prefix), or K bare relay hubs or K Socket.IO relays on the same Redis, plus the HTTP calls a scenario needs.
 /// </summary>
 public sealed class Cluster : IAsyncDisposable
 {
@@ -82,6 +82,14 @@ public sealed class Cluster : IAsyncDisposable
             ["Realtime:ChannelPrefix"] = "bench-bare-" + Guid.NewGuid().ToString("N"),
         };
         var processes = await StartAllAsync(s.Instances, i => HubProcess.StartAsync($"bare{i + 1}", settings, HubProcess.BareHub));
+        return new Cluster(processes, processes.Select(p => p.BaseAddress).ToArray(), null, "");
+    }
+
+    /// <summary>K Socket.IO relays (bench/socketio-relay) on the same Redis through its adapter, each run its own key prefix.</summary>
+    public static async Task<Cluster> StartSocketIoAsync(BenchSettings s)
+    {
+        var prefix = "bench-sio-" + Guid.NewGuid().ToString("N");
+        var processes = await StartAllAsync(s.Instances, i => HubProcess.StartSocketIoRelayAsync($"socketio{i + 1}", s.Redis, prefix));
         return new Cluster(processes, processes.Select(p => p.BaseAddress).ToArray(), null, "");
     }
 

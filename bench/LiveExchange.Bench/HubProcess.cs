@@ -88,6 +88,51 @@ public sealed partial class HubProcess : IAsyncDisposable
         // Lifetime messages only: a bench run must not pay for logging every refused call.
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        return await LaunchAsync(name, start);
+    }
+
+    /// <summary>
+    /// Starts the Socket.IO relay (bench/socketio-relay, Node) on a free loopback port, on Redis with its
+    /// own channel prefix. It prints Kestrel's "Now listening on" line, so it starts like a hub.
+    /// </summary>
+    public static Task<HubProcess> StartSocketIoRelayAsync(string name, string redis, string prefix)
+    {
+        var directory = SocketIoRelayDirectory();
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("relay.js");
+        foreach (var argument in (string[])["--port", "0", "--redis", redis, "--prefix", prefix])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return LaunchAsync(name, start);
+    }
+
+    /// <summary>bench/socketio-relay with its packages installed, found upwards from the bench's binaries.</summary>
+    public static string SocketIoRelayDirectory()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var relay = Path.Combine(dir.FullName, "bench", "socketio-relay");
+            if (File.Exists(Path.Combine(relay, "relay.js")))
+            {
+                return Directory.Exists(Path.Combine(relay, "node_modules", "socket.io"))
+                    ? relay
+                    : throw new InvalidOperationException($"The Socket.IO relay's packages are missing: run `npm ci` in {relay} (scripts/bench.sh does).");
+            }
+        }
+
+        throw new InvalidOperationException($"bench/socketio-relay/relay.js not found above {AppContext.BaseDirectory}.");
+    }
+
+    private static async Task<HubProcess> LaunchAsync(string name, ProcessStartInfo start)
+    {
         var hub = new HubProcess(Process.Start(start)!, name);
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnLine(string? line)

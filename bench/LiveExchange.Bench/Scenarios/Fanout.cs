@@ -1,84 +1,155 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.SignalR.Client;
+using LiveExchange.Bench.Wire;
 using LiveExchange.Shared;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace LiveExchange.Bench.Scenarios;
 
-/// <summary>What one fan-out run measured, on our hub or on the bare relay.</summary>
+/// <summary>The three servers a fan-out compares, in the same run on the same Redis.</summary>
+public enum FanoutTarget
+{
+    /// <summary>LiveExchange: a real join, a transaction and a version per page change.</summary>
+    Ours,
+
+    /// <summary>bench/LiveExchange.BareHub: a SignalR hub that only relays to a group.</summary>
+    Bare,
+
+    /// <summary>bench/socketio-relay: Socket.IO 4 with the Redis adapter, relaying to a room.</summary>
+    SocketIo,
+}
+
+/// <summary>What one fan-out run measured on one target.</summary>
 public sealed record FanoutResult(
     string Hub,
+    string Protocol,
     int Viewers,
     int Instances,
     int Changes,
+    int Warmup,
+    int InFlight,
     long Expected,
     long Delivered,
+    long ColdExpected,
+    long ColdDelivered,
+    int OutOfOrder,
     double P50Ms,
     double P95Ms,
     double P99Ms,
     double MaxMs,
+    double ColdP99Ms,
+    double HostInstanceP50Ms,
+    double OtherInstancesP50Ms,
     double DeliveriesPerSecond,
     double JoinSeconds,
     double[] CpuSecondsPerInstance,
+    double PostgresCpuSeconds,
+    double RedisCpuSeconds,
     long[] IdleBytesPerInstance,
     long[] LoadedBytesPerInstance,
-    double BytesPerViewer)
+    double BytesPerViewer,
+    double GeneratorCpuSeconds,
+    double MeasuredSeconds)
 {
+    /// <summary>The unit the issue compares CPU in: 5,000 viewers × 50 changes.</summary>
+    public const double DeliveriesPerCpuUnit = 250_000;
+
     public double DeliveredPercent => Expected == 0 ? 0 : 100.0 * Delivered / Expected;
+
+    public double ColdDeliveredPercent => ColdExpected == 0 ? 100 : 100.0 * ColdDelivered / ColdExpected;
+
+    public double HubCpuSeconds => CpuSecondsPerInstance.Sum();
+
+    /// <summary>Hub processes plus PostgreSQL (the relays leave it idle, but its idle cost is counted alike).</summary>
+    public double ServerCpuPer250k => Delivered == 0 ? double.NaN
+        : (HubCpuSeconds + (double.IsNaN(PostgresCpuSeconds) ? 0 : PostgresCpuSeconds)) * DeliveriesPerCpuUnit / Delivered;
+
+    public double RedisCpuPer250k => Delivered == 0 ? double.NaN : RedisCpuSeconds * DeliveriesPerCpuUnit / Delivered;
 }
 
 /// <summary>
-/// N viewers spread over K instances, the host on the first; the host changes the page M times at a
-/// fixed rate. Latency runs from just before the host's call to each viewer's receipt, on one clock.
+/// N viewers spread over K instances, the host on the first; the host changes the page W times (the
+/// warm-up, reported as cold) and then M times (measured), at a fixed rate. Latency runs from just
+/// before the host's call to each viewer's receipt, on one clock. The viewers are the same light
+/// WebSocket clients (<see cref="WireViewer"/>) for every target, so the generator costs each the same.
 /// </summary>
 public static class Fanout
 {
-    /// <param name="stalled">Viewers that ask for large snapshots and then stop reading, present throughout the measured changes.</param>
+    private const string Group = "bench";
+    private const int FirstPage = 2;
+
+    /// <param name="stalled">Viewers that ask for large snapshots and then stop reading, present throughout the measured changes (ours only).</param>
     /// <param name="busy">Seed a busy session first (100 long questions), so the stalled viewers' snapshots are large; the clean run of the comparison does it too.</param>
-    public static async Task<FanoutResult> RunAsync(BenchSettings s, bool bare, CancellationToken ct, int stalled = 0, bool busy = false)
+    public static async Task<FanoutResult> RunAsync(BenchSettings s, FanoutTarget target, CancellationToken ct, int stalled = 0, bool busy = false)
     {
-        await using var cluster = bare ? await Cluster.StartBareAsync(s) : await Cluster.StartOursAsync(s);
-        var hubPath = bare ? "/hubs/bare" : ExchangeHubRoute.Path;
-        const string group = "bench";
+        await using var cluster = target switch
+        {
+            FanoutTarget.Ours => await Cluster.StartOursAsync(s),
+            FanoutTarget.Bare => await Cluster.StartBareAsync(s),
+            _ => await Cluster.StartSocketIoAsync(s),
+        };
+        var ours = target == FanoutTarget.Ours;
+        var protocol = target == FanoutTarget.SocketIo ? WireProtocol.SocketIo
+            : s.Protocol == "messagepack" ? WireProtocol.SignalRMessagePack : WireProtocol.SignalRJson;
+        var path = target switch
+        {
+            FanoutTarget.Ours => ExchangeHubRoute.Path,
+            FanoutTarget.Bare => "/hubs/bare",
+            _ => "/socket.io/",
+        };
+        var servers = await ServerCpu.FindAsync(s.Postgres, s.Redis);
+        var total = s.Warmup + s.Changes;
 
         LiveExchange.Hub.Sessions.SessionScheduled? session = null;
         long agencyId = 0;
-        if (!bare)
+        if (ours)
         {
-            (session, agencyId) = await cluster.ScheduleAsync(s.Changes + 1);
+            (session, agencyId) = await cluster.ScheduleAsync(total + 1);
         }
 
-        await using var host = BenchViewer.Create(new Uri(cluster.Url(0), hubPath), session?.HostToken, 0);
-        await host.Connection.StartAsync(ct);
+        // The host: our hub's own .NET client on ours; a light client that relays over JSON or Socket.IO on the baselines.
+        await using var host = ours ? BenchViewer.Create(new Uri(cluster.Url(0), path), session!.HostToken, 0) : null;
+        await using var relayHost = ours ? null
+            : await WireViewer.ConnectAsync(protocol == WireProtocol.SocketIo ? protocol : WireProtocol.SignalRJson, cluster.Url(0), path, null, FirstPage, 0, null, null, ct);
+        if (host is not null)
+        {
+            await host.Connection.StartAsync(ct);
+        }
+
         await Task.Delay(1000, ct);
         var idle = cluster.ResidentBytes();
 
-        long delivered = 0;
+        long delivered = 0, coldDelivered = 0;
         var expected = (long)s.Viewers * s.Changes;
+        var coldExpected = (long)s.Viewers * s.Warmup;
         var allDelivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnDelivery()
+        var coldAllDelivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnDelivery(int index)
         {
-            if (Interlocked.Increment(ref delivered) == expected)
+            if (index < s.Warmup)
+            {
+                if (Interlocked.Increment(ref coldDelivered) == coldExpected)
+                {
+                    coldAllDelivered.TrySetResult();
+                }
+            }
+            else if (Interlocked.Increment(ref delivered) == expected)
             {
                 allDelivered.TrySetResult();
             }
         }
 
-        var viewers = new BenchViewer[s.Viewers];
+        var viewers = new WireViewer?[s.Viewers];
+        await using var pinger = new WirePinger();
         var joinClock = Stopwatch.StartNew();
         try
         {
-            await BenchViewer.ForAllAsync(s.Viewers, 32, async i =>
+            await BenchViewer.ForAllAsync(s.Viewers, s.InFlight, async i =>
             {
-                var token = bare ? null : await cluster.JoinAsync(i, session!, agencyId, ct);
-                var viewer = viewers[i] = BenchViewer.Create(new Uri(cluster.Url(i), hubPath), token, s.Changes, OnDelivery);
-                await viewer.Connection.StartAsync(ct);
-                if (bare)
+                var token = ours ? await cluster.JoinAsync(i, session!, agencyId, ct) : null;
+                var viewer = viewers[i] = await WireViewer.ConnectAsync(protocol, cluster.Url(i), path, token, FirstPage, total, pinger, OnDelivery, ct);
+                if (!ours)
                 {
-                    await viewer.Connection.InvokeAsync("Join", group, ct);
-                }
-                else
-                {
-                    await viewer.Snapshot.WaitAsync(TimeSpan.FromSeconds(60), ct);
+                    await viewer.JoinAsync(Group);
                 }
             }, ct);
             var joinSeconds = joinClock.Elapsed.TotalSeconds;
@@ -91,65 +162,94 @@ public static class Fanout
                 await SeedQuestionsAsync(cluster, session!, agencyId, ct);
             }
 
-            if (stalled > 0)
+            for (var i = 0; i < stalled; i++)
             {
-                for (var i = 0; i < stalled; i++)
+                var token = await cluster.JoinAsync(s.Viewers + i, session!, agencyId, ct);
+                var client = await StalledClient.ConnectAsync(cluster.Url(s.Viewers + i), token);
+                stuck.Add(client);
+                for (var n = 0; n < 20; n++)
                 {
-                    var token = await cluster.JoinAsync(s.Viewers + i, session!, agencyId, ct);
-                    var client = await StalledClient.ConnectAsync(cluster.Url(s.Viewers + i), token);
-                    stuck.Add(client);
-                    for (var n = 0; n < 20; n++)
-                    {
-                        await client.SendAsync($$"""{"type":1,"invocationId":"{{n}}","target":"GetSnapshot","arguments":[]}""");
-                    }
+                    await client.SendAsync($$"""{"type":1,"invocationId":"{{n}}","target":"GetSnapshot","arguments":[]}""");
                 }
             }
 
             await Task.Delay(2000, ct);
             var loaded = cluster.ResidentBytes();
-            var cpuBefore = cluster.CpuTimes();
 
-            // The host's page changes, on a fixed schedule.
-            var sent = new long[s.Changes];
-            var start = Stopwatch.GetTimestamp();
-            for (var i = 0; i < s.Changes; i++)
+            // The host's page changes, on a fixed schedule; rate 0: back to back, each as soon as the previous call returns.
+            async Task<long[]> ChangePagesAsync(int first, int count)
             {
-                // Rate 0: back to back, each change as soon as the previous call returns (the throughput test).
-                var due = s.Rate > 0 ? start + (long)(i / s.Rate * Stopwatch.Frequency) : 0;
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                if (wait > TimeSpan.Zero)
+                var sent = new long[count];
+                var start = Stopwatch.GetTimestamp();
+                for (var i = 0; i < count; i++)
                 {
-                    await Task.Delay(wait, ct);
+                    var due = s.Rate > 0 ? start + (long)(i / s.Rate * Stopwatch.Frequency) : 0;
+                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, ct);
+                    }
+
+                    sent[i] = Stopwatch.GetTimestamp();
+                    var page = FirstPage + first + i;
+                    if (host is not null)
+                    {
+                        await host.Connection.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), page, ct);
+                    }
+                    else
+                    {
+                        await relayHost!.RelayAsync(Group, page, total + 1);
+                    }
                 }
 
-                sent[i] = Stopwatch.GetTimestamp();
-                var page = i + 2;
-                if (bare)
-                {
-                    await host.Connection.InvokeAsync("Relay", group, new PageChanged(page, page, s.Changes + 1), ct);
-                }
-                else
-                {
-                    await host.Connection.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), page, ct);
-                }
+                return sent;
             }
 
-            // Everything delivered, or ten seconds after the last change: what is missing then is lost.
+            // Cold: the first changes after start-up, reported apart; what is missing ten seconds after is lost.
+            var coldSent = await ChangePagesAsync(0, s.Warmup);
+            await Task.WhenAny(coldAllDelivered.Task, Task.Delay(TimeSpan.FromSeconds(10), ct));
+
+            var cpuBefore = cluster.CpuTimes();
+            var generatorBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var measuredClock = Stopwatch.StartNew();
+            var postgresBefore = servers.PostgresSeconds();
+            var redisBefore = await servers.RedisSecondsAsync();
+            var sent = await ChangePagesAsync(s.Warmup, s.Changes);
             await Task.WhenAny(allDelivered.Task, Task.Delay(TimeSpan.FromSeconds(10), ct));
             var cpuAfter = cluster.CpuTimes();
+            var generatorCpu = (Process.GetCurrentProcess().TotalProcessorTime - generatorBefore).TotalSeconds;
+            var measuredSeconds = measuredClock.Elapsed.TotalSeconds;
+            var postgresAfter = servers.PostgresSeconds();
+            var redisAfter = await servers.RedisSecondsAsync();
 
             var latencies = new List<double>(s.Viewers * s.Changes);
+            var cold = new List<double>(s.Viewers * s.Warmup);
+            var onHostInstance = new List<double>();
+            var elsewhere = new List<double>();
             long lastReceipt = 0;
-            foreach (var viewer in viewers)
+            var outOfOrder = 0;
+            for (var v = 0; v < viewers.Length; v++)
             {
-                for (var i = 0; i < s.Changes; i++)
+                var viewer = viewers[v]!;
+                outOfOrder += viewer.OutOfOrder;
+                for (var i = 0; i < total; i++)
                 {
                     var at = viewer.Receipts[i];
-                    if (at != 0)
+                    if (at == 0)
                     {
-                        latencies.Add(Stopwatch.GetElapsedTime(sent[i], at).TotalMilliseconds);
-                        lastReceipt = Math.Max(lastReceipt, at);
+                        continue;
                     }
+
+                    if (i < s.Warmup)
+                    {
+                        cold.Add(Stopwatch.GetElapsedTime(coldSent[i], at).TotalMilliseconds);
+                        continue;
+                    }
+
+                    var ms = Stopwatch.GetElapsedTime(sent[i - s.Warmup], at).TotalMilliseconds;
+                    latencies.Add(ms);
+                    (v % cluster.Urls.Count == 0 ? onHostInstance : elsewhere).Add(ms);
+                    lastReceipt = Math.Max(lastReceipt, at);
                 }
             }
 
@@ -159,19 +259,37 @@ public static class Fanout
                 client.Dispose();
             }
 
+            var name = target switch
+            {
+                FanoutTarget.Ours => stalled > 0 ? $"ours+{stalled} stalled" : "ours",
+                FanoutTarget.Bare => "bare",
+                _ => "socket.io",
+            };
             return new FanoutResult(
-                bare ? "bare" : stalled > 0 ? $"ours+{stalled} stalled" : "ours", s.Viewers, s.Instances, s.Changes, expected, latencies.Count,
+                name, protocol switch { WireProtocol.SocketIo => "engine.io 4", WireProtocol.SignalRJson => "json", _ => "messagepack" },
+                s.Viewers, cluster.Urls.Count, s.Changes, s.Warmup, s.InFlight, expected, latencies.Count, coldExpected, cold.Count, outOfOrder,
                 Stats.Percentile(latencies, 50), Stats.Percentile(latencies, 95), Stats.Percentile(latencies, 99),
                 latencies.Count == 0 ? double.NaN : latencies.Max(),
+                Stats.Percentile(cold, 99),
+                Stats.Percentile(onHostInstance, 50), Stats.Percentile(elsewhere, 50),
                 span > 0 ? latencies.Count / span : 0,
                 joinSeconds,
                 cpuAfter.Zip(cpuBefore, (a, b) => (a - b).TotalSeconds).ToArray(),
+                postgresAfter - postgresBefore,
+                redisAfter - redisBefore,
                 idle, loaded,
-                (double)(loaded.Sum() - idle.Sum()) / s.Viewers);
+                (double)(loaded.Sum() - idle.Sum()) / s.Viewers,
+                generatorCpu, measuredSeconds);
         }
         finally
         {
-            await BenchViewer.DisposeAllAsync(viewers);
+            await BenchViewer.ForAllAsync(viewers.Length, 64, async i =>
+            {
+                if (viewers[i] is { } v)
+                {
+                    await v.DisposeAsync();
+                }
+            }, CancellationToken.None);
         }
     }
 
