@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
-using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using StackExchange.Redis;
 
 namespace LiveExchange.Hub.Live;
@@ -40,44 +39,97 @@ internal static class DeliveryOrder
 /// nothing to hold against). Only streams all of whose versions go to one group are ordered
 /// (<see cref="LiveChanges.OrderedStreams"/>); other events go at once, checked by the clients' versions.
 /// </para>
-/// Everything else (user sends, a connection's own replies, client results) is the Redis manager's.
+/// <para>
+/// It replaces SignalR's Redis backplane for this hub: sends to a user, a connection or everyone go to
+/// the connections here at once and through one channel every instance reads (<see cref="DirectChannel"/>),
+/// so a join subscribes nothing in Redis. Client results (invoking a client and awaiting its answer) are
+/// not used by this hub and not supported.
+/// </para>
 /// </summary>
-internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>, IDisposable where THub : Microsoft.AspNetCore.SignalR.Hub
+internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub> where THub : Microsoft.AspNetCore.SignalR.Hub
 {
     /// <summary>How long an event that skips a version waits for the missing one from another instance.</summary>
     public static readonly TimeSpan GapWait = TimeSpan.FromMilliseconds(200);
 
     private const byte FormatVersion = 1;
 
-    private readonly RedisHubLifetimeManager<THub> _inner;
     private readonly IConnectionMultiplexer _redis;
     private readonly IHubProtocolResolver _protocols;
     private readonly string _instance;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, HubConnectionContext> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, HubConnectionContext>> _users = new(StringComparer.Ordinal);
+    private readonly Lock _directLock = new();
+    private Task<ChannelMessageQueue>? _direct;
     private readonly Dictionary<string, GroupMembers> _groups = new(StringComparer.Ordinal);
     private readonly Lock _groupsLock = new();
     private readonly ConcurrentDictionary<(string Group, string Stream), StreamOrder> _order = new();
 
-    public LocalFirstLifetimeManager(RedisHubLifetimeManager<THub> inner, IConnectionMultiplexer redis, IHubProtocolResolver protocols,
+    public LocalFirstLifetimeManager(IConnectionMultiplexer redis, IHubProtocolResolver protocols,
         HubInstance instance, ILogger<LocalFirstLifetimeManager<THub>> logger)
     {
-        (_inner, _redis, _protocols, _logger) = (inner, redis, protocols, logger);
+        (_redis, _protocols, _logger) = (redis, protocols, logger);
         // Unique per process, so a restarted instance with the same name never mistakes another's message for its echo.
         _instance = instance.Id + "/" + Guid.NewGuid().ToString("N");
     }
 
     private static RedisChannel GroupChannel(string group) => RedisChannel.Literal("lf:group:" + group);
 
-    public override async Task OnConnectedAsync(HubConnectionContext connection)
+    /// <summary>
+    /// One channel, which every instance reads, for sends to a user, a connection or everyone. SignalR's
+    /// backplane subscribes two Redis channels per connection (its id and its user) at every join; these
+    /// sends are few (a participant's own question, its stage invitation), so each instance reading all of
+    /// them costs less than a subscription per screen, in memory and in round trips per join.
+    /// </summary>
+    private static readonly RedisChannel DirectChannel = RedisChannel.Literal("lf:direct");
+
+    private const byte ToUsers = 0, ToConnections = 1, ToAll = 2, ToGroup = 3;
+
+    public override Task OnConnectedAsync(HubConnectionContext connection)
     {
         _connections[connection.ConnectionId] = connection;
-        await _inner.OnConnectedAsync(connection);
+        if (connection.UserIdentifier is { } user)
+        {
+            _users.GetOrAdd(user, _ => new(StringComparer.Ordinal))[connection.ConnectionId] = connection;
+        }
+
+        EnsureDirectSubscription();
+        return Task.CompletedTask;
+    }
+
+    private void EnsureDirectSubscription()
+    {
+        lock (_directLock)
+        {
+            if (_direct is null || _direct.IsFaulted || _direct.IsCanceled)
+            {
+                // Not awaited: a join must not fail for it while Redis is away; the next join tries again.
+                _direct = SubscribeDirectAsync();
+                _direct.ContinueWith(t => _logger.LogWarning("Subscribing to direct sends failed: {Reason}", t.Exception?.GetBaseException().Message),
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task<ChannelMessageQueue> SubscribeDirectAsync()
+    {
+        var queue = await _redis.GetSubscriber().SubscribeAsync(DirectChannel);
+        queue.OnMessage(message => OnRemoteAsync(null, message.Message));
+        return queue;
     }
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         _connections.TryRemove(connection.ConnectionId, out _);
+        if (connection.UserIdentifier is { } user && _users.TryGetValue(user, out var mine))
+        {
+            mine.TryRemove(connection.ConnectionId, out _);
+            if (mine.IsEmpty)
+            {
+                _users.TryRemove(KeyValuePair.Create(user, mine));
+            }
+        }
+
         if (connection.Items.TryGetValue(GroupsKey, out var joined) && joined is List<string> groups)
         {
             foreach (var group in groups.ToArray())
@@ -86,7 +138,6 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
             }
         }
 
-        await _inner.OnDisconnectedAsync(connection);
     }
 
     private const string GroupsKey = "lx:local-groups";
@@ -95,9 +146,8 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
     {
         if (!_connections.TryGetValue(connectionId, out var connection))
         {
-            // Only a connection's own hub call adds it to a group here; anything else is the backplane's.
-            await _inner.AddToGroupAsync(connectionId, groupName, cancellationToken);
-            return;
+            // A connection's own hub call adds it to a group: it is always on this instance.
+            throw new InvalidOperationException($"Connection {connectionId} is not on this instance.");
         }
 
         Task subscribed;
@@ -135,8 +185,7 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
     {
         if (!_connections.ContainsKey(connectionId))
         {
-            await _inner.RemoveFromGroupAsync(connectionId, groupName, cancellationToken);
-            return;
+            throw new InvalidOperationException($"Connection {connectionId} is not on this instance.");
         }
 
         await LeaveAsync(connectionId, groupName);
@@ -207,23 +256,63 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
         var message = new SerializedHubMessage(new InvocationMessage(methodName, args));
         var order = DeliveryOrder.Current;
         // Published first: the other instances' fan-out runs while this one writes to its own members.
-        var published = _redis.GetSubscriber().PublishAsync(GroupChannel(groupName), Encode(message, order, excluded));
+        var published = _redis.GetSubscriber().PublishAsync(GroupChannel(groupName), Encode(ToGroup, [], message, order, excluded));
         await DeliverAsync(groupName, message, order, excluded);
         await published;
     }
 
-    private Task OnRemoteAsync(string groupName, RedisValue payload)
+    private Task OnRemoteAsync(string? groupName, RedisValue payload)
     {
         try
         {
-            var (origin, message, order, excluded) = Decode((byte[])payload!);
-            return origin == _instance ? Task.CompletedTask : DeliverAsync(groupName, message, order, excluded);
+            var (origin, kind, targets, message, order, excluded) = Decode((byte[])payload!);
+            if (origin == _instance)
+            {
+                return Task.CompletedTask;
+            }
+
+            return kind switch
+            {
+                ToGroup when groupName is not null => DeliverAsync(groupName, message, order, excluded),
+                ToUsers => WriteToAsync(targets.SelectMany(LocalConnectionsOf), message),
+                ToConnections => WriteToAsync(targets.Select(id => _connections.GetValueOrDefault(id)).OfType<HubConnectionContext>(), message),
+                ToAll => WriteToAsync(_connections.Values.Where(c => excluded?.Contains(c.ConnectionId) != true), message),
+                _ => Task.CompletedTask,
+            };
         }
         catch (Exception e)
         {
-            _logger.LogWarning("A group message from the backplane could not be read: {Reason}", e.Message);
+            _logger.LogWarning("A message from the backplane could not be read: {Reason}", e.Message);
             return Task.CompletedTask;
         }
+    }
+
+    private IEnumerable<HubConnectionContext> LocalConnectionsOf(string user) =>
+        _users.TryGetValue(user, out var mine) ? mine.Values : [];
+
+    /// <summary>Writes here to whichever targets are here, and publishes once for the other instances.</summary>
+    private async Task SendDirectAsync(byte kind, IReadOnlyList<string> targets, IEnumerable<HubConnectionContext> here, string methodName, object?[] args,
+        IReadOnlyList<string>? excluded = null)
+    {
+        var message = new SerializedHubMessage(new InvocationMessage(methodName, args));
+        var published = _redis.GetSubscriber().PublishAsync(DirectChannel, Encode(kind, targets, message, null, excluded));
+        await WriteToAsync(here, message);
+        await published;
+    }
+
+    private static Task WriteToAsync(IEnumerable<HubConnectionContext> connections, SerializedHubMessage message)
+    {
+        List<Task>? pending = null;
+        foreach (var connection in connections)
+        {
+            var write = connection.WriteAsync(message);
+            if (!write.IsCompletedSuccessfully)
+            {
+                (pending ??= []).Add(write.AsTask());
+            }
+        }
+
+        return pending is null ? Task.CompletedTask : Task.WhenAll(pending);
     }
 
     private Task DeliverAsync(string groupName, SerializedHubMessage message, (string Stream, long Version)? order, IReadOnlyList<string>? excluded)
@@ -339,13 +428,21 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
 
     // --- The message on the wire between instances: origin, order, exclusions, then the bytes per protocol.
 
-    private byte[] Encode(SerializedHubMessage message, (string Stream, long Version)? order, IReadOnlyList<string>? excluded)
+    private byte[] Encode(byte kind, IReadOnlyList<string> targets, SerializedHubMessage message, (string Stream, long Version)? order,
+        IReadOnlyList<string>? excluded)
     {
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream))
         {
             writer.Write(FormatVersion);
             writer.Write(_instance);
+            writer.Write(kind);
+            writer.Write(targets.Count);
+            foreach (var target in targets)
+            {
+                writer.Write(target);
+            }
+
             writer.Write(order?.Stream ?? "");
             writer.Write(order?.Version ?? 0);
             writer.Write(excluded?.Count ?? 0);
@@ -367,15 +464,23 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
         return stream.ToArray();
     }
 
-    private static (string Origin, SerializedHubMessage Message, (string, long)? Order, IReadOnlyList<string>? Excluded) Decode(byte[] payload)
+    private static (string Origin, byte Kind, string[] Targets, SerializedHubMessage Message, (string, long)? Order, IReadOnlyList<string>? Excluded) Decode(
+        byte[] payload)
     {
         using var reader = new BinaryReader(new MemoryStream(payload));
         if (reader.ReadByte() != FormatVersion)
         {
-            throw new InvalidDataException("Unknown group message format.");
+            throw new InvalidDataException("Unknown backplane message format.");
         }
 
         var origin = reader.ReadString();
+        var kind = reader.ReadByte();
+        var targets = new string[reader.ReadInt32()];
+        for (var i = 0; i < targets.Length; i++)
+        {
+            targets[i] = reader.ReadString();
+        }
+
         var stream = reader.ReadString();
         var version = reader.ReadInt64();
         var excludedCount = reader.ReadInt32();
@@ -394,39 +499,31 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
             serialized.Add(new SerializedMessage(name, bytes));
         }
 
-        return (origin, new SerializedHubMessage(serialized), stream.Length == 0 ? null : (stream, version), excluded);
+        return (origin, kind, targets, new SerializedHubMessage(serialized), stream.Length == 0 ? null : (stream, version), excluded);
     }
 
-    // --- The rest is the Redis backplane's, unchanged.
+    // --- Sends to users, connections and everyone: here at once, elsewhere through the one direct channel.
 
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _inner.SendAllAsync(methodName, args, cancellationToken);
+        SendDirectAsync(ToAll, [], _connections.Values, methodName, args);
 
     public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds, CancellationToken cancellationToken = default) =>
-        _inner.SendAllExceptAsync(methodName, args, excludedConnectionIds, cancellationToken);
+        SendDirectAsync(ToAll, [], _connections.Values.Where(c => !excludedConnectionIds.Contains(c.ConnectionId)), methodName, args, excludedConnectionIds);
 
     public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _inner.SendConnectionAsync(connectionId, methodName, args, cancellationToken);
+        // A connection's own reply (Clients.Caller) is always here: no need to publish it.
+        _connections.TryGetValue(connectionId, out var connection)
+            ? WriteToAsync([connection], new SerializedHubMessage(new InvocationMessage(methodName, args)))
+            : SendDirectAsync(ToConnections, [connectionId], [], methodName, args);
 
     public override Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _inner.SendConnectionsAsync(connectionIds, methodName, args, cancellationToken);
+        SendDirectAsync(ToConnections, connectionIds, connectionIds.Select(id => _connections.GetValueOrDefault(id)).OfType<HubConnectionContext>(), methodName, args);
 
     public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _inner.SendUserAsync(userId, methodName, args, cancellationToken);
+        SendDirectAsync(ToUsers, [userId], LocalConnectionsOf(userId), methodName, args);
 
     public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
-        _inner.SendUsersAsync(userIds, methodName, args, cancellationToken);
-
-    public override Task<T> InvokeConnectionAsync<T>(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken) =>
-        _inner.InvokeConnectionAsync<T>(connectionId, methodName, args, cancellationToken);
-
-    public override Task SetConnectionResultAsync(string connectionId, CompletionMessage result) =>
-        _inner.SetConnectionResultAsync(connectionId, result);
-
-    public override bool TryGetReturnType(string invocationId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Type? type) =>
-        _inner.TryGetReturnType(invocationId, out type);
-
-    public void Dispose() => _inner.Dispose();
+        SendDirectAsync(ToUsers, userIds, userIds.SelectMany(LocalConnectionsOf), methodName, args);
 
     private sealed class GroupMembers
     {

@@ -52,6 +52,9 @@ public static class RealtimeExtensions
             o.AddFilter<HubCallRateFilter>();
             o.AddFilter<SessionGateHubFilter>();
         });
+        // .NET clients (tools, the benchmark) may speak MessagePack: smaller and cheaper to read than JSON.
+        // The browser speaks JSON. A broadcast is serialised once per protocol in use, not per screen.
+        signalR.AddMessagePackProtocol();
         builder.Services.AddSingleton<IUserIdProvider, ParticipantUserIds>();
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration("Realtime:Outbox")
             .Validate(o => o.MaxBytes is >= 16 * 1024 and <= 256 * 1024 * 1024, "Realtime:Outbox:MaxBytes must be between 16384 and 268435456.")
@@ -75,7 +78,6 @@ public static class RealtimeExtensions
             signalR.AddStackExchangeRedis(o => o.ConnectionFactory = _ => Task.FromResult<IConnectionMultiplexer>(multiplexer));
             // Group sends reach this instance's screens without the Redis round trip (LocalFirstLifetimeManager).
             builder.Services.AddSingleton<HubLifetimeManager<ExchangeHub>>(sp => new LocalFirstLifetimeManager<ExchangeHub>(
-                ActivatorUtilities.CreateInstance<Microsoft.AspNetCore.SignalR.StackExchangeRedis.RedisHubLifetimeManager<ExchangeHub>>(sp),
                 multiplexer, sp.GetRequiredService<IHubProtocolResolver>(),
                 sp.GetRequiredService<HubInstance>(), sp.GetRequiredService<ILogger<LocalFirstLifetimeManager<ExchangeHub>>>()));
             builder.Services.AddSingleton<BackplaneResync>();

@@ -41,6 +41,29 @@ public sealed class TwoInstanceTests(TwoInstances hubs) : IClassFixture<TwoInsta
     private readonly Api _onB = new(hubs.B.BaseAddress);
 
     [Fact]
+    public async Task A_participants_own_event_reaches_its_screen_on_the_other_instance_and_nobody_else()
+    {
+        // One participant, two tabs: one on A, one on B. Its room roster is sent to the participant only
+        // (a user send), through the one channel every instance reads.
+        var (session, invited) = await _onA.ScheduleAsync();
+        var joined = await _onA.JoinAsync(session.Code, invited[0].Id, "镇江分会场", 2);
+        var other = await _onA.JoinAsync(session.Code, invited[1].Id, "邢台分会场", 1);
+        await using var tabOnA = await LiveClient.ConnectAsync(hubs.A.BaseAddress, joined.ParticipantToken);
+        await using var tabOnB = await LiveClient.ConnectAsync(hubs.B.BaseAddress, joined.ParticipantToken);
+        await using var someoneElseOnB = await LiveClient.ConnectAsync(hubs.B.BaseAddress, other.ParticipantToken);
+
+        var set = await tabOnA.InvokeAsync<RoomState>(nameof(IExchangeHub.SetRoom), (object)new[] { new RoomMemberInput("张伟", "社工"), new RoomMemberInput("李娜") });
+        var seen = await tabOnB.WaitForAsync<RoomState>(r => r.Version == set.Version);
+        Assert.Equal(["张伟", "李娜"], seen.Members.Select(m => m.Name));
+        // Nobody else hears of it: checked once a later page change has reached the other viewer on B.
+        await _onA.UploadDeckAsync(session, DemoSession.SampleDeck(3));
+        await using var host = await LiveClient.ConnectAsync(hubs.A.BaseAddress, session.HostToken);
+        var page = await host.InvokeAsync<PageChanged>(nameof(IExchangeHub.GoToPage), 2);
+        await someoneElseOnB.WaitForAsync<PageChanged>(p => p.Version == page.Version);
+        Assert.Empty(someoneElseOnB.Received.OfType<RoomState>());
+    }
+
+    [Fact]
     public async Task Pages_turned_at_once_from_both_instances_reach_every_viewer_on_each_in_version_order()
     {
         // A host page on A and its presenter view on B turn pages as fast as they can, at the same time.
