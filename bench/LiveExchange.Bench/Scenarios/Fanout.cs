@@ -104,6 +104,12 @@ public static class Fanout
         if (ours)
         {
             (session, agencyId) = await cluster.ScheduleAsync(total + 1);
+            if (busy)
+            {
+                // Before the host connects: every question sends the hosts the whole moderation queue, and 100
+                // of them (13 MB in all) outran a host in this busy generator past its outbox limit.
+                await SeedQuestionsAsync(cluster, session!, agencyId, ct);
+            }
         }
 
         // The host: our hub's own .NET client on ours; a light client that relays over JSON or Socket.IO on the baselines.
@@ -157,10 +163,6 @@ public static class Fanout
             // Hostile viewers: a busy session's snapshot (100 long questions) requested 20 times through a
             // tiny receive window, never read. Each holds megabytes unsent while the changes go out.
             var stuck = new List<StalledClient>();
-            if (busy)
-            {
-                await SeedQuestionsAsync(cluster, session!, agencyId, ct);
-            }
 
             for (var i = 0; i < stalled; i++)
             {
