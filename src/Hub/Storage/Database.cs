@@ -72,7 +72,18 @@ public static class StorageExtensions
         var postgres = builder.Configuration.GetConnectionString("Postgres");
         if (!string.IsNullOrWhiteSpace(postgres))
         {
-            builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(postgres).Build());
+            var csb = new NpgsqlConnectionStringBuilder(postgres);
+            if (csb.MaxAutoPrepare == 0)
+            {
+                // Npgsql sends every statement unprepared by default, so PostgreSQL parses and plans each one
+                // again: in a storm of 500 joins a second, each join's snapshot batch and checks. Statements
+                // used twice on a connection are prepared and their plans kept. ("Max Auto Prepare" in the
+                // connection string overrides this; 0 there means the default, this.)
+                csb.MaxAutoPrepare = 200;
+                csb.AutoPrepareMinUsages = 2;
+            }
+
+            builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(csb.ConnectionString).Build());
             builder.Services.AddSingleton(sp => Database.ForPostgres(sp.GetRequiredService<NpgsqlDataSource>()));
         }
         else

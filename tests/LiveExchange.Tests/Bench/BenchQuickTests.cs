@@ -56,14 +56,32 @@ public sealed class BenchQuickTests
     }
 
     [Fact]
-    public async Task Fanout_viewers_speaking_messagepack_get_every_change_in_order_from_the_bare_hub()
+    public async Task Fanout_viewers_speaking_messagepack_get_every_change_in_order_from_our_hub_and_the_bare_hub()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var settings = Quick("fanout") with { Protocol = "messagepack", Warmup = 2 };
 
-        var result = await Fanout.RunAsync(settings, FanoutTarget.Bare, timeout.Token);
+        // Ours: the join's snapshot and every change arrive in MessagePack.
+        foreach (var target in new[] { FanoutTarget.Ours, FanoutTarget.Bare })
+        {
+            var result = await Fanout.RunAsync(settings, target, timeout.Token);
 
-        Assert.Equal("messagepack", result.Protocol);
+            Assert.Equal("messagepack", result.Protocol);
+            Assert.Equal(24 * 4, result.Delivered);
+            Assert.Equal(24 * 2, result.ColdDelivered);
+            Assert.Equal(0, result.OutOfOrder);
+        }
+    }
+
+    [Fact]
+    public async Task Stalled_a_viewer_that_stops_reading_costs_the_others_no_change()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var settings = Quick("stalled") with { Warmup = 2 };
+
+        // A busy session (100 long questions), one viewer asking for 20 snapshots through a 4 KB window, never reading.
+        var result = await Fanout.RunAsync(settings, FanoutTarget.Ours, timeout.Token, stalled: 1, busy: true);
+
         Assert.Equal(24 * 4, result.Delivered);
         Assert.Equal(24 * 2, result.ColdDelivered);
         Assert.Equal(0, result.OutOfOrder);
