@@ -100,11 +100,13 @@ internal sealed class ConnectionOutbox : PipeWriter
         }
         finally
         {
-            Open.TryRemove(outbox, out _);
-            metrics.OutboxClosed(outbox);
-            // Whatever is still queued goes out, then the transport hears that SignalR finished writing.
+            // Whatever is still queued goes out (still watched: a client that stops reading now is dropped
+            // too), then the transport hears that SignalR finished writing, whichever way the pump ended.
             await outbox._queue.Writer.CompleteAsync();
             await outbox.EnsurePumpAsync(default);
+            Open.TryRemove(outbox, out _);
+            metrics.OutboxClosed(outbox);
+            await transport.Output.CompleteAsync();
         }
     }
 
@@ -200,9 +202,10 @@ internal sealed class ConnectionOutbox : PipeWriter
                 }
             }
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or OperationCanceledException or ConnectionAbortedException)
+        catch (Exception e)
         {
-            // The transport went away first; the connection is ending anyway.
+            // The transport went away first; the connection is ending anyway (RunAsync completes the transport).
+            _logger.LogDebug("The outbox of {ConnectionId} stopped: {Reason}", _connection.ConnectionId, e.Message);
         }
     }
 

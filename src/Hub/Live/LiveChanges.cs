@@ -72,7 +72,15 @@ public sealed class LiveChanges(Database database, IHubContext<ExchangeHub, IExc
                 DeliveryOrder.Current = (stream, version);
             }
 
-            await PublishAsync(audience ?? Audience.Session(sessionId), client => publish(client, result));
+            try
+            {
+                await PublishAsync(audience ?? Audience.Session(sessionId), client => publish(client, result));
+            }
+            finally
+            {
+                // Nothing started from here (a timer, a background loop) may carry this event's order.
+                DeliveryOrder.Current = null;
+            }
         }
 
         return result;

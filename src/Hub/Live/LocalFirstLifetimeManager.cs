@@ -63,7 +63,10 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
     private Task<ChannelMessageQueue>? _direct;
     private readonly Dictionary<string, GroupMembers> _groups = new(StringComparer.Ordinal);
     private readonly Lock _groupsLock = new();
-    private readonly ConcurrentDictionary<(string Group, string Stream), StreamOrder> _order = new();
+    private readonly Lock _usersLock = new();
+    // Subscribing and unsubscribing a channel one at a time: StackExchange.Redis's own bookkeeping can lose a
+    // subscription made while the last one of the same channel is being removed (a screen reconnecting).
+    private readonly SemaphoreSlim _subscriptions = new(1, 1);
 
     public LocalFirstLifetimeManager(IConnectionMultiplexer redis, IHubProtocolResolver protocols,
         HubInstance instance, ILogger<LocalFirstLifetimeManager<THub>> logger)
@@ -90,7 +93,10 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
         _connections[connection.ConnectionId] = connection;
         if (connection.UserIdentifier is { } user)
         {
-            _users.GetOrAdd(user, _ => new(StringComparer.Ordinal))[connection.ConnectionId] = connection;
+            lock (_usersLock)
+            {
+                _users.GetOrAdd(user, _ => new(StringComparer.Ordinal))[connection.ConnectionId] = connection;
+            }
         }
 
         EnsureDirectSubscription();
@@ -111,33 +117,66 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
         }
     }
 
-    private async Task<ChannelMessageQueue> SubscribeDirectAsync()
+    private Task<ChannelMessageQueue> SubscribeDirectAsync() => SubscribeAsync(DirectChannel, null);
+
+    /// <summary>
+    /// Subscribes one reader to <paramref name="channel"/>. A failed try (Redis away) leaves nothing behind:
+    /// StackExchange.Redis registers the queue before asking the server, and would otherwise keep filling
+    /// a queue nobody reads once Redis is back.
+    /// </summary>
+    private async Task<ChannelMessageQueue> SubscribeAsync(RedisChannel channel, string? groupName)
     {
-        var queue = await _redis.GetSubscriber().SubscribeAsync(DirectChannel);
-        queue.OnMessage(message => OnRemoteAsync(null, message.Message));
-        return queue;
+        await _subscriptions.WaitAsync();
+        try
+        {
+            var queue = await _redis.GetSubscriber().SubscribeAsync(channel);
+            // One message after another, in the order Redis carries them.
+            queue.OnMessage(message => OnRemoteAsync(groupName, message.Message));
+            return queue;
+        }
+        catch
+        {
+            try
+            {
+                await _redis.GetSubscriber().UnsubscribeAsync(channel);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                // Removed here even when the server could not be told; it is not subscribed there either.
+            }
+
+            throw;
+        }
+        finally
+        {
+            _subscriptions.Release();
+        }
     }
 
     public override async Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         _connections.TryRemove(connection.ConnectionId, out _);
-        if (connection.UserIdentifier is { } user && _users.TryGetValue(user, out var mine))
+        if (connection.UserIdentifier is { } user)
         {
-            mine.TryRemove(connection.ConnectionId, out _);
-            if (mine.IsEmpty)
+            lock (_usersLock)
             {
-                _users.TryRemove(KeyValuePair.Create(user, mine));
+                if (_users.TryGetValue(user, out var mine) && mine.TryRemove(connection.ConnectionId, out _) && mine.IsEmpty)
+                {
+                    _users.TryRemove(user, out _);
+                }
             }
         }
 
-        if (connection.Items.TryGetValue(GroupsKey, out var joined) && joined is List<string> groups)
+        string[] groups;
+        lock (connection.Items)
         {
-            foreach (var group in groups.ToArray())
-            {
-                await LeaveAsync(connection.ConnectionId, group);
-            }
+            groups = connection.Items.TryGetValue(GroupsKey, out var joined) && joined is List<string> list ? list.ToArray() : [];
         }
 
+        foreach (var group in groups)
+        {
+            await LeaveAsync(connection.ConnectionId, group);
+        }
     }
 
     private const string GroupsKey = "lx:local-groups";
@@ -161,7 +200,7 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
             if (members.Subscription is null || members.Subscription.IsFaulted || members.Subscription.IsCanceled)
             {
                 // First member, or the last try failed (Redis away): this join fails and its client retries.
-                members.Subscription = SubscribeAsync(groupName);
+                members.Subscription = SubscribeAsync(GroupChannel(groupName), groupName);
             }
 
             members.Connections[connectionId] = connection;
@@ -216,29 +255,26 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
 
         if (unsubscribe is not null)
         {
-            foreach (var key in _order.Keys.Where(k => k.Group == groupName))
-            {
-                _order.TryRemove(key, out _);
-            }
-
             try
             {
-                // This subscription only: a member joining meanwhile has made a new one on the same channel.
-                await (await unsubscribe).UnsubscribeAsync();
+                var queue = await unsubscribe;
+                await _subscriptions.WaitAsync();
+                try
+                {
+                    // This reader only: a member joining meanwhile has made a new one on the same channel.
+                    await queue.UnsubscribeAsync();
+                }
+                finally
+                {
+                    _subscriptions.Release();
+                }
             }
-            catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException)
+            catch (Exception e)
             {
+                // Its subscription had failed (then nothing is left of it), or Redis is away.
                 _logger.LogDebug("Unsubscribing from {Group} failed: {Reason}", groupName, e.Message);
             }
         }
-    }
-
-    private async Task<ChannelMessageQueue> SubscribeAsync(string groupName)
-    {
-        var queue = await _redis.GetSubscriber().SubscribeAsync(GroupChannel(groupName));
-        // One message after another, in the order Redis carries them.
-        queue.OnMessage(message => OnRemoteAsync(groupName, message.Message));
-        return queue;
     }
 
     public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
@@ -317,85 +353,6 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
 
     private Task DeliverAsync(string groupName, SerializedHubMessage message, (string Stream, long Version)? order, IReadOnlyList<string>? excluded)
     {
-        if (order is not { } o)
-        {
-            return WriteAsync(groupName, message, excluded);
-        }
-
-        var state = _order.GetOrAdd((groupName, o.Stream), _ => new StreamOrder());
-        List<Pending> ready;
-        lock (state)
-        {
-            if (state.Last != 0 && o.Version > state.Last + 1)
-            {
-                state.Held[o.Version] = new Pending(message, excluded);
-                if (!state.Waiting)
-                {
-                    state.Waiting = true;
-                    _ = ReleaseAfterGapWaitAsync(groupName, state);
-                }
-
-                return Task.CompletedTask;
-            }
-
-            state.Last = Math.Max(state.Last, o.Version);
-            ready = [new Pending(message, excluded)];
-            TakeContiguous(state, ready);
-        }
-
-        return WriteAllAsync(groupName, ready);
-    }
-
-    private static void TakeContiguous(StreamOrder state, List<Pending> ready)
-    {
-        while (state.Held.Count > 0 && state.Held.Keys[0] <= state.Last + 1)
-        {
-            var next = state.Held.Keys[0];
-            ready.Add(state.Held.Values[0]);
-            state.Held.RemoveAt(0);
-            state.Last = Math.Max(state.Last, next);
-        }
-
-        if (state.Held.Count == 0)
-        {
-            state.Waiting = false;
-        }
-    }
-
-    private async Task ReleaseAfterGapWaitAsync(string groupName, StreamOrder state)
-    {
-        await Task.Delay(GapWait);
-        List<Pending> ready = [];
-        lock (state)
-        {
-            if (!state.Waiting || state.Held.Count == 0)
-            {
-                return;
-            }
-
-            // The missing version did not come: go on from the first held one; clients see the gap and reload.
-            state.Last = state.Held.Keys[0] - 1;
-            TakeContiguous(state, ready);
-            if (state.Held.Count > 0)
-            {
-                state.Waiting = true;
-                _ = ReleaseAfterGapWaitAsync(groupName, state);
-            }
-        }
-
-        await WriteAllAsync(groupName, ready);
-    }
-
-    private async Task WriteAllAsync(string groupName, List<Pending> ready)
-    {
-        foreach (var p in ready)
-        {
-            await WriteAsync(groupName, p.Message, p.Excluded);
-        }
-    }
-
-    private Task WriteAsync(string groupName, SerializedHubMessage message, IReadOnlyList<string>? excluded)
-    {
         GroupMembers? members;
         lock (_groupsLock)
         {
@@ -407,6 +364,81 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
             return Task.CompletedTask;
         }
 
+        if (order is not { } o)
+        {
+            return WriteAsync(members, message, excluded);
+        }
+
+        var state = members.Order.GetOrAdd(o.Stream, _ => new StreamOrder());
+        lock (state)
+        {
+            if (state.Last != 0 && o.Version > state.Last + 1)
+            {
+                state.Held.TryAdd(o.Version, new Pending(message, excluded));
+                if (!state.Waiting)
+                {
+                    state.Waiting = true;
+                    _ = ReleaseAfterGapWaitAsync(members, state, ++state.Generation);
+                }
+
+                return Task.CompletedTask;
+            }
+
+            state.Last = Math.Max(state.Last, o.Version);
+            // The writes are issued under the stream's lock, so no later version overtakes them on any
+            // connection (each connection queues its writes in the order they are issued).
+            var writes = new List<Task> { WriteAsync(members, message, excluded) };
+            WriteContiguous(members, state, writes);
+            return Task.WhenAll(writes);
+        }
+    }
+
+    private void WriteContiguous(GroupMembers members, StreamOrder state, List<Task> writes)
+    {
+        while (state.Held.Count > 0 && state.Held.Keys[0] <= state.Last + 1)
+        {
+            var next = state.Held.Keys[0];
+            var pending = state.Held.Values[0];
+            state.Held.RemoveAt(0);
+            state.Last = Math.Max(state.Last, next);
+            writes.Add(WriteAsync(members, pending.Message, pending.Excluded));
+        }
+
+        if (state.Held.Count == 0)
+        {
+            state.Waiting = false;
+        }
+    }
+
+    private async Task ReleaseAfterGapWaitAsync(GroupMembers members, StreamOrder state, long generation)
+    {
+        await Task.Delay(GapWait);
+        Task written;
+        lock (state)
+        {
+            if (!state.Waiting || state.Generation != generation || state.Held.Count == 0)
+            {
+                return;
+            }
+
+            // The missing version did not come: go on from the first held one; clients see the gap and reload.
+            state.Last = state.Held.Keys[0] - 1;
+            var writes = new List<Task>();
+            WriteContiguous(members, state, writes);
+            if (state.Held.Count > 0)
+            {
+                state.Waiting = true;
+                _ = ReleaseAfterGapWaitAsync(members, state, ++state.Generation);
+            }
+
+            written = Task.WhenAll(writes);
+        }
+
+        await written;
+    }
+
+    private static Task WriteAsync(GroupMembers members, SerializedHubMessage message, IReadOnlyList<string>? excluded)
+    {
         List<Task>? pending = null;
         foreach (var (id, connection) in members.Connections)
         {
@@ -530,6 +562,9 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
         public ConcurrentDictionary<string, HubConnectionContext> Connections { get; } = new(StringComparer.Ordinal);
 
         public Task<ChannelMessageQueue>? Subscription { get; set; }
+
+        /// <summary>Per ordered stream, what this instance delivered to the group: lives and dies with the group.</summary>
+        public ConcurrentDictionary<string, StreamOrder> Order { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class StreamOrder
@@ -537,6 +572,9 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
         public long Last { get; set; }
 
         public bool Waiting { get; set; }
+
+        /// <summary>Which gap wait is current: an older timer finds another number and does nothing.</summary>
+        public long Generation { get; set; }
 
         public SortedList<long, Pending> Held { get; } = [];
     }

@@ -68,15 +68,14 @@ public static class RealtimeExtensions
         {
             // One multiplexer for the backplane and anything else that later needs Redis.
             // Deployments (or test runs) that share one Redis keep apart by prefix: group names repeat across databases.
-            // The prefix must be on the multiplexer itself: with a ConnectionFactory, SignalR never
-            // looks at its own options' configuration.
+            // The prefix is on the multiplexer itself, so every channel and key of ours carries it.
             var options = ConfigurationOptions.Parse(redis);
             options.ChannelPrefix = RedisChannel.Literal(prefix);
             options.AbortOnConnectFail = false; // A Redis that is briefly away must not stop the hub starting.
             var multiplexer = ConnectionMultiplexer.Connect(options);
             builder.Services.AddSingleton<IConnectionMultiplexer>(multiplexer);
-            signalR.AddStackExchangeRedis(o => o.ConnectionFactory = _ => Task.FromResult<IConnectionMultiplexer>(multiplexer));
-            // Group sends reach this instance's screens without the Redis round trip (LocalFirstLifetimeManager).
+            // Our own backplane on this multiplexer: group sends reach this instance's screens without the Redis
+            // round trip, and a join subscribes nothing (LocalFirstLifetimeManager, decision 0015).
             builder.Services.AddSingleton<HubLifetimeManager<ExchangeHub>>(sp => new LocalFirstLifetimeManager<ExchangeHub>(
                 multiplexer, sp.GetRequiredService<IHubProtocolResolver>(),
                 sp.GetRequiredService<HubInstance>(), sp.GetRequiredService<ILogger<LocalFirstLifetimeManager<ExchangeHub>>>()));
