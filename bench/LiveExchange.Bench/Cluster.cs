@@ -60,8 +60,11 @@ public sealed class Cluster : IAsyncDisposable
             ["ConnectionStrings:Redis"] = s.Redis,
             ["Realtime:ChannelPrefix"] = "bench-" + Guid.NewGuid().ToString("N"),
             ["Organiser:Key"] = key,
+            // Screens join from offices of 20 (OfficeAddress); the generator itself is a proxy they come through.
+            ["Proxy:TrustedProxies"] = "127.0.0.1",
+            // Runs rejoin the same offices within a minute, and the WebSocket connects come from loopback.
             ["Joining:PerMinutePerAddress"] = "10000000",
-            // Thousands of simulated screens from one address and one agency: the fair-use limits would refuse them.
+            // The fault drill joins its screens from loopback itself, hundreds from one address.
             ["Joining:ParticipantsPerAddress"] = "10000000",
             ["Questions:VotesPerAgency"] = "10000000",
         };
@@ -127,11 +130,28 @@ public sealed class Cluster : IAsyncDisposable
 
     public async Task<string> JoinAsync(int i, SessionScheduled session, long agencyId, CancellationToken ct)
     {
-        var response = await Http(i).PostAsJsonAsync("/api/join",
-            new { code = session.Code, agencyId, displayName = $"viewer {i}", headcount = 1 + (i % 5), consentVersion = 1 }, ct);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/join")
+        {
+            Content = JsonContent.Create(new { code = session.Code, agencyId, displayName = $"viewer {i}", headcount = 1 + (i % 5), consentVersion = 1 }),
+        };
+        request.Headers.Add("X-Forwarded-For", OfficeAddress(i));
+        var response = await Http(i).SendAsync(request, ct);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<Joined>(ct))!.ParticipantToken;
     }
+
+    /// <summary>
+    /// Where screen i joins from, as its hub sees it (through X-Forwarded-For, loopback being a trusted
+    /// proxy): offices of <see cref="ScreensPerOffice"/> screens behind one address each, as agencies are,
+    /// rather than thousands from one address, which no real session has.
+    /// </summary>
+    public static string OfficeAddress(int i)
+    {
+        var office = i / ScreensPerOffice;
+        return $"10.{(office >> 16) & 255}.{(office >> 8) & 255}.{office & 255}";
+    }
+
+    public const int ScreensPerOffice = 20;
 
     public async Task<long> CountAsync(string sql, object args)
     {

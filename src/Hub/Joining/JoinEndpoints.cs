@@ -83,7 +83,9 @@ public static class JoinEndpoints
                                   consent_version, consented_at_ms)
         select @sessionId, @token, 'viewer', @agencyId, @displayName, @headcount, @now, @address, @consentVersion, @now
         where (select consent_version from sessions where id = @sessionId) = @consentVersion
-          and (select count(*) from participants where session_id = @sessionId and joined_from = @address and role = 'viewer') < @perAddress
+          and (select count(*) from (select 1 from participants
+                                     where session_id = @sessionId and joined_from = @address and role = 'viewer'
+                                     limit @perAddress) seen) < @perAddress
         returning id
         """;
 
@@ -95,8 +97,11 @@ public static class JoinEndpoints
         returning id
         """;
 
+    // Counted up to the cap only: a session with thousands of screens behind one address (a raised cap)
+    // must not read them all at every join.
     private const string CountFromAddress = """
-        select count(*) from participants where session_id = @sessionId and joined_from = @address and role = 'viewer'
+        select count(*) from (select 1 from participants where session_id = @sessionId and joined_from = @address and role = 'viewer'
+                              limit @perAddress) seen
         """;
 
     /// <summary>Joining:ParticipantsPerAddress: new participants one address may make in one session.</summary>
@@ -274,7 +279,7 @@ public static class JoinEndpoints
         IConfiguration configuration, long sessionId, long agencyId, string displayName, int headcount, string address, long nowMs)
     {
         var perAddress = configuration.GetValue("Joining:ParticipantsPerAddress", DefaultParticipantsPerAddress);
-        if (await connection.ExecuteScalarAsync<long>(CountFromAddress, new { sessionId, address }, tx) >= perAddress)
+        if (await connection.ExecuteScalarAsync<long>(CountFromAddress, new { sessionId, address, perAddress }, tx) >= perAddress)
         {
             throw TooManyFromAddress(perAddress);
         }
