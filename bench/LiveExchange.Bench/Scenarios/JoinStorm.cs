@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using Dapper;
+using LiveExchange.Bench.Wire;
 using Npgsql;
 
 namespace LiveExchange.Bench.Scenarios;
@@ -24,8 +25,9 @@ public sealed record JoinStormResult(
     double PostgresCpuMsPerJoin);
 
 /// <summary>
-/// N viewers join within T seconds, evenly spread: each calls POST /api/join, connects to the hub and
-/// waits for its snapshot. Then the database must hold exactly one participant and one open
+/// N viewers join within T seconds, evenly spread: each calls POST /api/join, negotiates, connects to
+/// the hub and waits for its snapshot, as the browser does, through the light <see cref="WireViewer"/>
+/// (the generator shares the machine with the servers; SignalR's .NET client cost it twice the CPU). Then the database must hold exactly one participant and one open
 /// attendance interval per viewer that succeeded (hubs warmed up first by up to <see cref="WarmUpJoins"/> joins
 /// into another session). What a join costs is read around the storm: the
 /// hubs' PostgreSQL commands (Npgsql's own counter on /metrics; a batch is one), the transactions
@@ -38,7 +40,8 @@ public static class JoinStorm
         await using var cluster = await Cluster.StartOursAsync(s);
         await WarmUpAsync(cluster, Math.Min(WarmUpJoins, s.Viewers), s.Seconds, ct);
         var (session, agencyId) = await cluster.ScheduleAsync(deckPages: 3);
-        var viewers = new BenchViewer?[s.Viewers];
+        var viewers = new WireViewer?[s.Viewers];
+        await using var pinger = new WirePinger();
         var latencies = new ConcurrentBag<double>();
         var errors = new ConcurrentBag<string>();
         var costBefore = await JoinCosts.ReadAsync(cluster);
@@ -51,9 +54,9 @@ public static class JoinStorm
                 try
                 {
                     var token = await cluster.JoinAsync(i, session, agencyId, ct);
-                    var viewer = viewers[i] = BenchViewer.Create(new Uri(cluster.Url(i), LiveExchange.Shared.ExchangeHubRoute.Path), token, 0);
-                    await viewer.Connection.StartAsync(ct);
-                    await viewer.Snapshot.WaitAsync(TimeSpan.FromSeconds(60), ct);
+                    // Returns once the snapshot has arrived: negotiate, WebSocket, handshake, snapshot.
+                    viewers[i] = await WireViewer.ConnectAsync(WireProtocol.SignalRJson, cluster.Url(i), LiveExchange.Shared.ExchangeHubRoute.Path,
+                        token, 1, 1, pinger, null, ct, negotiate: true);
                     latencies.Add(Stopwatch.GetElapsedTime(began).TotalMilliseconds);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -83,7 +86,13 @@ public static class JoinStorm
         }
         finally
         {
-            await BenchViewer.DisposeAllAsync(viewers);
+            await BenchViewer.ForAllAsync(viewers.Length, 64, async i =>
+            {
+                if (viewers[i] is { } v)
+                {
+                    await v.DisposeAsync();
+                }
+            }, CancellationToken.None);
         }
     }
 
