@@ -62,8 +62,11 @@ public interface IExchangeClient
     /// <summary>Session; questions stream: a visible question changed or left the list; the pinned question.</summary>
     Task QuestionUpdated(QuestionUpdated update);
 
-    /// <summary>Moderators only; moderation stream (whole state).</summary>
+    /// <summary>Moderators only; moderation stream (whole state): the approval setting changed, or questions were removed.</summary>
     Task ModerationChanged(ModerationState moderation);
+
+    /// <summary>Moderators only; moderation stream: one question changed (its full view), and the pinned question.</summary>
+    Task ModerationQuestionChanged(ModerationQuestionChanged change);
 
     /// <summary>One participant: one of its own questions changed (asked, pending, approved, answered, replied...).</summary>
     Task MyQuestionChanged(QuestionView question);

@@ -2,8 +2,11 @@ namespace LiveExchange.Shared;
 
 // Q&A moderation (issue 9). Questions have a status; viewers see live and answered ones through the
 // questions stream, moderators (the host, or the moderator link) see every question, pending ones
-// included, through the moderation stream: versioned on its own and sent whole to the moderators'
-// group (it is small and moderators are few), reloaded with GetModeration after a gap.
+// included, through the moderation stream: versioned on its own. Each change to a question goes to the
+// moderators' group as that one question (ModerationQuestionChanged): a session may hold hundreds of long
+// questions, and sending them all on every change cost each moderator hundreds of KB per click in a
+// question storm. The whole state comes with the snapshot, GetModeration after a gap, and the rare
+// changes that touch every question (the approval setting, a participant removed).
 
 public static class QuestionStatuses
 {
@@ -41,6 +44,15 @@ public static class ModerationStreams
 /// the public list (<c>Question</c> null: dismissed, withdrawn). Always carries the pinned question.
 /// </summary>
 public sealed record QuestionUpdated(long Version, long QuestionId, QuestionView? Question, long? PinnedQuestionId);
+
+/// <summary>
+/// Moderators only; moderation stream: one question changed (asked, approved, dismissed, answered, edited,
+/// withdrawn, replied, pinned), in full and named, whatever its status; <c>Question</c> null when the change
+/// touched none (unpinning). Always carries the pinned question. A client applies it on top of its whole
+/// state when <c>Version</c> is exactly its moderation version + 1 (replacing the question with that id or
+/// adding it, in id order), reloads with GetModeration when it is further ahead, and ignores it when older.
+/// </summary>
+public sealed record ModerationQuestionChanged(long Version, long QuestionId, QuestionView? Question, long? PinnedQuestionId);
 
 /// <summary>Moderators only; moderation stream, whole state: every question, named, any status.</summary>
 public sealed record ModerationState(long Version, bool QuestionsNeedApproval, IReadOnlyList<QuestionView> Questions, long? PinnedQuestionId);

@@ -409,12 +409,13 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
     /// <summary>What a change did: the question it touched (none for unpinning) and whether viewers see a difference.</summary>
     private sealed record Outcome(QuestionRow? Row, bool Public, bool Asked = false);
 
-    private sealed record Committed(Outcome Outcome, long? PublicVersion, ModerationState Moderation);
+    private sealed record Committed(Outcome Outcome, long? PublicVersion, ModerationQuestionChanged Moderation);
 
     /// <summary>
     /// Runs a question change under the moderation stream (and the questions stream when viewers see it),
-    /// then tells the moderators (whole state), the session (the question as viewers may see it) and the
-    /// asker (its own question in full, on all its screens).
+    /// then tells the moderators (the one question, in full), the session (the question as viewers may see
+    /// it) and the asker (its own question in full, on all its screens). Only the touched question and the
+    /// session's settings row are read: the cost of a change does not grow with the queue.
     /// </summary>
     private async Task<QuestionRow?> ChangeAsync(long sessionId, Func<DbConnection, DbTransaction, Task<Outcome>> change)
     {
@@ -422,8 +423,10 @@ public sealed class QuestionBoard(Database database, LiveChanges changes, VoteFa
         {
             var outcome = await change(connection, tx);
             long? publicVersion = outcome.Public ? await LiveChanges.BumpAsync(connection, tx, sessionId, LiveStreams.Questions) : null;
-            return new Committed(outcome, publicVersion, await ModerationAsync(connection, tx, sessionId, version));
-        }, (clients, c) => clients.ModerationChanged(c.Moderation), Audience.Moderators(sessionId));
+            var pinned = (await connection.QuerySingleAsync<ModerationRow>(SelectSettings, new { sessionId }, tx)).PinnedQuestionId;
+            var touched = outcome.Row;
+            return new Committed(outcome, publicVersion, new ModerationQuestionChanged(version, touched?.Id ?? 0, touched?.ToView(), pinned));
+        }, (clients, c) => clients.ModerationQuestionChanged(c.Moderation), Audience.Moderators(sessionId));
 
         var row = done.Outcome.Row;
         if (done.PublicVersion is { } v)

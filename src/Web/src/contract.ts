@@ -3,7 +3,7 @@
 // HubMethods below and compares them with the C# interfaces, so keep both objects on one line each and
 // use these constants for every event and method name.
 
-export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", ReactionsChanged: "ReactionsChanged", /* --- Q&A moderation --- */ QuestionUpdated: "QuestionUpdated", ModerationChanged: "ModerationChanged", MyQuestionChanged: "MyQuestionChanged", /* --- Polls --- */ PollsChanged: "PollsChanged", PollResultsChanged: "PollResultsChanged", /* --- Presenter view --- */ SlideNoteChanged: "SlideNoteChanged", DeckDownloadChanged: "DeckDownloadChanged", /* --- Room rosters --- */ RoomChanged: "RoomChanged" } as const;
+export const ClientEvents = { Snapshot: "Snapshot", PageChanged: "PageChanged", DeckChanged: "DeckChanged", QuestionAsked: "QuestionAsked", VotesChanged: "VotesChanged", StageChanged: "StageChanged", HandsChanged: "HandsChanged", MyStageChanged: "MyStageChanged", ReceptionChanged: "ReceptionChanged", QuestionsChanged: "QuestionsChanged", SessionChanged: "SessionChanged", SessionEnded: "SessionEnded", StreamVersionsChanged: "StreamVersionsChanged", ReactionsChanged: "ReactionsChanged", /* --- Q&A moderation --- */ QuestionUpdated: "QuestionUpdated", ModerationChanged: "ModerationChanged", ModerationQuestionChanged: "ModerationQuestionChanged", MyQuestionChanged: "MyQuestionChanged", /* --- Polls --- */ PollsChanged: "PollsChanged", PollResultsChanged: "PollResultsChanged", /* --- Presenter view --- */ SlideNoteChanged: "SlideNoteChanged", DeckDownloadChanged: "DeckDownloadChanged", /* --- Room rosters --- */ RoomChanged: "RoomChanged" } as const;
 
 export const HubMethods = { GetSnapshot: "GetSnapshot", GetSlides: "GetSlides", GetQuestions: "GetQuestions", GetStage: "GetStage", GetHands: "GetHands", GoToPage: "GoToPage", AskQuestion: "AskQuestion", Upvote: "Upvote", RaiseHand: "RaiseHand", BringOnStage: "BringOnStage", TakeOffStage: "TakeOffStage", Publish: "Publish", Unpublish: "Unpublish", Watch: "Watch", StartWatching: "StartWatching", SetQuality: "SetQuality", StopWatching: "StopWatching", SendCandidate: "SendCandidate", ReportReception: "ReportReception", React: "React", GetReactions: "GetReactions", /* --- Q&A moderation --- */ GetModeration: "GetModeration", ApproveQuestion: "ApproveQuestion", DismissQuestion: "DismissQuestion", MarkAnswered: "MarkAnswered", PinQuestion: "PinQuestion", ReplyToQuestion: "ReplyToQuestion", EditQuestion: "EditQuestion", WithdrawQuestion: "WithdrawQuestion", Unvote: "Unvote", /* --- Polls --- */ GetPolls: "GetPolls", LaunchPoll: "LaunchPoll", ClosePoll: "ClosePoll", AnswerPoll: "AnswerPoll", /* --- Presenter view --- */ GetSlideNotes: "GetSlideNotes", SetSlideNote: "SetSlideNote", SetDeckDownloadable: "SetDeckDownloadable", /* --- Room rosters --- */ GetRoom: "GetRoom", SetRoom: "SetRoom" } as const;
 
@@ -318,7 +318,19 @@ export interface QuestionUpdated {
   pinnedQuestionId: number | null;
 }
 
-/** ModerationState: moderators only, whole, on its own versioned stream. */
+/**
+ * ModerationQuestionChanged: moderators only, the moderation stream: one question changed (in full, any
+ * status; null when none was touched, e.g. unpinning) and the pinned question. Applied on top of the whole
+ * state when its version is the next one; a gap reloads the whole state with GetModeration.
+ */
+export interface ModerationQuestionChanged {
+  version: number;
+  questionId: number;
+  question: QuestionView | null;
+  pinnedQuestionId: number | null;
+}
+
+/** ModerationState: moderators only, whole (snapshot, GetModeration, the approval setting), on its own versioned stream. */
 export interface ModerationState {
   version: number;
   questionsNeedApproval: boolean;

@@ -12,6 +12,7 @@ import {
   type HubMethodName,
   type HubMethodResults,
   type LiveStream,
+  type ModerationQuestionChanged,
   type ModerationState,
   type MyStage,
   type PageChanged,
@@ -232,8 +233,12 @@ export class LiveSession {
     for (const [event, handler] of this.featureHandlers) on(event, handler);
     // --- Q&A moderation ---
     on(ClientEvents.QuestionUpdated, (update: QuestionUpdated) => this.receive(LiveStreams.Questions, update, "question", applyQuestionUpdated));
+    // The moderators' queue: whole on a snapshot, a reload or a setting change; otherwise one question at a
+    // time, applied in version order (a gap reloads it whole).
     on(ClientEvents.ModerationChanged, (moderation: ModerationState) =>
       this.replace(LiveStreams.Moderation, moderation, "moderation", (s) => (s.moderation = moderation)));
+    on(ClientEvents.ModerationQuestionChanged, (change: ModerationQuestionChanged) =>
+      this.receive(LiveStreams.Moderation, change, "moderation", applyModerationQuestionChanged));
     on(ClientEvents.MyQuestionChanged, (question: QuestionView) => {
       if (!this.state) return;
       this.rememberMine(question);
@@ -761,5 +766,27 @@ function applyQuestionUpdated(state: LiveState, update: QuestionUpdated): boolea
   }
   state.pinnedQuestionId = update.pinnedQuestionId;
   state.questions.sort(compareQuestions);
+  return true;
+}
+
+/**
+ * One question of the moderators' queue changed: it replaces the one with its id, or joins the queue in id
+ * order (as the server's whole state has it); the pinned question with it. The queue is a new object, so a
+ * view that compares it with the one it drew knows to draw it again.
+ */
+export function applyModerationQuestionChanged(state: LiveState, change: ModerationQuestionChanged): boolean {
+  const moderation = state.moderation;
+  if (!moderation) return false; // No queue to apply it to: reload it whole.
+  const questions = [...moderation.questions];
+  const question = change.question;
+  if (question) {
+    const at = questions.findIndex((q) => q.id === question.id);
+    if (at >= 0) questions[at] = question;
+    else {
+      const after = questions.findIndex((q) => q.id > question.id);
+      questions.splice(after < 0 ? questions.length : after, 0, question);
+    }
+  }
+  state.moderation = { ...moderation, questions, pinnedQuestionId: change.pinnedQuestionId };
   return true;
 }

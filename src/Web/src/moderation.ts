@@ -83,7 +83,8 @@ export class ModerationPanel {
    * storm would swallow the moderator's clicks.
    */
   render(state: Readonly<LiveState>, kind: ChangeKind | "filter" = "moderation"): void {
-    // The state object is the same one, changed in place; the moderation state in it is replaced whole.
+    // The state object is the same one, changed in place; the moderation state in it is a new object after
+    // every change to the queue (whole or one question), so the same object means only counts changed.
     const countsOnly = (kind === "votes" || kind === "question") && this.rendered === state.moderation;
     this.last = state;
     const moderation = state.moderation;

@@ -38,6 +38,7 @@ public sealed class LiveClient : IAsyncDisposable
         client.Record<ReactionsChanged>(nameof(IExchangeClient.ReactionsChanged));
         client.Record<QuestionUpdated>(nameof(IExchangeClient.QuestionUpdated));
         client.Record<ModerationState>(nameof(IExchangeClient.ModerationChanged));
+        client.Record<ModerationQuestionChanged>(nameof(IExchangeClient.ModerationQuestionChanged));
         client.Record<QuestionView>(nameof(IExchangeClient.MyQuestionChanged));
         // --- Polls ---
         client.Record<PollsState>(nameof(IExchangeClient.PollsChanged));
@@ -108,6 +109,45 @@ public sealed class LiveClient : IAsyncDisposable
 
             await _arrived.WaitAsync(left);
         }
+    }
+
+    /// <summary>
+    /// The moderators' queue as live.ts keeps it from what this connection received, in arrival order: the
+    /// snapshot's whole state, a newer whole state replacing it, a one-question change applied when it is the
+    /// next version (the question replaced by id, or added in id order). Null when a version is missing (the
+    /// page would reload it whole) or this screen has no queue.
+    /// </summary>
+    public ModerationState? ModerationQueue()
+    {
+        ModerationState? queue = null;
+        foreach (var message in _received)
+        {
+            switch (message)
+            {
+                case SessionSnapshot snapshot:
+                    queue = snapshot.Moderation;
+                    break;
+                case ModerationState whole when queue is null || whole.Version > queue.Version:
+                    queue = whole;
+                    break;
+                case ModerationQuestionChanged change when queue is not null && change.Version > queue.Version:
+                    if (change.Version != queue.Version + 1)
+                    {
+                        return null;
+                    }
+
+                    var questions = queue.Questions.Where(q => q.Id != change.QuestionId || change.Question is null).ToList();
+                    if (change.Question is { } question)
+                    {
+                        questions.Add(question);
+                    }
+
+                    queue = queue with { Version = change.Version, Questions = [.. questions.OrderBy(q => q.Id)], PinnedQuestionId = change.PinnedQuestionId };
+                    break;
+            }
+        }
+
+        return queue;
     }
 
     public async ValueTask DisposeAsync()

@@ -55,9 +55,9 @@ public abstract class ModerationBehaviour(ExchangeApp app)
         // Asked: pending. The moderators (the link and the host) see it named; the asker sees its own, waiting.
         var asked = await a.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "社区志愿者怎么排班？", "k1", false);
         Assert.Equal(QuestionStatuses.Pending, asked.Status);
-        var queued = await moderator.WaitForAsync<ModerationState>(m => m.Questions.Any(q => q.Id == asked.Id));
-        Assert.Equal((QuestionStatuses.Pending, invited[0].Name, invited[0].City), queued.Questions.Single(q => q.Id == asked.Id) is var p ? (p.Status, p.AgencyName, p.City) : default);
-        await host.WaitForAsync<ModerationState>(m => m.Questions.Any(q => q.Id == asked.Id));
+        var queued = (await moderator.WaitForAsync<ModerationQuestionChanged>(c => c.Question?.Id == asked.Id)).Question!;
+        Assert.Equal((QuestionStatuses.Pending, invited[0].Name, invited[0].City), (queued.Status, queued.AgencyName, queued.City));
+        await host.WaitForAsync<ModerationQuestionChanged>(c => c.Question?.Id == asked.Id);
         await a.WaitForAsync<QuestionView>(q => q.Id == asked.Id && q.Status == QuestionStatuses.Pending);
         var mine = await a.InvokeAsync<QuestionsState>(nameof(IExchangeHub.GetQuestions));
         Assert.Empty(mine.Questions);
@@ -96,9 +96,9 @@ public abstract class ModerationBehaviour(ExchangeApp app)
 
         // A second question, dismissed: it never reaches the other viewer; pinning it is refused.
         var offTopic = await a.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), "广告：低价出售", "k2", false);
-        await moderator.WaitForAsync<ModerationState>(m => m.Questions.Any(q => q.Id == offTopic.Id));
+        await moderator.WaitForAsync<ModerationQuestionChanged>(c => c.Question?.Id == offTopic.Id);
         await moderator.InvokeAsync<object>(nameof(IExchangeHub.DismissQuestion), offTopic.Id);
-        await moderator.WaitForAsync<ModerationState>(m => m.Questions.Any(q => q.Id == offTopic.Id && q.Status == QuestionStatuses.Dismissed));
+        await moderator.WaitForAsync<ModerationQuestionChanged>(c => c.Question?.Id == offTopic.Id && c.Question.Status == QuestionStatuses.Dismissed);
         await a.WaitForAsync<QuestionView>(q => q.Id == offTopic.Id && q.Status == QuestionStatuses.Dismissed);
         var pinDismissed = await Assert.ThrowsAsync<HubException>(() => moderator.InvokeAsync<object>(nameof(IExchangeHub.PinQuestion), (long?)offTopic.Id));
         Assert.Contains("[question_not_live]", pinDismissed.Message);
@@ -156,7 +156,7 @@ public abstract class ModerationBehaviour(ExchangeApp app)
         Assert.Equal((0L, "", "", "", true), (seen.Question.ParticipantId, seen.Question.AgencyName, seen.Question.City, seen.Question.DisplayName, seen.Question.Anonymous));
 
         // The moderator sees who asked; it can be upvoted by the other viewer all the same.
-        var full = (await moderator.WaitForAsync<ModerationState>(m => m.Questions.Any(q => q.Id == asked.Id))).Questions.Single(q => q.Id == asked.Id);
+        var full = (await moderator.WaitForAsync<ModerationQuestionChanged>(c => c.Question?.Id == asked.Id)).Question!;
         Assert.Equal((invited[0].Name, invited[0].City, "匿名的李华", askerId), (full.AgencyName, full.City, full.DisplayName, full.ParticipantId));
         await b.InvokeAsync<VoteCount>(nameof(IExchangeHub.Upvote), asked.Id);
         await b.WaitForAsync<VotesChanged>(v => v.Counts.Any(c => c.QuestionId == asked.Id && c.Votes == 1));
@@ -397,9 +397,10 @@ public sealed class ModerationAcrossInstancesTests(TwoInstances hubs) : IClassFi
         Assert.Equal(asked.Id, retried.Id);
 
         // Pending: the moderator on A has it (once), the other viewer on B nothing.
-        var queued = await moderator.WaitForAsync<ModerationState>(m => m.Questions.Any(q => q.Id == asked.Id));
-        Assert.Single(queued.Questions);
+        await ModerationBehaviour.WaitUntilAsync(() => moderator.ModerationQueue()?.Questions.Any(q => q.Id == asked.Id) == true,
+            () => "the moderator on A has not the question asked on B");
         await Task.Delay(300);
+        Assert.Single(moderator.ModerationQueue()!.Questions);
         Assert.DoesNotContain("跨实例的问题", System.Text.Json.JsonSerializer.Serialize(b.Received.ToArray()));
 
         // Approved on A: reaches B; pinned on A: B shows it pinned.
