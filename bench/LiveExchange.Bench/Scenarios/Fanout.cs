@@ -106,8 +106,9 @@ public static class Fanout
             (session, agencyId) = await cluster.ScheduleAsync(total + 1);
             if (busy)
             {
-                // Before the host connects: every question sends the hosts the whole moderation queue, and 100
-                // of them (13 MB in all) outran a host in this busy generator past its outbox limit.
+                // Before the host connects, so the seeding stays out of what is measured. (When every question
+                // sent the hosts the whole moderation queue, 100 of them, 13 MB in all, outran a host in this
+                // busy generator past its outbox limit; each now sends the hosts that one question.)
                 await SeedQuestionsAsync(cluster, session!, agencyId, ct);
             }
         }
