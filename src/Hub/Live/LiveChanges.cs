@@ -92,9 +92,14 @@ public sealed class LiveChanges(Database database, IHubContext<ExchangeHub, IExc
     /// nowhere, would make every next event wait for one that never comes; those rely on the clients'
     /// own version checks alone, as all streams did before.)
     /// </summary>
+    /// <remarks>
+    /// The moderation stream is one: its every version goes to the moderators' group, and since it carries one
+    /// question per change (not the whole queue) an event overtaken by a later one would cost the moderator a
+    /// reload of the whole queue.
+    /// </remarks>
     public static readonly IReadOnlySet<string> OrderedStreams = new HashSet<string>(StringComparer.Ordinal)
     {
-        LiveStreams.Slides, PresentingStreams.Notes,
+        LiveStreams.Slides, PresentingStreams.Notes, ModerationStreams.Moderation,
     };
 
     /// <summary>How long a caller waits for the backplane to take an event before going on without it.</summary>

@@ -132,8 +132,10 @@ public static class ParticipantEndpoints
             return (new QuestionsState(version, rows.Select(q => q.ToPublicView()).ToArray(), [], null, settings.PinnedQuestionId, voteSequence,
                     settings.QuestionsNeedApproval != 0),
                 await QuestionBoard.ModerationAsync(connection, tx, id, moderationVersion), deleted);
-        }, (clients, result) => clients.QuestionsChanged(result.Item1), ct: ct);
-        await changes.PublishAsync(Audience.Moderators(id), clients => clients.ModerationChanged(moderation));
+        }, (clients, result) => clients.ModerationChanged(result.Item2), Audience.Moderators(id), ct);
+        // The moderation stream is ordered per group (LiveChanges.OrderedStreams): its version goes with the
+        // moderators' message above; the session's list is the questions stream, sent on its own.
+        await changes.PublishAsync(Audience.Session(id), clients => clients.QuestionsChanged(questions));
         foreach (var pollId in answered)
         {
             polls.Changed(id, pollId);

@@ -422,4 +422,81 @@ public sealed class ModerationAcrossInstancesTests(TwoInstances hubs) : IClassFi
             .Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(rows, r => r.StartsWith("跨实例的问题,", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Moderators_on_both_instances_acting_at_once_see_every_change_to_the_queue_in_version_order()
+    {
+        // The moderator link on A and the host on B moderate at the same time. Each instance delivers its own
+        // changes without waiting for Redis; without ordering, a moderator would see the other instance's
+        // earlier change after its own later one: a gap, and a reload of the whole queue.
+        var (session, invited) = await _onA.ScheduleAsync();
+        using var organiser = _onA.Organiser();
+        Assert.Equal(HttpStatusCode.OK, (await ModerationBehaviour.SetApprovalAsync(organiser, session.Id, true)).StatusCode);
+        await using var moderatorOnA = await LiveClient.ConnectAsync(hubs.A.BaseAddress, ModerationBehaviour.ModeratorToken(session));
+        await using var hostOnB = await LiveClient.ConnectAsync(hubs.B.BaseAddress, session.HostToken);
+        await using var moderatorOnB = await LiveClient.ConnectAsync(hubs.B.BaseAddress, ModerationBehaviour.ModeratorToken(session));
+        await using var hostOnA = await LiveClient.ConnectAsync(hubs.A.BaseAddress, session.HostToken);
+        LiveClient[] watchers = [moderatorOnA, hostOnB, moderatorOnB, hostOnA];
+        var from = new List<long>();
+        foreach (var watcher in watchers)
+        {
+            from.Add((await watcher.WaitForAsync<SessionSnapshot>(_ => true)).Moderation!.Version);
+        }
+
+        // An instance learns where a stream stands from the first of its events it delivers (unpinning: no question).
+        await moderatorOnA.InvokeAsync<object>(nameof(IExchangeHub.PinQuestion), (long?)null);
+        foreach (var (watcher, start) in watchers.Zip(from))
+        {
+            await watcher.WaitForAsync<ModerationQuestionChanged>(c => c.Version == start + 1);
+        }
+
+        // Twenty questions, asked at once from four screens, two on each instance.
+        var askers = new List<LiveClient>();
+        try
+        {
+            foreach (var (api, url, i) in new[] { (_onA, hubs.A.BaseAddress, 0), (_onB, hubs.B.BaseAddress, 1), (_onA, hubs.A.BaseAddress, 2), (_onB, hubs.B.BaseAddress, 3) })
+            {
+                var joined = await api.JoinAsync(session.Code, invited[i % invited.Length].Id, $"提问者{i}");
+                askers.Add(await LiveClient.ConnectAsync(url, joined.ParticipantToken));
+            }
+
+            var asked = await Task.WhenAll(askers.Select(async (asker, i) =>
+            {
+                var mine = new List<QuestionView>();
+                for (var q = 0; q < 5; q++)
+                {
+                    mine.Add(await asker.InvokeAsync<QuestionView>(nameof(IExchangeHub.AskQuestion), $"问题 {i}-{q}", (string?)null, false));
+                }
+
+                return mine;
+            }));
+            var questions = asked.SelectMany(q => q).ToList();
+
+            static async Task ModerateAsync(LiveClient moderator, IEnumerable<QuestionView> mine)
+            {
+                foreach (var q in mine)
+                {
+                    await moderator.InvokeAsync<object>(nameof(IExchangeHub.ApproveQuestion), q.Id);
+                    await moderator.InvokeAsync<object>(nameof(IExchangeHub.ReplyToQuestion), q.Id, $"回复 {q.Id}");
+                }
+            }
+
+            await Task.WhenAll(ModerateAsync(moderatorOnA, questions.Take(8)), ModerateAsync(hostOnB, questions.Skip(8).Take(8)));
+            var whole = await moderatorOnA.InvokeAsync<ModerationState>(nameof(IExchangeHub.GetModeration));
+            foreach (var (watcher, start) in watchers.Zip(from))
+            {
+                await watcher.WaitForAsync<ModerationQuestionChanged>(c => c.Version == whole.Version);
+                // The first change, twenty questions asked, then thirty-two changes: each exactly once, in the order they were committed.
+                Assert.Equal(Enumerable.Range(1, 53).Select(i => start + i), watcher.Received.OfType<ModerationQuestionChanged>().Select(c => c.Version));
+                Assert.Equal(System.Text.Json.JsonSerializer.Serialize(whole), System.Text.Json.JsonSerializer.Serialize(watcher.ModerationQueue()));
+            }
+        }
+        finally
+        {
+            foreach (var asker in askers)
+            {
+                await asker.DisposeAsync();
+            }
+        }
+    }
 }
