@@ -62,9 +62,10 @@ public sealed class Cluster : IAsyncDisposable
             ["Organiser:Key"] = key,
             // Screens join from offices of 20 (OfficeAddress); the generator itself is a proxy they come through.
             ["Proxy:TrustedProxies"] = "127.0.0.1",
-            // Runs rejoin the same offices within a minute, and the WebSocket connects come from loopback.
+            // Runs rejoin the same offices within a minute (warm-up, then the storm).
             ["Joining:PerMinutePerAddress"] = "10000000",
-            // The fault drill joins its screens from loopback itself, hundreds from one address.
+            // A margin only: with --urls, hubs that do not trust the generator as a proxy see every join from
+            // its one address, and are the operator's to configure.
             ["Joining:ParticipantsPerAddress"] = "10000000",
             ["Questions:VotesPerAgency"] = "10000000",
         };

@@ -86,13 +86,7 @@ public static class JoinStorm
         }
         finally
         {
-            await BenchViewer.ForAllAsync(viewers.Length, 64, async i =>
-            {
-                if (viewers[i] is { } v)
-                {
-                    await v.DisposeAsync();
-                }
-            }, CancellationToken.None);
+            await DisposeAllAsync(viewers);
         }
     }
 
@@ -106,22 +100,31 @@ public static class JoinStorm
     private static async Task WarmUpAsync(Cluster cluster, int joins, double seconds, CancellationToken ct)
     {
         var (session, agencyId) = await cluster.ScheduleAsync(deckPages: 3);
-        var viewers = new BenchViewer?[joins];
+        var viewers = new WireViewer?[joins];
+        await using var pinger = new WirePinger();
         try
         {
+            // The storm's own path (join, negotiate, WebSocket, snapshot), so all of it is compiled.
             await BenchViewer.SpreadAsync(joins, seconds, async i =>
             {
                 var token = await cluster.JoinAsync(i, session, agencyId, ct);
-                var viewer = viewers[i] = BenchViewer.Create(new Uri(cluster.Url(i), LiveExchange.Shared.ExchangeHubRoute.Path), token, 0);
-                await viewer.Connection.StartAsync(ct);
-                await viewer.Snapshot.WaitAsync(TimeSpan.FromSeconds(60), ct);
+                viewers[i] = await WireViewer.ConnectAsync(WireProtocol.SignalRJson, cluster.Url(i), LiveExchange.Shared.ExchangeHubRoute.Path,
+                    token, 1, 1, pinger, null, ct, negotiate: true);
             }, ct);
         }
         finally
         {
-            await BenchViewer.DisposeAllAsync(viewers);
+            await DisposeAllAsync(viewers);
         }
     }
+
+    private static Task DisposeAllAsync(WireViewer?[] viewers) => BenchViewer.ForAllAsync(viewers.Length, 64, async i =>
+    {
+        if (viewers[i] is { } v)
+        {
+            await v.DisposeAsync();
+        }
+    }, CancellationToken.None);
 
     /// <summary>
     /// Counters read before and after the storm. Commands: Npgsql's db.client.operation.duration count,

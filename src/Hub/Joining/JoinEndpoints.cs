@@ -123,6 +123,12 @@ public static class JoinEndpoints
             throw new InvalidOperationException("Joining:PerMinutePerAddress must be at least 1.");
         }
 
+        // It is a LIMIT in the join's statement too: PostgreSQL refuses a negative one at every join.
+        if (builder.Configuration.GetValue("Joining:ParticipantsPerAddress", DefaultParticipantsPerAddress) < 1)
+        {
+            throw new InvalidOperationException("Joining:ParticipantsPerAddress must be at least 1.");
+        }
+
         builder.Services.AddRateLimiter(options =>
         {
             options.AddPolicy(RateLimitPolicy, http => RateLimitPartition.GetFixedWindowLimiter(

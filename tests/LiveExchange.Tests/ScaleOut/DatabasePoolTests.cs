@@ -28,12 +28,34 @@ public sealed class DatabasePoolTests
         await using var db = new NpgsqlConnection(settings["ConnectionStrings:Postgres"]);
         await db.OpenAsync();
         await using var count = new NpgsqlCommand(
-            "select count(*) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()", db);
+            "select count(*) from pg_stat_activity where datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid()", db);
         // The pool keeps what it opened for minutes, so the hub's connections now are its peak.
         var connections = (long)(await count.ExecuteScalarAsync())!;
         Assert.InRange(connections, 1, LiveExchange.Hub.Storage.StorageExtensions.DefaultMaxPoolSize);
         await using var rows = new NpgsqlCommand("select count(*) from participants where session_id = @s and role = 'viewer'", db);
         rows.Parameters.AddWithValue("s", session.Id);
         Assert.Equal(300L, (long)(await rows.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public async Task A_pool_size_in_the_connection_string_is_kept()
+    {
+        var settings = await TestServers.FreshHubSettingsAsync();
+        settings["ConnectionStrings:Postgres"] += ";MaxPoolSize=3";
+        settings["Joining:PerMinutePerAddress"] = "100000";
+        settings["Joining:ParticipantsPerAddress"] = "100000";
+        await using var hub = await HubProcess.StartAsync("pool3", settings);
+        var api = new Api(hub.BaseAddress);
+        var (session, invited) = await api.ScheduleAsync();
+
+        var joined = await Task.WhenAll(Enumerable.Range(0, 60).Select(i =>
+            api.JoinAsync(session.Code, invited[i % invited.Length].Id, $"分会场 {i}")));
+
+        Assert.Equal(60, joined.Select(j => j.ParticipantToken).Distinct().Count());
+        await using var db = new NpgsqlConnection(settings["ConnectionStrings:Postgres"].Replace(";MaxPoolSize=3", "", StringComparison.Ordinal));
+        await db.OpenAsync();
+        await using var count = new NpgsqlCommand(
+            "select count(*) from pg_stat_activity where datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid()", db);
+        Assert.InRange((long)(await count.ExecuteScalarAsync())!, 1, 3);
     }
 }
