@@ -787,6 +787,6 @@ export function applyModerationQuestionChanged(state: LiveState, change: Moderat
       questions.splice(after < 0 ? questions.length : after, 0, question);
     }
   }
-  state.moderation = { ...moderation, questions, pinnedQuestionId: change.pinnedQuestionId };
+  state.moderation = { ...moderation, version: change.version, questions, pinnedQuestionId: change.pinnedQuestionId };
   return true;
 }
