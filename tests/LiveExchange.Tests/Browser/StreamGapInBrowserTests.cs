@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using LiveExchange.Hub.Demo;
 using LiveExchange.Shared;
 using LiveExchange.Tests.Infrastructure;
@@ -13,7 +11,7 @@ namespace LiveExchange.Tests.Browser;
 /// message would): it reloads that stream alone and carries on; the other streams are not reloaded.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed partial class StreamGapInBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
+public sealed class StreamGapInBrowserTests(BrowserFixture fixture) : IClassFixture<BrowserFixture>
 {
     private readonly Api _api = new(fixture.BaseAddress);
 
@@ -30,32 +28,9 @@ public sealed partial class StreamGapInBrowserTests(BrowserFixture fixture) : IC
         await using var context = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
         await context.AddInitScriptAsync($"localStorage.setItem({JsonSerializer.Serialize("lx.participant." + session.Code)}, {JsonSerializer.Serialize(joined.ParticipantToken)});");
         var page = await context.NewPageAsync();
-        var invoked = new ConcurrentQueue<string>();
-        var dropped = 0;
-        await page.RouteWebSocketAsync(HubSocket(), ws =>
-        {
-            var server = ws.ConnectToServer();
-            ws.OnMessage(frame =>
-            {
-                foreach (Match m in InvocationTarget().Matches(frame.Text ?? ""))
-                {
-                    invoked.Enqueue(m.Groups[1].Value);
-                }
-
-                server.Send(frame.Text!);
-            });
-            server.OnMessage(frame =>
-            {
-                // SignalR's JSON protocol: records ended by 0x1E, several to a frame. Drop the page 3 change once.
-                var records = (frame.Text ?? "").Split('\u001e', StringSplitOptions.RemoveEmptyEntries)
-                    .Where(r => !(r.Contains("\"target\":\"PageChanged\"") && r.Contains("\"page\":3") && Interlocked.Exchange(ref dropped, 1) == 0))
-                    .ToArray();
-                if (records.Length > 0)
-                {
-                    ws.Send(string.Concat(records.Select(r => r + "\u001e")));
-                }
-            });
-        });
+        // The page 3 change is dropped once.
+        var tap = await HubSocketTap.AttachAsync(page, r => r.Contains("\"target\":\"PageChanged\"") && r.Contains("\"page\":3"));
+        var invoked = tap.Invoked;
         await page.GotoAsync(new Uri(_api.BaseAddress, $"/viewer.html?code={session.Code}").ToString());
         await Assertions.Expect(page.Locator("#slide-canvas")).ToHaveAttributeAsync("data-rendered-page", "1");
 
@@ -70,7 +45,7 @@ public sealed partial class StreamGapInBrowserTests(BrowserFixture fixture) : IC
         await Assertions.Expect(page.Locator("#page-indicator")).ToHaveAttributeAsync("data-page", "4");
         await Assertions.Expect(page.Locator("#slide-canvas")).ToHaveAttributeAsync("data-rendered-page", "4");
 
-        Assert.Equal(1, dropped);
+        Assert.True(tap.Dropped);
         var reloads = invoked.Where(t => t.StartsWith("Get", StringComparison.Ordinal) && t != nameof(IExchangeHub.GetReactions) && t != nameof(IExchangeHub.GetRoom)).ToArray();
         Assert.Equal([nameof(IExchangeHub.GetSlides)], reloads);
         // Reaction totals are counts, not a stream: read once after connecting, not again on the gap.
@@ -79,8 +54,4 @@ public sealed partial class StreamGapInBrowserTests(BrowserFixture fixture) : IC
         Assert.Single(invoked, t => t == nameof(IExchangeHub.GetRoom));
     }
 
-    private static Regex HubSocket() => new(Regex.Escape(ExchangeHubRoute.Path));
-
-    [GeneratedRegex("\"target\":\"([A-Za-z]+)\"")]
-    private static partial Regex InvocationTarget();
 }

@@ -13,11 +13,8 @@ public sealed class DatabasePoolTests
     [Fact]
     public async Task A_burst_of_300_joins_is_served_in_full_through_at_most_twenty_database_connections()
     {
-        var settings = await TestServers.FreshHubSettingsAsync();
-        // Every join here comes from loopback: the per-address fair-use limits would refuse most of them.
-        settings["Joining:PerMinutePerAddress"] = "100000";
-        settings["Joining:ParticipantsPerAddress"] = "100000";
-        await using var hub = await HubProcess.StartAsync("pool", settings);
+        var (settings, hub) = await StartHubAsync("pool");
+        await using var _ = hub;
         var api = new Api(hub.BaseAddress);
         var (session, invited) = await api.ScheduleAsync();
 
@@ -40,11 +37,8 @@ public sealed class DatabasePoolTests
     [Fact]
     public async Task A_pool_size_in_the_connection_string_is_kept()
     {
-        var settings = await TestServers.FreshHubSettingsAsync();
-        settings["ConnectionStrings:Postgres"] += ";MaxPoolSize=3";
-        settings["Joining:PerMinutePerAddress"] = "100000";
-        settings["Joining:ParticipantsPerAddress"] = "100000";
-        await using var hub = await HubProcess.StartAsync("pool3", settings);
+        var (settings, hub) = await StartHubAsync("pool3", ";MaxPoolSize=3");
+        await using var _ = hub;
         var api = new Api(hub.BaseAddress);
         var (session, invited) = await api.ScheduleAsync();
 
@@ -57,5 +51,15 @@ public sealed class DatabasePoolTests
         await using var count = new NpgsqlCommand(
             "select count(*) from pg_stat_activity where datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid()", db);
         Assert.InRange((long)(await count.ExecuteScalarAsync())!, 1, 3);
+    }
+
+    private static async Task<(Dictionary<string, string> Settings, HubProcess Hub)> StartHubAsync(string name, string connectionOptions = "")
+    {
+        var settings = await TestServers.FreshHubSettingsAsync();
+        settings["ConnectionStrings:Postgres"] += connectionOptions;
+        // Every join here comes from loopback: the per-address fair-use limits would refuse most of them.
+        settings["Joining:PerMinutePerAddress"] = "100000";
+        settings["Joining:ParticipantsPerAddress"] = "100000";
+        return (settings, await HubProcess.StartAsync(name, settings));
     }
 }
