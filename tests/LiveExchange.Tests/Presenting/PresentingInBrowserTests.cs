@@ -184,6 +184,10 @@ public sealed class PresentingInBrowserTests(BrowserFixture fixture) : IClassFix
         await Expect(presenter.Locator("#next-slide")).ToHaveAttributeAsync("data-drawn-page", "3");
         await presenter.Locator("#next-page").ClickAsync();
         await viewer.WaitForAsync<PageChanged>(p => p.Page == 3);
+        // The presenter view shows page 3 before the note is typed: typed while it still showed page 2, the
+        // note would be page 2's (the viewer's client above can hear of the change before this page does).
+        await Expect(presenter.Locator("#slide-canvas")).ToHaveAttributeAsync("data-rendered-page", "3");
+        await Expect(host.Locator("#slide-canvas")).ToHaveAttributeAsync("data-rendered-page", "3");
 
         // A note typed in the presenter view reaches the host page through the hub.
         await presenter.Locator("#presenter-notes-text").FillAsync("第三页：请阳光社区补充。");
