@@ -150,6 +150,37 @@ public sealed class LiveClient : IAsyncDisposable
         return queue;
     }
 
+    /// <summary>
+    /// The moderation queue from the last snapshot and every change received after it, applied in version
+    /// order whatever order they arrived in (null when a version is missing).
+    /// </summary>
+    public ModerationState? ModerationQueueInVersionOrder()
+    {
+        var queue = _received.OfType<SessionSnapshot>().LastOrDefault()?.Moderation;
+        if (queue is null)
+        {
+            return null;
+        }
+
+        foreach (var change in _received.OfType<ModerationQuestionChanged>().Where(c => c.Version > queue!.Version).OrderBy(c => c.Version))
+        {
+            if (change.Version != queue!.Version + 1)
+            {
+                return null;
+            }
+
+            var questions = queue.Questions.Where(q => q.Id != change.QuestionId || change.Question is null).ToList();
+            if (change.Question is { } question)
+            {
+                questions.Add(question);
+            }
+
+            queue = queue with { Version = change.Version, Questions = [.. questions.OrderBy(q => q.Id)], PinnedQuestionId = change.PinnedQuestionId };
+        }
+
+        return queue;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Connection.DisposeAsync();

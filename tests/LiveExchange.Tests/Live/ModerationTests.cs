@@ -424,7 +424,7 @@ public sealed class ModerationAcrossInstancesTests(TwoInstances hubs) : IClassFi
     }
 
     [Fact]
-    public async Task Moderators_on_both_instances_acting_at_once_see_every_change_to_the_queue_in_version_order()
+    public async Task Moderators_on_both_instances_acting_at_once_get_every_change_once_and_end_with_the_whole_queue()
     {
         // The moderator link on A and the host on B moderate at the same time. Each instance delivers its own
         // changes without waiting for Redis; without ordering, a moderator would see the other instance's
@@ -485,10 +485,19 @@ public sealed class ModerationAcrossInstancesTests(TwoInstances hubs) : IClassFi
             var whole = await moderatorOnA.InvokeAsync<ModerationState>(nameof(IExchangeHub.GetModeration));
             foreach (var (watcher, start) in watchers.Zip(from))
             {
-                await watcher.WaitForAsync<ModerationQuestionChanged>(c => c.Version == whole.Version);
-                // The first change, twenty questions asked, then thirty-two changes: each exactly once, in the order they were committed.
-                Assert.Equal(Enumerable.Range(1, 53).Select(i => start + i), watcher.Received.OfType<ModerationQuestionChanged>().Select(c => c.Version));
-                Assert.Equal(System.Text.Json.JsonSerializer.Serialize(whole), System.Text.Json.JsonSerializer.Serialize(watcher.ModerationQueue()));
+                // The first change, twenty questions asked, then thirty-two changes: each exactly once.
+                var expected = Enumerable.Range(1, 53).Select(i => start + i).ToArray();
+                await ModerationBehaviour.WaitUntilAsync(() => watcher.Received.OfType<ModerationQuestionChanged>().Count() >= expected.Length,
+                    () => $"{watcher.Received.OfType<ModerationQuestionChanged>().Count()} of {expected.Length} changes arrived");
+                var arrived = watcher.Received.OfType<ModerationQuestionChanged>().Select(c => c.Version).ToArray();
+                Assert.Equal(expected, arrived.Order());
+                // Order is not asserted here: each instance holds an event that skips a version until the missing
+                // one comes from the other instance, but for at most LocalFirstLifetimeManager.GapWait (200 ms), and
+                // on a loaded machine a Redis message can be later than that (seen once in a full test run: 3, 4,
+                // 6, 7, 8, ..., then 5). It is then delivered late and the page reloads the queue whole
+                // (ModerationInBrowserTests). The holding itself is asserted by
+                // TwoInstanceTests.Pages_turned_at_once_from_both_instances_reach_every_viewer_on_each_in_version_order.
+                Assert.Equal(System.Text.Json.JsonSerializer.Serialize(whole), System.Text.Json.JsonSerializer.Serialize(watcher.ModerationQueueInVersionOrder()));
             }
         }
         finally
