@@ -27,7 +27,7 @@ public sealed record JoinStormResult(
 /// <summary>
 /// N viewers join within T seconds, evenly spread: each calls POST /api/join, negotiates, connects to
 /// the hub and waits for its snapshot, as the browser does, through the light <see cref="WireViewer"/>
-/// (the generator shares the machine with the servers; SignalR's .NET client cost it twice the CPU). Then the database must hold exactly one participant and one open
+/// (the generator shares the machine with the servers; SignalR's .NET client is heavier per screen and skips negotiation). Then the database must hold exactly one participant and one open
 /// attendance interval per viewer that succeeded (hubs warmed up first by up to <see cref="WarmUpJoins"/> joins
 /// into another session). What a join costs is read around the storm: the
 /// hubs' PostgreSQL commands (Npgsql's own counter on /metrics; a batch is one), the transactions
