@@ -136,13 +136,7 @@ public sealed class LiveClient : IAsyncDisposable
                         return null;
                     }
 
-                    var questions = queue.Questions.Where(q => q.Id != change.QuestionId || change.Question is null).ToList();
-                    if (change.Question is { } question)
-                    {
-                        questions.Add(question);
-                    }
-
-                    queue = queue with { Version = change.Version, Questions = [.. questions.OrderBy(q => q.Id)], PinnedQuestionId = change.PinnedQuestionId };
+                    queue = Apply(queue, change);
                     break;
             }
         }
@@ -169,16 +163,22 @@ public sealed class LiveClient : IAsyncDisposable
                 return null;
             }
 
-            var questions = queue.Questions.Where(q => q.Id != change.QuestionId || change.Question is null).ToList();
-            if (change.Question is { } question)
-            {
-                questions.Add(question);
-            }
-
-            queue = queue with { Version = change.Version, Questions = [.. questions.OrderBy(q => q.Id)], PinnedQuestionId = change.PinnedQuestionId };
+            queue = Apply(queue, change);
         }
 
         return queue;
+    }
+
+    /// <summary>One change on top of the queue, as live.ts applies it: the question replaced or added, in id order.</summary>
+    private static ModerationState Apply(ModerationState queue, ModerationQuestionChanged change)
+    {
+        var questions = queue.Questions.Where(q => q.Id != change.QuestionId || change.Question is null).ToList();
+        if (change.Question is { } question)
+        {
+            questions.Add(question);
+        }
+
+        return queue with { Version = change.Version, Questions = [.. questions.OrderBy(q => q.Id)], PinnedQuestionId = change.PinnedQuestionId };
     }
 
     public async ValueTask DisposeAsync()
