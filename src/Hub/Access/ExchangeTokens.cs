@@ -16,14 +16,16 @@ namespace LiveExchange.Hub.Access;
 /// <summary>
 /// There are no accounts yet: a bearer token says who the caller is. The organiser key makes an
 /// organiser, a session's host token its host, a participant token (from a join) a viewer of that
-/// session. Tokens are looked up in the database on every request, so any hub instance accepts them.
+/// session. Tokens are looked up in the database, so any hub instance accepts them; a viewer's token
+/// also from <see cref="ViewerTokens"/>, this instance's copy of the ones it saw in the last minute.
 /// </summary>
 internal sealed class ExchangeTokenHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
     Database database,
-    OrganiserKey organiserKey)
+    OrganiserKey organiserKey,
+    ViewerTokens viewerTokens)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ExchangeToken";
@@ -54,6 +56,11 @@ internal sealed class ExchangeTokenHandler(
             return Success(new Claim(ClaimTypes.Role, ExchangeRoles.Organiser));
         }
 
+        if (viewerTokens.TryGet(token, out var viewer))
+        {
+            return Viewer(viewer);
+        }
+
         await using var connection = await database.OpenAsync(Context.RequestAborted);
         var found = await connection.QuerySingleOrDefaultAsync<TokenRow>(FindToken, new { token });
         var session = found?.SessionId.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -65,10 +72,9 @@ internal sealed class ExchangeTokenHandler(
                 // The moderator link: a capability of its own beside the host's, for a second person at the host agency.
                 return Success(new Claim(ClaimTypes.Role, ParticipantRoles.Moderator), new Claim(ExchangeClaims.Session, session!));
             case { Rank: 3, ParticipantId: { } participant }:
-                return Success(
-                    new Claim(ClaimTypes.Role, ParticipantRoles.Viewer),
-                    new Claim(ExchangeClaims.Session, session!),
-                    new Claim(ExchangeClaims.Participant, participant.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                var identity = new ViewerIdentity(found.SessionId, participant);
+                viewerTokens.Remember(token, identity);
+                return Viewer(identity);
         }
 
         return AuthenticateResult.Fail("Unknown token.");
@@ -106,6 +112,11 @@ internal sealed class ExchangeTokenHandler(
 
         public long? ParticipantId { get; init; }
     }
+
+    private AuthenticateResult Viewer(ViewerIdentity viewer) => Success(
+        new Claim(ClaimTypes.Role, ParticipantRoles.Viewer),
+        new Claim(ExchangeClaims.Session, viewer.SessionId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new Claim(ExchangeClaims.Participant, viewer.ParticipantId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     private static string? NonEmpty(string s) => s.Length is > 0 and <= 200 ? s : null;
 
@@ -214,6 +225,7 @@ public static class AccessExtensions
             .Validate(o => o.Key.Length == 0 || o.Key.Length >= 16, "Organiser:Key must be at least 16 characters (or empty to generate one).")
             .ValidateOnStart();
         builder.Services.AddSingleton<OrganiserKey>();
+        builder.Services.AddSingleton<ViewerTokens>();
 
         // Behind the compose file's nginx every request comes from the proxy: without the forwarded
         // address, the per-address join limit would be one limit for the whole city. Only the proxies

@@ -42,21 +42,32 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
         select id from participants where session_id = @sessionId and role = 'host'
         """;
 
+    // Open intervals of this participant on instances still alive: a crashed instance's leftovers do not count.
+    private const string OpenOnLiveInstances = """
+        select count(*) from attendance_intervals i
+        join hub_instances h on h.instance_id = i.instance_id
+        where i.participant_id = @participantId and i.left_at_ms is null and h.seen_at_ms > @aliveSinceMs
+        """;
+
     // The whole open in one round trip, each statement returning rows so that both databases step
     // through the same result sets. First a no-op update that takes the participant's row lock (SQLite's
     // write transaction is a lock already), so two connections opening at once are counted one after the
-    // other; then what the checks need (the session's times, the participant, its open intervals on
-    // instances still alive: a crashed instance's leftovers do not count); then the interval itself, which
-    // the transaction takes back if a check below refuses the connection.
+    // other; then what a refusal is explained from (the session's times, the participant, its open
+    // intervals); then the interval itself, made only when the session has not ended or been cancelled
+    // (SessionTimes.State, in SQL), the participant was not removed and it is under its connection limit.
+    // The insert decides: the reads before it only say why it made nothing, so no check done in C# can
+    // disagree with what was written.
     private const string Open = $"""
         update participants set headcount = headcount where id = @participantId returning id;
         select {Sessions.SessionTimes.Columns} from sessions where id = @sessionId;
         select id, headcount, agency_id as AgencyId, removed_at_ms as RemovedAtMs from participants where id = @participantId;
-        select count(*) from attendance_intervals i
-        join hub_instances h on h.instance_id = i.instance_id
-        where i.participant_id = @participantId and i.left_at_ms is null and h.seen_at_ms > @aliveSinceMs;
+        {OpenOnLiveInstances};
         insert into attendance_intervals (participant_id, session_id, connection_id, instance_id, headcount, joined_at_ms)
-        select id, session_id, @connectionId, @instanceId, headcount, @now from participants where id = @participantId
+        select p.id, p.session_id, @connectionId, @instanceId, p.headcount, @now
+        from participants p join sessions s on s.id = p.session_id
+        where p.id = @participantId and p.removed_at_ms is null
+          and s.cancelled_at_ms is null and @now < coalesce(s.ended_at_ms, s.ends_at_ms + @overrunMs)
+          and ({OpenOnLiveInstances}) < @maxConnections
         returning id;
         """;
 
@@ -69,7 +80,12 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
         var sessionId = user.SessionId();
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         await using var connection = await database.OpenAsync(ct);
-        await using var tx = await database.BeginWriteAsync(connection, ct);
+        // A viewer's open (all but a handful of a session's) is the one batch below, and PostgreSQL runs a
+        // batch as one implicit transaction: no BEGIN and COMMIT round trips, which were a third of the
+        // connect's. SQLite runs a batch's statements one by one, and the host's and moderator's opens
+        // make their participant row first, so those take an explicit transaction.
+        var oneBatch = database.IsPostgres && !user.IsHost() && !user.IsModerator();
+        await using var tx = oneBatch ? null : await database.BeginWriteAsync(connection, ct);
         long participantId;
         string role;
         if (user.IsHost())
@@ -90,8 +106,11 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
             role = ParticipantRoles.Viewer;
         }
 
-        ParticipantRow participant;
+        var max = options.Value.ConnectionsPerParticipant;
+        Sessions.SessionTimes? times;
+        ParticipantRow? participant;
         long open;
+        long? opened;
         await using (var read = await connection.QueryMultipleAsync(Open, new
         {
             participantId,
@@ -100,35 +119,51 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
             connectionId,
             instanceId = instance.Id,
             now,
+            overrunMs = gate.Options.OverrunMinutes * 60_000L,
+            maxConnections = (long)max,
         }, tx))
         {
-            await read.ReadSingleAsync<long>();
-            var times = await read.ReadSingleOrDefaultAsync<Sessions.SessionTimes>()
-                ?? throw ExchangeProblem.NotFound("session_not_found", "Session not found.");
-            participant = await read.ReadSingleAsync<ParticipantRow>();
+            await read.ReadSingleOrDefaultAsync<long?>();
+            times = await read.ReadSingleOrDefaultAsync<Sessions.SessionTimes>();
+            participant = await read.ReadSingleOrDefaultAsync<ParticipantRow>();
             open = await read.ReadSingleAsync<long>();
-            await read.ReadSingleAsync<long>();
+            opened = await read.ReadSingleOrDefaultAsync<long?>();
+        }
 
-            // Nothing live happens in a session that has ended: the connection is refused with the reason.
+        if (opened is null)
+        {
+            // Nothing was written; say why. Nothing live happens in a session that has ended: the
+            // connection is refused with the reason.
+            if (times is null || participant is null)
+            {
+                throw ExchangeProblem.NotFound("session_not_found", "Session not found.");
+            }
+
             gate.RequireNotEnded(times);
+            if (participant.RemovedAtMs is not null)
+            {
+                throw Sessions.SessionGate.Removed();
+            }
+
+            if (open >= max)
+            {
+                // A link is one screen (or a few: a projector and a phone); hundreds of connections on one
+                // token inflated attendance and multiplied the hub's work.
+                throw ExchangeProblem.TooMany("too_many_connections",
+                    $"This link is already open on {max} screens; close one of them first.");
+            }
+
+            // The reads and the insert are separate statements: the session ended, or another screen
+            // opened, between them. The client's reconnect hears the reason.
+            throw ExchangeProblem.Conflict("connect_refused", "This connection could not be opened; try again.");
         }
 
-        if (participant.RemovedAtMs is not null)
+        if (tx is not null)
         {
-            throw Sessions.SessionGate.Removed();
+            await tx.CommitAsync(ct);
         }
 
-        var max = options.Value.ConnectionsPerParticipant;
-        if (open >= max)
-        {
-            // A link is one screen (or a few: a projector and a phone); hundreds of connections on one
-            // token inflated attendance and multiplied the hub's work.
-            throw ExchangeProblem.TooMany("too_many_connections",
-                $"This link is already open on {max} screens; close one of them first.");
-        }
-
-        await tx.CommitAsync(ct);
-        return new ExchangeCaller(sessionId, participant.Id, role, participant.AgencyId);
+        return new ExchangeCaller(sessionId, participant!.Id, role, participant.AgencyId);
     }
 
     private sealed record ParticipantRow(long Id, long Headcount, long AgencyId, long? RemovedAtMs);

@@ -153,7 +153,7 @@ public static class JoinEndpoints
     }
 
     private static async Task<Ok<Joined>> JoinAsync(JoinRequest body, HttpContext http, Database database, TimeProvider clock,
-        SessionGate gate, IConfiguration configuration, CancellationToken ct)
+        SessionGate gate, IConfiguration configuration, ViewerTokens viewerTokens, CancellationToken ct)
     {
         var displayName = Check.Text(body.DisplayName, "displayName", DisplayNameMax);
         var room = body.Room is null ? null : Rooms.RoomRoster.Checked(body.Room);
@@ -229,6 +229,8 @@ public static class JoinEndpoints
             await tx!.CommitAsync(ct);
         }
 
+        // The browser negotiates and connects with this token next, most often on this instance.
+        viewerTokens.Remember(token, new ViewerIdentity(session.Id, participantId.Value));
         return TypedResults.Ok(new Joined(token, session.Id, session.Code));
     }
 
