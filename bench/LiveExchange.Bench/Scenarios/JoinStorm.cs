@@ -25,9 +25,10 @@ public sealed record JoinStormResult(
     double PostgresCpuMsPerJoin);
 
 /// <summary>
-/// N viewers join within T seconds, evenly spread: each calls POST /api/join, negotiates, connects to
-/// the hub and waits for its snapshot, as the browser does, through the light <see cref="WireViewer"/>
-/// (the generator shares the machine with the servers; SignalR's .NET client is heavier per screen and skips negotiation). Then the database must hold exactly one participant and one open
+/// N viewers join within T seconds, evenly spread: each calls POST /api/join, opens the hub's WebSocket
+/// (without a negotiate request: the hub speaks WebSockets only) and waits for its snapshot, as the browser
+/// does, through the light <see cref="WireViewer"/> (the generator shares the machine with the servers, and
+/// SignalR's .NET client is heavier per screen). Then the database must hold exactly one participant and one open
 /// attendance interval per viewer that succeeded (hubs warmed up first by up to <see cref="WarmUpJoins"/> joins
 /// into another session). What a join costs is read around the storm: the
 /// hubs' PostgreSQL commands (Npgsql's own counter on /metrics; a batch is one), the transactions
@@ -54,9 +55,9 @@ public static class JoinStorm
                 try
                 {
                     var token = await cluster.JoinAsync(i, session, agencyId, ct);
-                    // Returns once the snapshot has arrived: negotiate, WebSocket, handshake, snapshot.
+                    // Returns once the snapshot has arrived: WebSocket, handshake, snapshot.
                     viewers[i] = await WireViewer.ConnectAsync(WireProtocol.SignalRJson, cluster.Url(i), LiveExchange.Shared.ExchangeHubRoute.Path,
-                        token, 1, 1, pinger, null, ct, negotiate: true);
+                        token, 1, 1, pinger, null, ct);
                     latencies.Add(Stopwatch.GetElapsedTime(began).TotalMilliseconds);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -104,12 +105,12 @@ public static class JoinStorm
         await using var pinger = new WirePinger();
         try
         {
-            // The storm's own path (join, negotiate, WebSocket, snapshot), so all of it is compiled.
+            // The storm's own path (join, WebSocket, snapshot), so all of it is compiled.
             await BenchViewer.SpreadAsync(joins, seconds, async i =>
             {
                 var token = await cluster.JoinAsync(i, session, agencyId, ct);
                 viewers[i] = await WireViewer.ConnectAsync(WireProtocol.SignalRJson, cluster.Url(i), LiveExchange.Shared.ExchangeHubRoute.Path,
-                    token, 1, 1, pinger, null, ct, negotiate: true);
+                    token, 1, 1, pinger, null, ct);
             }, ct);
         }
         finally

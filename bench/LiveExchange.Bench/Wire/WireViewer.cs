@@ -74,24 +74,15 @@ public sealed class WireViewer : IAsyncDisposable
     /// a token, on our hub: until the snapshot arrived too, as a joining screen), or Socket.IO's namespace connected.
     /// </summary>
     /// <param name="onDelivery">Called with the receipt's index once per page first received, from the receive loop.</param>
-    /// <param name="negotiate">
-    /// SignalR only: POST /negotiate first and connect with the connection token it returns, as the
-    /// browser's client does (the join storm); without it the WebSocket is opened straight away.
-    /// </param>
+    /// <remarks>The WebSocket is opened straight away, without SignalR's negotiate request, as the browser does.</remarks>
     public static async Task<WireViewer> ConnectAsync(WireProtocol protocol, Uri baseAddress, string path, string? token,
-        int firstPage, int changes, WirePinger? pinger, Action<int>? onDelivery, CancellationToken ct, bool negotiate = false)
+        int firstPage, int changes, WirePinger? pinger, Action<int>? onDelivery, CancellationToken ct)
     {
         var viewer = new WireViewer(protocol, token is not null, firstPage, changes, onDelivery);
         var query = protocol == WireProtocol.SocketIo ? "EIO=4&transport=websocket"
             : token is null ? "" : "access_token=" + Uri.EscapeDataString(token);
         try
         {
-            if (negotiate && protocol != WireProtocol.SocketIo)
-            {
-                var id = await NegotiateAsync(new Uri(baseAddress, path + "/negotiate?negotiateVersion=1"), token, ct);
-                query = "id=" + Uri.EscapeDataString(id) + (query.Length > 0 ? "&" + query : "");
-            }
-
             var uri = new UriBuilder(new Uri(baseAddress, path)) { Scheme = "ws", Query = query }.Uri;
             await viewer._socket.ConnectAsync(uri, Invoker, ct);
             viewer._receiving = viewer.ReceiveAsync();
@@ -110,21 +101,6 @@ public sealed class WireViewer : IAsyncDisposable
             await viewer.DisposeAsync();
             throw;
         }
-    }
-
-    private static async Task<string> NegotiateAsync(Uri uri, string? token, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent([]) };
-        if (token is not null)
-        {
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-        }
-
-        using var response = await Invoker.SendAsync(request, ct);
-        response.EnsureSuccessStatusCode();
-        using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(ct), cancellationToken: ct);
-        return body.RootElement.GetProperty("connectionToken").GetString()
-            ?? throw new InvalidOperationException("negotiate returned no connection token");
     }
 
     /// <summary>Joins a group (bare hub) or room (Socket.IO relay) and waits for the server's answer.</summary>

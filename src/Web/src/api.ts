@@ -94,7 +94,7 @@ export const lookupSession = (code: string) => requestJson<JoinInfo>(`/api/join/
 export const joinSession = (join: JoinRequest) => requestJson<JoinResult>("/api/join", { json: join });
 
 // Host or viewer.
-export const getMySession = (token: string) => requestJson<SessionInfo>("/api/session", { token });
+export const getMySession = (token: string, signal?: AbortSignal) => requestJson<SessionInfo>("/api/session", { token, signal });
 
 export async function getDeckBytes(token: string, deckId: number, signal?: AbortSignal): Promise<ArrayBuffer> {
   const response = await request(`/api/decks/${segment(String(deckId))}`, { token, accept: "application/pdf", signal });

@@ -1,4 +1,4 @@
-import { HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection } from "@microsoft/signalr";
+import { HttpTransportType, HubConnectionBuilder, HubConnectionState, LogLevel, type HubConnection } from "@microsoft/signalr";
 import {
   ClientEvents,
   HubMethods,
@@ -32,6 +32,7 @@ import {
 } from "./contract";
 import { applyPollResults, applyPollsChanged, pollsFrom, type PollsView } from "./polls-state";
 import type { MyPollAnswer, PollAnswerInput, PollResults, PollsState } from "./contract";
+import { getMySession } from "./api";
 import { ConnectionLostError, errorCode, NotConnectedError, parseCodedMessage } from "./errors";
 import { setText } from "./i18n";
 
@@ -105,6 +106,8 @@ const keepAliveIntervalMs = 3_000;
 // A connection attempt that neither succeeds nor fails (a socket opened into a dead network) is given up;
 // a working one takes a few round trips, about a second even at 500 kbit/s.
 const attemptTimeoutMs = 8_000;
+// After an attempt failed without a reason: how long the question "is this link's token still accepted?" may take.
+const tokenCheckTimeoutMs = 5_000;
 
 function newKey(): string {
   if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
@@ -167,7 +170,16 @@ export class LiveSession {
     // No withAutomaticReconnect: this class reconnects by itself, so that the browser's `online` event and
     // the "retry now" button can cut a wait short, which SignalR's own reconnect loop does not allow.
     const connection = new HubConnectionBuilder()
-      .withUrl(HubPath, { accessTokenFactory: () => this.options.token, timeout: attemptTimeoutMs })
+      // The hub speaks WebSockets only, so SignalR's negotiate request would only say so: without it a
+      // connect is one round trip shorter (on a mobile line, the longest part of it), the hub does a
+      // third less work per join, and the socket need not reach the instance that answered a negotiate.
+      // What it costs (a browser never says why a socket was refused) is made up in connectLoop.
+      .withUrl(HubPath, {
+        accessTokenFactory: () => this.options.token,
+        timeout: attemptTimeoutMs,
+        transport: HttpTransportType.WebSockets,
+        skipNegotiation: true,
+      })
       .withServerTimeout(serverTimeoutMs)
       .withKeepAliveInterval(keepAliveIntervalMs)
       .configureLogging(LogLevel.Warning)
@@ -269,6 +281,21 @@ export class LiveSession {
     return connection;
   }
 
+  /**
+   * After an attempt that failed without a reason: whether the server still accepts this link's token,
+   * asked over HTTP, which does give one. The refusal ("unauthorised" or "forbidden"), or undefined when
+   * the token is accepted or the question fails too (then it is the network, not the token).
+   */
+  private async tokenRefusal(): Promise<unknown> {
+    try {
+      await getMySession(this.options.token, AbortSignal.timeout(tokenCheckTimeoutMs));
+      return undefined;
+    } catch (error) {
+      const code = errorCode(error);
+      return code === "unauthorised" || code === "forbidden" ? error : undefined;
+    }
+  }
+
   /** The current state, or null until the first snapshot. */
   get snapshot(): Readonly<LiveState> | null {
     return this.state;
@@ -310,12 +337,15 @@ export class LiveSession {
         if (returning) this.options.onReconnected?.();
         return;
       } catch (error) {
-        const code = errorCode(error);
         if (this.endedBy(error)) return;
+        // A refusal on connect (an ended session, too many screens) comes with its code in the close
+        // message; a refused token stops the socket's handshake, which the browser reports without a status.
+        const refusal = errorCode(error) === undefined ? ((await this.tokenRefusal()) ?? error) : error;
+        const code = errorCode(refusal);
         if (code === "unauthorised" || code === "forbidden") {
           this.stopped = true;
           this.setStatus("disconnected");
-          this.options.onUnauthorised?.(error);
+          this.options.onUnauthorised?.(refusal);
           return;
         }
         this.setStatus(this.state !== null ? "reconnecting" : "disconnected");

@@ -223,6 +223,39 @@ public sealed class NetworkInBrowserTests(BrowserFixture fixture, ITestOutputHel
         Assert.Empty(api.Content.Headers.ContentEncoding);
     }
 
+    [Fact]
+    public async Task A_link_the_server_does_not_accept_is_said_so_after_one_attempt_not_retried()
+    {
+        // The page opens the hub's WebSocket without negotiating, and a browser does not tell a page why a
+        // socket was refused: the page must still tell a refused link from a network that is down.
+        var (session, _) = await _api.ScheduleAsync("失效链接");
+        var context = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
+        await using var __ = context;
+        var key = "lx.participant." + session.Code;
+
+        // A viewer token this server never made (its database was reset, say): the viewer page forgets it
+        // and goes back to the join page for the same code, after one attempt.
+        var viewer = await context.NewPageAsync();
+        var sockets = 0;
+        viewer.WebSocket += (_, _) => Interlocked.Increment(ref sockets);
+        await viewer.GotoAsync(new Uri(_api.BaseAddress, $"/?code={session.Code}").ToString());
+        await viewer.EvaluateAsync("([key, token]) => localStorage.setItem(key, token)", new[] { key, "not-a-token-of-this-server" });
+        await viewer.GotoAsync(ViewerUrl(session.Code));
+        await viewer.WaitForURLAsync(new Regex(Regex.Escape($"/?code={session.Code}") + "$"));
+        Assert.Null(await viewer.EvaluateAsync<string?>("key => localStorage.getItem(key)", key));
+        Assert.Equal(1, Volatile.Read(ref sockets));
+
+        // The presenter view opened with a wrong host link says why, and stops trying.
+        var presenter = await context.NewPageAsync();
+        var presenterSockets = 0;
+        presenter.WebSocket += (_, _) => Interlocked.Increment(ref presenterSockets);
+        await presenter.GotoAsync(new Uri(_api.BaseAddress, "/presenter.html#token=not-a-host-link").ToString());
+        await Assertions.Expect(presenter.Locator("#error")).ToContainTextAsync("链接无效或已过期");
+        await Assertions.Expect(presenter.Locator("#connection-status")).ToHaveAttributeAsync("data-status", "disconnected");
+        await presenter.WaitForTimeoutAsync(4_000); // past the first two retry delays (0, 1 and 2 s)
+        Assert.Equal(1, Volatile.Read(ref presenterSockets));
+    }
+
     private async Task<(IPage Page, HubLink Link, IBrowserContext Context)> OpenViewerAsync(string code, string token)
     {
         var context = await fixture.Browser.NewContextAsync(new() { Locale = "zh-CN" });
@@ -255,20 +288,8 @@ public sealed class NetworkInBrowserTests(BrowserFixture fixture, ITestOutputHel
 
         public async Task AttachAsync(IPage page)
         {
-            // While cut, the page's connection attempts are refused at their first request, as by a network
-            // that is down; a socket opened just before is closed.
-            await page.RouteAsync(new Regex(Regex.Escape(ExchangeHubRoute.Path + "/negotiate")), async route =>
-            {
-                if (Volatile.Read(ref _cut))
-                {
-                    Interlocked.Increment(ref _refused);
-                    await route.AbortAsync("connectionrefused");
-                }
-                else
-                {
-                    await route.ContinueAsync();
-                }
-            });
+            // While cut, the page's connection attempts (a WebSocket each: the page does not negotiate) are
+            // refused, as by a network that is down; a socket opened just before is closed.
             await page.RouteWebSocketAsync(new Regex(Regex.Escape(ExchangeHubRoute.Path)), Attach);
         }
 
