@@ -56,7 +56,10 @@ internal sealed class ExchangeTokenHandler(
             return Success(new Claim(ClaimTypes.Role, ExchangeRoles.Organiser));
         }
 
-        if (viewerTokens.TryGet(token, out var viewer))
+        // The hub's WebSocket is what a joining screen opens last: its copy is taken, not kept for a minute
+        // beside every connected screen (a reconnect later reads the database, as another instance would).
+        var connecting = Context.WebSockets.IsWebSocketRequest && Request.Path.StartsWithSegments(ExchangeHubRoute.Path);
+        if (connecting ? viewerTokens.TryTake(token, out var viewer) : viewerTokens.TryGet(token, out viewer))
         {
             return Viewer(viewer);
         }
@@ -73,7 +76,11 @@ internal sealed class ExchangeTokenHandler(
                 return Success(new Claim(ClaimTypes.Role, ParticipantRoles.Moderator), new Claim(ExchangeClaims.Session, session!));
             case { Rank: 3, ParticipantId: { } participant }:
                 var identity = new ViewerIdentity(found.SessionId, participant);
-                viewerTokens.Remember(token, identity);
+                if (!connecting)
+                {
+                    viewerTokens.Remember(token, identity);
+                }
+
                 return Viewer(identity);
         }
 

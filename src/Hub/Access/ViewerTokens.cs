@@ -6,15 +6,14 @@ namespace LiveExchange.Hub.Access;
 public sealed record ViewerIdentity(long SessionId, long ParticipantId);
 
 /// <summary>
-/// The viewer tokens this instance minted or looked up in the last <see cref="KeepFor"/>. A browser
-/// joining calls <c>POST /api/join</c>, negotiates and opens its WebSocket within a second, and each of
-/// those authenticates: from this copy the last two need no database round trip (a third of a join's
-/// round trips, and in a join storm the hub's CPU goes mostly to round trips). Only viewer tokens are
-/// kept: a viewer token always names the same participant of the same session (no statement changes a
-/// participant's token, role or session), so a copy cannot go stale. Whether that viewer may still
-/// connect or act (removed, session ended) is not part of it: the connect's attendance open and every
-/// hub call check that in the database. The database stays the source: another instance, or this one
-/// after <see cref="KeepFor"/>, reads it there.
+/// Viewer tokens this instance minted or looked up, each kept until its screen's hub WebSocket takes it,
+/// at most <see cref="KeepFor"/>. A browser joining calls <c>POST /api/join</c> and then opens the
+/// WebSocket, and both authenticate: from this copy the second needs no database round trip (in a join
+/// storm, one of a join's five). Only viewer tokens are kept: a viewer token always names the same
+/// participant of the same session (no statement changes a participant's token, role or session), so a
+/// copy cannot go stale. Whether that viewer may still connect or act (removed, session ended) is not
+/// part of it: the connect's attendance open and every hub call check that in the database. The database
+/// stays the source: another instance, or this one after the socket took the copy, reads it there.
 /// </summary>
 public sealed class ViewerTokens
 {
@@ -27,6 +26,18 @@ public sealed class ViewerTokens
 
     public void Remember(string token, ViewerIdentity viewer) =>
         _cache.Set(token, viewer, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = KeepFor });
+
+    /// <summary>Like <see cref="TryGet"/>, and forgets the copy.</summary>
+    public bool TryTake(string token, out ViewerIdentity viewer)
+    {
+        if (TryGet(token, out viewer))
+        {
+            _cache.Remove(token);
+            return true;
+        }
+
+        return false;
+    }
 
     public bool TryGet(string token, out ViewerIdentity viewer)
     {

@@ -204,6 +204,30 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
     }
 
     [Fact]
+    public async Task A_screen_removed_between_its_join_and_its_connect_is_refused_at_the_connect_and_leaves_no_interval()
+    {
+        // The join leaves this instance a copy of the viewer's token, which the connect authenticates from
+        // instead of the database; whether that viewer may connect is still the database's answer.
+        var (session, invited) = await _api.ScheduleAsync();
+        var joined = await _api.JoinAsync(session.Code, invited[0].Id, "王芳");
+        using var organiser = _api.Organiser();
+        var participant = (await organiser.GetFromJsonAsync<LiveExchange.Hub.Participants.ParticipantEntry[]>(
+            $"/api/sessions/{session.Id}/participants", Api.Json))!.Single(p => p.DisplayName == "王芳");
+        Assert.Equal(HttpStatusCode.NoContent, (await organiser.DeleteAsync($"/api/sessions/{session.Id}/participants/{participant.Id}")).StatusCode);
+
+        Assert.Contains("[participant_removed]", await LiveClient.RefusalAsync(_api.BaseAddress, joined.ParticipantToken));
+        // Refused again from the database (the first connect took the copy), and no interval was opened.
+        Assert.Contains("[participant_removed]", await LiveClient.RefusalAsync(_api.BaseAddress, joined.ParticipantToken));
+        var attendance = (await organiser.GetFromJsonAsync<ParticipantAttendance[]>($"/api/sessions/{session.Id}/attendance", Api.Json))!;
+        Assert.DoesNotContain(attendance, a => a.ParticipantId == participant.Id);
+
+        // Another viewer joined before the session was ended is refused at its connect too, with the reason.
+        var late = await _api.JoinAsync(session.Code, invited[1].Id, "赵磊");
+        Assert.Equal(HttpStatusCode.OK, (await organiser.PostAsync($"/api/sessions/{session.Id}/end", null)).StatusCode);
+        Assert.Contains("[session_ended]", await LiveClient.RefusalAsync(_api.BaseAddress, late.ParticipantToken));
+    }
+
+    [Fact]
     public async Task A_question_sent_again_with_its_key_is_stored_once()
     {
         var (session, invited) = await _api.ScheduleAsync();
