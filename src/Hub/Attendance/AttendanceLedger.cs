@@ -111,23 +111,34 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
         ParticipantRow? participant;
         long open;
         long? opened;
-        await using (var read = await connection.QueryMultipleAsync(Open, new
+        try
         {
-            participantId,
-            sessionId,
-            aliveSinceMs = now - options.Value.InstanceTimeoutSeconds * 1000L,
-            connectionId,
-            instanceId = instance.Id,
-            now,
-            overrunMs = gate.Options.OverrunMinutes * 60_000L,
-            maxConnections = (long)max,
-        }, tx))
+            await using (var read = await connection.QueryMultipleAsync(Open, new
+            {
+                participantId,
+                sessionId,
+                aliveSinceMs = now - options.Value.InstanceTimeoutSeconds * 1000L,
+                connectionId,
+                instanceId = instance.Id,
+                now,
+                overrunMs = gate.Options.OverrunMinutes * 60_000L,
+                maxConnections = (long)max,
+            }, tx))
+            {
+                await read.ReadSingleOrDefaultAsync<long?>();
+                times = await read.ReadSingleOrDefaultAsync<Sessions.SessionTimes>();
+                participant = await read.ReadSingleOrDefaultAsync<ParticipantRow>();
+                open = await read.ReadSingleAsync<long>();
+                opened = await read.ReadSingleOrDefaultAsync<long?>();
+            }
+        }
+        catch (Exception) when (tx is null)
         {
-            await read.ReadSingleOrDefaultAsync<long?>();
-            times = await read.ReadSingleOrDefaultAsync<Sessions.SessionTimes>();
-            participant = await read.ReadSingleOrDefaultAsync<ParticipantRow>();
-            open = await read.ReadSingleAsync<long>();
-            opened = await read.ReadSingleOrDefaultAsync<long?>();
+            // Without an explicit transaction the batch committed at its end, whatever became of its results
+            // here (a dropped connection, say): an interval it opened must not stay open, since SignalR does
+            // not call OnDisconnectedAsync after a failed OnConnectedAsync.
+            await CloseQuietlyAsync(connectionId);
+            throw;
         }
 
         if (opened is null)
@@ -167,6 +178,20 @@ public sealed class AttendanceLedger(Database database, HubInstance instance, Ti
     }
 
     private sealed record ParticipantRow(long Id, long Headcount, long AgencyId, long? RemovedAtMs);
+
+    private async Task CloseQuietlyAsync(string connectionId)
+    {
+        try
+        {
+            await CloseAsync(connectionId);
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // The database is away: the error the caller hears is the open's. An interval made all the same
+            // stays open like any close the database missed (a disconnect during an outage), until this
+            // instance restarts or is taken for gone (InstanceHeartbeat).
+        }
+    }
 
     public async Task CloseAsync(string connectionId)
     {

@@ -229,7 +229,7 @@ public static class JoinEndpoints
             await tx!.CommitAsync(ct);
         }
 
-        // The browser negotiates and connects with this token next, most often on this instance.
+        // The browser opens the hub's WebSocket with this token next, most often on this instance.
         viewerTokens.Remember(token, new ViewerIdentity(session.Id, participantId.Value));
         return TypedResults.Ok(new Joined(token, session.Id, session.Code));
     }

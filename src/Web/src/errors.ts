@@ -47,7 +47,8 @@ export function errorCode(error: unknown): string | undefined {
 
 /**
  * The HTTP status behind a SignalR client error. Its HttpError has `statusCode`, but a failed negotiate
- * wraps it into a plain message ending "…: Status code '401'".
+ * (only .NET-style clients negotiate now; the pages skip it, see live.ts) wraps it into a plain message
+ * ending "…: Status code '401'".
  */
 function httpStatusOf(error: Error): number | undefined {
   const statusCode = (error as { statusCode?: unknown }).statusCode;

@@ -106,8 +106,11 @@ const keepAliveIntervalMs = 3_000;
 // A connection attempt that neither succeeds nor fails (a socket opened into a dead network) is given up;
 // a working one takes a few round trips, about a second even at 500 kbit/s.
 const attemptTimeoutMs = 8_000;
-// After an attempt failed without a reason: how long the question "is this link's token still accepted?" may take.
+// After an attempt failed without a reason: how long the question "is this link's token still accepted?" may
+// take, and on which attempts it is asked (the first, then every fifth: a dead link shows at once, and a
+// hub that is down for everyone is not asked a second question by every screen at every attempt).
 const tokenCheckTimeoutMs = 5_000;
+const tokenCheckEvery = 5;
 
 function newKey(): string {
   if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
@@ -147,6 +150,8 @@ export class LiveSession {
   private hurry = false;
   /** Gives up the attempt in flight, if any. */
   private abandonAttempt: (() => void) | null = null;
+  /** Gives up the token check in flight, if any (see tokenRefusal). */
+  private abandonTokenCheck: (() => void) | null = null;
   private readonly resyncing = new Set<LiveStream>();
   private readonly resyncAgain = new Set<LiveStream>();
   /**
@@ -171,12 +176,12 @@ export class LiveSession {
     // the "retry now" button can cut a wait short, which SignalR's own reconnect loop does not allow.
     const connection = new HubConnectionBuilder()
       // The hub speaks WebSockets only, so SignalR's negotiate request would only say so: without it a
-      // connect is one round trip shorter (on a mobile line, the longest part of it), the hub does a
-      // third less work per join, and the socket need not reach the instance that answered a negotiate.
-      // What it costs (a browser never says why a socket was refused) is made up in connectLoop.
+      // connect is one request and one round trip shorter (on a mobile line, the longest part of it), and
+      // the socket need not reach the instance that answered a negotiate. What it costs (a browser never
+      // says why a socket was refused) is made up in connectLoop. (SignalR's `timeout` option was the
+      // negotiate's; the attempt's watchdog below bounds the socket.)
       .withUrl(HubPath, {
         accessTokenFactory: () => this.options.token,
-        timeout: attemptTimeoutMs,
         transport: HttpTransportType.WebSockets,
         skipNegotiation: true,
       })
@@ -287,12 +292,19 @@ export class LiveSession {
    * the token is accepted or the question fails too (then it is the network, not the token).
    */
   private async tokenRefusal(): Promise<unknown> {
+    // An AbortController rather than AbortSignal.timeout, which Safari has only since 16.
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => controller.abort(), tokenCheckTimeoutMs);
+    this.abandonTokenCheck = () => controller.abort();
     try {
-      await getMySession(this.options.token, AbortSignal.timeout(tokenCheckTimeoutMs));
+      await getMySession(this.options.token, controller.signal);
       return undefined;
     } catch (error) {
       const code = errorCode(error);
       return code === "unauthorised" || code === "forbidden" ? error : undefined;
+    } finally {
+      window.clearTimeout(timer);
+      this.abandonTokenCheck = null;
     }
   }
 
@@ -322,6 +334,7 @@ export class LiveSession {
       const abandoned = new Promise<"abandoned">((resolve) => (abandon = () => resolve("abandoned")));
       const watchdog = window.setTimeout(abandon, attemptTimeoutMs);
       this.abandonAttempt = abandon;
+      let gaveUp = false;
       try {
         this.awaitSnapshot();
         const started = connection.start();
@@ -331,6 +344,7 @@ export class LiveSession {
           // this connection behind (stopped if it ever gets through) and go on with a fresh one.
           started.then(() => connection.stop(), () => undefined);
           this.connection = this.createConnection();
+          gaveUp = true;
           throw new Error("Connection attempt abandoned");
         }
         this.setStatus("connected");
@@ -339,8 +353,11 @@ export class LiveSession {
       } catch (error) {
         if (this.endedBy(error)) return;
         // A refusal on connect (an ended session, too many screens) comes with its code in the close
-        // message; a refused token stops the socket's handshake, which the browser reports without a status.
-        const refusal = errorCode(error) === undefined ? ((await this.tokenRefusal()) ?? error) : error;
+        // message; a refused token stops the socket's handshake, which the browser reports without a
+        // status. An attempt that hung (gaveUp) or a browser that knows it is offline is the network.
+        const askToken = errorCode(error) === undefined && !gaveUp && navigator.onLine !== false && attempt % tokenCheckEvery === 0;
+        const refusal = askToken ? ((await this.tokenRefusal()) ?? error) : error;
+        if (this.stopped) return;
         const code = errorCode(refusal);
         if (code === "unauthorised" || code === "forbidden") {
           this.stopped = true;
@@ -399,13 +416,18 @@ export class LiveSession {
         this.abandonAttempt?.(); // The loop goes again at once, on a fresh connection.
         return;
       default:
-        if (this.wakeUp) this.wakeUp();
+        if (this.abandonTokenCheck) {
+          // Between an attempt and its wait, asking about the token: no wait after it.
+          this.hurry = true;
+          this.abandonTokenCheck();
+        } else if (this.wakeUp) this.wakeUp();
         else void this.start();
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abandonTokenCheck?.();
     this.wakeUp?.();
     this.abandonAttempt?.();
     await this.connection.stop();

@@ -228,6 +228,58 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
     }
 
     [Fact]
+    public async Task Screens_opening_one_link_at_once_past_its_limit_get_exactly_the_limit_and_the_rest_a_reason()
+    {
+        // The attendance open counts a link's connections and opens one in one batch (on PostgreSQL an
+        // implicit transaction, its first statement locking the participant's row): opened at once, one
+        // link still gets exactly its limit, however the opens interleave.
+        var limit = new AttendanceOptions().ConnectionsPerParticipant;
+        var (session, invited) = await _api.ScheduleAsync();
+        var joined = await _api.JoinAsync(session.Code, invited[0].Id, "孙丽");
+        var connections = new System.Collections.Concurrent.ConcurrentBag<HubConnection>();
+        try
+        {
+            var outcomes = await Task.WhenAll(Enumerable.Range(0, limit + 3).Select(async _ =>
+            {
+                var connection = new HubConnectionBuilder()
+                    .WithUrl(new Uri(_api.BaseAddress, ExchangeHubRoute.Path), o => o.AccessTokenProvider = () => Task.FromResult<string?>(joined.ParticipantToken))
+                    .Build();
+                connections.Add(connection);
+                var outcome = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+                connection.On<SessionSnapshot>(nameof(IExchangeClient.Snapshot), _ => outcome.TrySetResult("connected"));
+                connection.Closed += e =>
+                {
+                    outcome.TrySetResult(e?.Message ?? "closed without a reason");
+                    return Task.CompletedTask;
+                };
+                try
+                {
+                    await connection.StartAsync();
+                }
+                catch (Exception e)
+                {
+                    outcome.TrySetResult(e.Message);
+                }
+
+                return await outcome.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }));
+
+            Assert.Equal(limit, outcomes.Count(o => o == "connected"));
+            Assert.All(outcomes.Where(o => o != "connected"), o => Assert.Contains("[too_many_connections]", o));
+            using var organiser = _api.Organiser();
+            var attendance = (await organiser.GetFromJsonAsync<ParticipantAttendance[]>($"/api/sessions/{session.Id}/attendance", Api.Json))!;
+            Assert.Equal(limit, attendance.Single().Connections);
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_question_sent_again_with_its_key_is_stored_once()
     {
         var (session, invited) = await _api.ScheduleAsync();

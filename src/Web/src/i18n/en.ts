@@ -288,6 +288,7 @@ export const en: Record<keyof typeof zh, string> = {
   "error.not_text": "That contains characters that are not text (control characters or direction overrides). Please type it again.",
   "error.unknown_time_zone": "Unknown time zone: use a name like Asia/Shanghai.",
   "error.too_many_connections": "This link is already open on too many screens. Close one of them, then reload.",
+  "error.connect_refused": "The connection could not be opened just now; it is trying again.",
   "error.deck_too_complex": "This PDF is too heavy to open on viewers' phones. Export the slides as PDF again (or with smaller images) and upload that.",
   "error.deck_busy": "Other decks are being checked right now; try again in a minute.",
   "error.unavailable": "The service is briefly unavailable; try again in a moment.",

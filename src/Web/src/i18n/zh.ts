@@ -287,6 +287,7 @@ export const zh = {
   "error.not_text": "内容里有不是文字的字符（控制字符或方向控制符），请重新输入。",
   "error.unknown_time_zone": "未知时区：请用 Asia/Shanghai 这样的名称。",
   "error.too_many_connections": "这个链接已在太多屏幕上打开。请关闭其中一个后再刷新。",
+  "error.connect_refused": "暂时无法建立连接，正在重试。",
   "error.deck_too_complex": "这个 PDF 太大，观看方的手机打不开。请重新导出 PDF（或缩小图片）后再上传。",
   "error.deck_busy": "正在检查其他课件，请一分钟后再试。",
   "error.unavailable": "服务暂时不可用，请稍后再试。",
