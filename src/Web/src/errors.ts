@@ -36,25 +36,11 @@ export function parseCodedMessage(message: string): { code: string | undefined; 
 export function errorCode(error: unknown): string | undefined {
   if (error instanceof ApiError) return error.code;
   if (error instanceof Error) {
-    const code = parseCodedMessage(error.message).code;
-    if (code) return code;
-    const status = httpStatusOf(error);
-    if (status === 401) return "unauthorised";
-    if (status === 403) return "forbidden";
+    // The pages' SignalR client makes no HTTP request (no negotiate, see live.ts): a refused link is
+    // learnt over HTTP, as an ApiError, never from a SignalR error's status.
+    return parseCodedMessage(error.message).code;
   }
   return undefined;
-}
-
-/**
- * The HTTP status behind a SignalR client error. Its HttpError has `statusCode`, but a failed negotiate
- * (only .NET-style clients negotiate now; the pages skip it, see live.ts) wraps it into a plain message
- * ending "…: Status code '401'".
- */
-function httpStatusOf(error: Error): number | undefined {
-  const statusCode = (error as { statusCode?: unknown }).statusCode;
-  if (typeof statusCode === "number") return statusCode;
-  const match = /status code '(\d{3})'/i.exec(error.message);
-  return match ? Number(match[1]) : undefined;
 }
 
 /** Thrown when a hub method is called while the connection is down. */
@@ -96,9 +82,6 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const { code, text } = parseCodedMessage(error.message);
     if (code) return translatedCode(code) ?? (text || t("error.unknown"));
-    const status = httpStatusOf(error);
-    if (status === 401) return t("error.unauthorised");
-    if (status === 403) return t("error.forbidden");
     if (notConnectedPattern.test(error.message)) return t("error.notConnected");
     if (error.name === "TypeError" && /fetch|network/i.test(error.message)) return t("error.network");
   }
