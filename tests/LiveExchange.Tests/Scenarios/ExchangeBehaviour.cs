@@ -228,6 +228,33 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
     }
 
     [Fact]
+    public async Task A_screen_connecting_after_the_planned_end_and_its_overrun_is_refused_though_nobody_ended_the_session()
+    {
+        // Nobody presses "end": the session ends by its times (ends_at plus Sessions:OverrunMinutes).
+        // The attendance open's insert decides this in SQL, so a screen that joined while the session
+        // was live and connects only afterwards must be refused by it, with the reason, and no interval.
+        var (session, invited) = await _api.ScheduleAsync();
+        var joined = await _api.JoinAsync(session.Code, invited[0].Id, "周红");
+        using var organiser = _api.Organiser();
+        var moved = await organiser.PutAsJsonAsync($"/api/sessions/{session.Id}", new
+        {
+            title = "苏冀云牵手，社工e在线",
+            description = "社工如何参与社区疫情防控",
+            hostAgencyId = session.HostAgency.Id,
+            invitedAgencyIds = invited.Select(a => a.Id).ToArray(),
+            startsAt = LiveExchange.Bench.Cluster.LocalTime(DateTimeOffset.UtcNow.AddHours(-5)),
+            endsAt = LiveExchange.Bench.Cluster.LocalTime(DateTimeOffset.UtcNow.AddHours(-3)),
+            timeZone = "Asia/Shanghai",
+        });
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        Assert.Equal("ended", (await moved.Content.ReadFromJsonAsync<SessionScheduled>(Api.Json))!.State);
+
+        Assert.Contains("[session_ended]", await LiveClient.RefusalAsync(_api.BaseAddress, joined.ParticipantToken));
+        var attendance = (await organiser.GetFromJsonAsync<ParticipantAttendance[]>($"/api/sessions/{session.Id}/attendance", Api.Json))!;
+        Assert.DoesNotContain(attendance, a => a.DisplayName == "周红");
+    }
+
+    [Fact]
     public async Task Screens_opening_one_link_at_once_past_its_limit_get_exactly_the_limit_and_the_rest_a_reason()
     {
         // The attendance open counts a link's connections and opens one in one batch (on PostgreSQL an
