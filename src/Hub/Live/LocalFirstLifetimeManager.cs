@@ -57,6 +57,7 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
     private readonly IHubProtocolResolver _protocols;
     private readonly string _instance;
     private readonly ILogger _logger;
+    private readonly Operations.ExchangeMetrics _metrics;
     private readonly ConcurrentDictionary<string, HubConnectionContext> _connections = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, HubConnectionContext>> _users = new(StringComparer.Ordinal);
     private readonly Lock _directLock = new();
@@ -69,9 +70,9 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
     private readonly SemaphoreSlim _subscriptions = new(1, 1);
 
     public LocalFirstLifetimeManager(IConnectionMultiplexer redis, IHubProtocolResolver protocols,
-        HubInstance instance, ILogger<LocalFirstLifetimeManager<THub>> logger)
+        HubInstance instance, Operations.ExchangeMetrics metrics, ILogger<LocalFirstLifetimeManager<THub>> logger)
     {
-        (_redis, _protocols, _logger) = (redis, protocols, logger);
+        (_redis, _protocols, _metrics, _logger) = (redis, protocols, metrics, logger);
         // Unique per process, so a restarted instance with the same name never mistakes another's message for its echo.
         _instance = instance.Id + "/" + Guid.NewGuid().ToString("N");
     }
@@ -425,6 +426,7 @@ internal sealed class LocalFirstLifetimeManager<THub> : HubLifetimeManager<THub>
             state.Last = state.Held.Keys[0] - 1;
             var writes = new List<Task>();
             WriteContiguous(members, state, writes);
+            _metrics.OrderGapReleased(writes.Count);
             if (state.Held.Count > 0)
             {
                 state.Waiting = true;

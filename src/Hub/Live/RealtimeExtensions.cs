@@ -78,7 +78,8 @@ public static class RealtimeExtensions
             // round trip, and a join subscribes nothing (LocalFirstLifetimeManager, decision 0015).
             builder.Services.AddSingleton<HubLifetimeManager<ExchangeHub>>(sp => new LocalFirstLifetimeManager<ExchangeHub>(
                 multiplexer, sp.GetRequiredService<IHubProtocolResolver>(),
-                sp.GetRequiredService<HubInstance>(), sp.GetRequiredService<ILogger<LocalFirstLifetimeManager<ExchangeHub>>>()));
+                sp.GetRequiredService<HubInstance>(), sp.GetRequiredService<Operations.ExchangeMetrics>(),
+                sp.GetRequiredService<ILogger<LocalFirstLifetimeManager<ExchangeHub>>>()));
             builder.Services.AddSingleton<BackplaneResync>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<BackplaneResync>());
         }

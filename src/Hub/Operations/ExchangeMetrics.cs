@@ -20,6 +20,7 @@ internal sealed class ExchangeMetrics
     private readonly Counter<long> _joins;
     private readonly Counter<long> _joinsRefused;
     private readonly Counter<long> _hubCalls;
+    private readonly Counter<long> _gapReleases;
 
     // This instance's outboxes, for the queue gauges: read when scraped, not kept up to date per write.
     private readonly ConcurrentDictionary<ConnectionOutbox, byte> _outboxes = new();
@@ -38,6 +39,9 @@ internal sealed class ExchangeMetrics
             "Refused joins, by reason (the problem code, e.g. unknown_code, session_ended).");
         _hubCalls = meter.CreateCounter<long>("liveexchange.hub.calls", "{call}",
             "Hub method calls, by method and outcome (ok, refused, error).");
+        _gapReleases = meter.CreateCounter<long>("liveexchange.order.gap_releases", "{event}",
+            "Ordered events (slides, notes, moderation) sent to this instance's screens without an earlier version, which had not "
+            + "come from another instance within the ordering wait (200 ms): Redis was late, and those screens reload the stream.");
         meter.CreateObservableGauge("liveexchange.outbox.queued", () => _outboxes.Keys.Sum(o => o.Queued), "By",
             "Bytes written to this instance's hub connections that their clients have not taken yet.");
         meter.CreateObservableGauge("liveexchange.outbox.backlogged", () => (long)_outboxes.Keys.Count(o => o.Queued > 0), "{connection}",
@@ -56,6 +60,8 @@ internal sealed class ExchangeMetrics
     public void JoinRefused(string reason) => _joinsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void MessageOut() => _messagesOut.Add(1);
+
+    public void OrderGapReleased(long events) => _gapReleases.Add(events);
 
     public void OutboxOpened(ConnectionOutbox outbox) => _outboxes[outbox] = 0;
 

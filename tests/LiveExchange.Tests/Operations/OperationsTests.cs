@@ -158,15 +158,15 @@ public sealed class OperationsTests(OperationsFixture fixture) : IClassFixture<O
         while (true)
         {
             var scraped = await scraper.GetStringAsync("/metrics");
-            metrics = ParsePrometheus(scraped);
+            metrics = Prometheus.Parse(scraped);
             var wanted = new[]
             {
-                Find(metrics, "liveexchange_joins_total"),
-                Find(metrics, "liveexchange_joins_refused_total", "reason=\"unknown_code\""),
-                Find(metrics, "liveexchange_hub_connections"),
-                Find(metrics, "liveexchange_hub_calls_total", "method=\"GetQuestions\"", "outcome=\"ok\""),
-                Find(metrics, "liveexchange_hub_calls_total", "method=\"GoToPage\"", "outcome=\"refused\""),
-                Find(metrics, "liveexchange_hub_messages_out_total"),
+                Prometheus.Find(metrics, "liveexchange_joins_total"),
+                Prometheus.Find(metrics, "liveexchange_joins_refused_total", "reason=\"unknown_code\""),
+                Prometheus.Find(metrics, "liveexchange_hub_connections"),
+                Prometheus.Find(metrics, "liveexchange_hub_calls_total", "method=\"GetQuestions\"", "outcome=\"ok\""),
+                Prometheus.Find(metrics, "liveexchange_hub_calls_total", "method=\"GoToPage\"", "outcome=\"refused\""),
+                Prometheus.Find(metrics, "liveexchange_hub_messages_out_total"),
             };
             if (wanted.All(v => v >= 1))
             {
@@ -253,30 +253,6 @@ public sealed class OperationsTests(OperationsFixture fixture) : IClassFixture<O
     }
 
     /// <summary>Sample lines of the text format: "name{labels} value" (comments and blank lines left out).</summary>
-    private static Dictionary<string, double> ParsePrometheus(string text)
-    {
-        var samples = new Dictionary<string, double>();
-        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (line.StartsWith('#'))
-            {
-                continue;
-            }
-
-            // The value follows the last space outside the labels (a timestamp may follow it).
-            var labelsEnd = line.LastIndexOf('}');
-            var parts = line[(labelsEnd + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            samples[line[..(labelsEnd + 1 > 0 ? labelsEnd + 1 : line.IndexOf(' '))]] = double.Parse(parts[0], CultureInfo.InvariantCulture);
-        }
-
-        return samples;
-    }
-
-    /// <summary>The sum of the samples of a metric whose labels include all of the given ones.</summary>
-    private static double Find(Dictionary<string, double> samples, string name, params string[] labels) => samples
-        .Where(s => (s.Key == name || s.Key.StartsWith(name + "{", StringComparison.Ordinal)) && labels.All(l => s.Key.Contains(l, StringComparison.Ordinal)))
-        .Sum(s => s.Value);
-
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
