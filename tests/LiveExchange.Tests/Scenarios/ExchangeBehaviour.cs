@@ -255,6 +255,70 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
     }
 
     [Fact]
+    public async Task The_reception_summary_counts_connected_screens_by_agency_and_state_and_forgets_screens_that_left()
+    {
+        // Three screens of one agency (playing, audio only, and one that never reported: idle), one of a
+        // second agency (failed), one of a third that reported and then left: it is not counted.
+        var (session, invited) = await _api.ScheduleAsync();
+        var screens = new List<LiveClient>();
+        try
+        {
+            async Task<LiveClient> ScreenAsync(long agencyId, string name, string? state)
+            {
+                var joined = await _api.JoinAsync(session.Code, agencyId, name);
+                var client = await LiveClient.ConnectAsync(_api.BaseAddress, joined.ParticipantToken);
+                screens.Add(client);
+                if (state is not null)
+                {
+                    await client.Connection.InvokeAsync(nameof(IExchangeHub.ReportReception), state);
+                }
+
+                return client;
+            }
+
+            await ScreenAsync(invited[0].Id, "一号屏", ReceptionStates.Playing);
+            await ScreenAsync(invited[0].Id, "二号屏", ReceptionStates.AudioOnly);
+            await ScreenAsync(invited[0].Id, "三号屏", null);
+            await ScreenAsync(invited[1].Id, "四号屏", ReceptionStates.Failed);
+            var gone = await ScreenAsync(invited[2].Id, "五号屏", ReceptionStates.Playing);
+            screens.Remove(gone);
+            await gone.DisposeAsync();
+
+            using var organiser = _api.Organiser();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            ReceptionSummary summary;
+            // The screen that left is closed in the attendance ledger by its disconnect, a moment after.
+            while ((summary = (await organiser.GetFromJsonAsync<ReceptionSummary>($"/api/sessions/{session.Id}/reception", Api.Json))!)
+                .Agencies.Any(a => a.AgencyName == invited[2].Name))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "The screen that left is still counted.");
+                await Task.Delay(100);
+            }
+
+            Assert.Equal(
+                new[]
+                {
+                    new AgencyReception(invited[0].Name, 3, 1, 1, 0, 0),
+                    new AgencyReception(invited[1].Name, 1, 0, 0, 0, 1),
+                }.OrderBy(a => a.AgencyName, StringComparer.Ordinal),
+                summary.Agencies.OrderBy(a => a.AgencyName, StringComparer.Ordinal));
+            Assert.Equal(1, summary.AgenciesReceiving);
+            Assert.Equal(2, summary.AgenciesWatching);
+
+            // A viewer may not read it.
+            using var asViewer = _api.Client((await _api.JoinAsync(session.Code, invited[1].Id, "六号屏")).ParticipantToken);
+            Assert.Equal(HttpStatusCode.Forbidden, (await asViewer.GetAsync($"/api/sessions/{session.Id}/reception")).StatusCode);
+        }
+        finally
+        {
+            foreach (var screen in screens)
+            {
+                await screen.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Screens_opening_one_link_at_once_past_its_limit_get_exactly_the_limit_and_the_rest_a_reason()
     {
         // The attendance open counts a link's connections and opens one in one batch (on PostgreSQL an
