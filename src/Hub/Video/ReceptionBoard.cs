@@ -25,15 +25,21 @@ public sealed class ReceptionBoard(Database database, LiveChanges changes, TimeP
         on conflict (participant_id) do update set state = excluded.state, reported_at_ms = excluded.reported_at_ms
         """;
 
-    // Screens present now (an open attendance interval), by agency and reported state.
+    // Screens present now (an open attendance interval), by agency and reported state. Counted by the
+    // agency's id, its name joined to the few counts after: it runs every second on every instance while
+    // screens come and go, and at 5,000 screens this is 3 ms of PostgreSQL's time against 5.4 ms grouping
+    // by the name (decision 0018).
     private const string SelectSummary = """
-        select a.name as AgencyName, coalesce(r.state, 'idle') as State, count(*) as Screens
-        from participants p
-        join agencies a on a.id = p.agency_id
-        left join reception_reports r on r.participant_id = p.id
-        where p.session_id = @sessionId and p.role = 'viewer'
-          and exists (select 1 from attendance_intervals i where i.participant_id = p.id and i.left_at_ms is null)
-        group by a.name, coalesce(r.state, 'idle')
+        select a.name as AgencyName, c.state as State, c.screens as Screens
+        from (
+            select p.agency_id, coalesce(r.state, 'idle') as state, count(*) as screens
+            from participants p
+            left join reception_reports r on r.participant_id = p.id
+            where p.session_id = @sessionId and p.role = 'viewer'
+              and exists (select 1 from attendance_intervals i where i.participant_id = p.id and i.left_at_ms is null)
+            group by p.agency_id, coalesce(r.state, 'idle')
+        ) c
+        join agencies a on a.id = c.agency_id
         order by a.name
         """;
 
