@@ -42,7 +42,15 @@ public sealed class ConversionInBrowserTests(BrowserFixture fixture) : IClassFix
             MimeType = "application/vnd.openxmlformats-officedocument.presentationml.presentation",
             Buffer = PowerPointFiles.Make(ConversionBehaviour.ModelDeck),
         });
-        await host.Locator("#upload-deck").ClickAsync();
+        // The upload answers when LibreOffice is done: a fresh LibreOffice profile per conversion takes 4 to 14 s
+        // on this machine while other tests run, which Playwright's 5 s expectation did not allow for (a fresh
+        // clone's first run failed so). Waited for up to the server's own limit, Decks:ConvertSeconds (90 s),
+        // past which it answers conversion_timeout; the outcome is then asserted, not the time.
+        var upload = await host.RunAndWaitForResponseAsync(
+            () => host.Locator("#upload-deck").ClickAsync(),
+            r => r.Request.Method == "POST" && r.Url.EndsWith("/deck", StringComparison.Ordinal),
+            new() { Timeout = 100_000 });
+        Assert.True(upload.Ok, $"the upload answered {upload.Status}: {await upload.TextAsync()}");
         await Expect(host.Locator("#page-indicator")).ToHaveAttributeAsync("data-page-count", "3");
         await Expect(host.Locator("#upload-status")).ToContainTextAsync("社区防疫经验分享.pdf");
         var statuses = await host.EvaluateAsync<string[]>("() => window.lxStatusTexts");
