@@ -28,7 +28,8 @@ public sealed class ReceptionBoard(Database database, LiveChanges changes, TimeP
     // Screens present now (an open attendance interval), by agency and reported state. Counted by the
     // agency's id, its name joined to the few counts after: it runs every second on every instance while
     // screens come and go, and at 5,000 screens this is 3 ms of PostgreSQL's time against 5.4 ms grouping
-    // by the name (decision 0018).
+    // by the name (decision 0018). Two invited agencies of the same name give two rows here; SummaryAsync
+    // merges rows by name, as the old grouping by name did.
     private const string SelectSummary = """
         select a.name as AgencyName, c.state as State, c.screens as Screens
         from (

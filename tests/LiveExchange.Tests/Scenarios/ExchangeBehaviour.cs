@@ -281,12 +281,20 @@ public abstract class ExchangeBehaviour(ExchangeApp app)
             await ScreenAsync(invited[0].Id, "三号屏", null);
             await ScreenAsync(invited[1].Id, "四号屏", ReceptionStates.Failed);
             var gone = await ScreenAsync(invited[2].Id, "五号屏", ReceptionStates.Playing);
-            screens.Remove(gone);
-            await gone.DisposeAsync();
-
             using var organiser = _api.Organiser();
             var deadline = DateTime.UtcNow.AddSeconds(10);
             ReceptionSummary summary;
+            // Counted while it is there, so that its absence below means it was forgotten, not never seen.
+            while (!(summary = (await organiser.GetFromJsonAsync<ReceptionSummary>($"/api/sessions/{session.Id}/reception", Api.Json))!)
+                .Agencies.Contains(new AgencyReception(invited[2].Name, 1, 1, 0, 0, 0)))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "The third agency's screen is not counted while it is connected.");
+                await Task.Delay(100);
+            }
+
+            screens.Remove(gone);
+            await gone.DisposeAsync();
+            deadline = DateTime.UtcNow.AddSeconds(10);
             // The screen that left is closed in the attendance ledger by its disconnect, a moment after.
             while ((summary = (await organiser.GetFromJsonAsync<ReceptionSummary>($"/api/sessions/{session.Id}/reception", Api.Json))!)
                 .Agencies.Any(a => a.AgencyName == invited[2].Name))
