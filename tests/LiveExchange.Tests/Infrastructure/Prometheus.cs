@@ -5,12 +5,13 @@ namespace LiveExchange.Tests.Infrastructure;
 /// <summary>Reads a hub's /metrics (Prometheus text format) the way a scraper would.</summary>
 public static class Prometheus
 {
-    public static async Task<Dictionary<string, double>> ScrapeAsync(Uri hub)
-    {
-        using var http = new HttpClient { BaseAddress = hub };
-        return Parse(await http.GetStringAsync("/metrics"));
-    }
+    // One client for every scrape: tests poll /metrics several times a second.
+    private static readonly HttpClient Http = new();
 
+    public static async Task<Dictionary<string, double>> ScrapeAsync(Uri hub) =>
+        Parse(await Http.GetStringAsync(new Uri(hub, "/metrics")));
+
+    /// <summary>Sample lines of the text format: "name{labels} value" (comments and blank lines left out).</summary>
     public static Dictionary<string, double> Parse(string text)
     {
         var samples = new Dictionary<string, double>();

@@ -252,7 +252,6 @@ public sealed class OperationsTests(OperationsFixture fixture) : IClassFixture<O
         }
     }
 
-    /// <summary>Sample lines of the text format: "name{labels} value" (comments and blank lines left out).</summary>
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
